@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The one set-up command. Finds a JDK >= 25, then:
+#   ./build.sh run     build (no tests) and run the main job on the JVM backend
+#   ./build.sh test    build and run the whole test suite
+#   ./build.sh build   build only (what ./tt needs)
+# Extra arguments after `run` go to `./tt quickstart`.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+jdk_feature() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
+
+find_jdk() {
+  local candidates=()
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  for d in /usr/lib/jvm/*; do candidates+=("$d"); done
+  for d in "${candidates[@]}"; do
+    if [ -x "$d/bin/javac" ]; then
+      local v; v=$(jdk_feature "$d")
+      if [ -n "$v" ] && [ "${v%%.*}" -ge 25 ] 2>/dev/null; then echo "$d"; return 0; fi
+    fi
+  done
+  return 1
+}
+
+if ! JDK=$(find_jdk); then
+  cat >&2 <<'MSG'
+build.sh: no JDK 25 or newer found (looked at $JAVA_HOME, then /usr/lib/jvm/*).
+Install one, for example Eclipse Temurin 25 (https://adoptium.net) or `apt-get install openjdk-25-jdk`,
+then run again, or point JAVA_HOME at it: JAVA_HOME=/path/to/jdk-25 ./build.sh test
+MSG
+  exit 1
+fi
+export JAVA_HOME="$JDK"
+export PATH="$JAVA_HOME/bin:$PATH"
+command -v mvn >/dev/null || { echo "build.sh: Maven (mvn) is not on the PATH; install it (apt-get install maven)" >&2; exit 1; }
+
+MVN=(mvn -B -ntp)
+[ -n "${TORNADOVM_HOME:-${TORNADO_SDK:-}}" ] && [ "${TT_TORNADO:-1}" = 1 ] && MVN+=(-Ptornado)
+
+what=${1:-help}
+shift || true
+case "$what" in
+  build) "${MVN[@]}" -q -DskipTests package ;;
+  test)  "${MVN[@]}" package ;;
+  run)   "${MVN[@]}" -q -DskipTests package && exec ./tt quickstart "$@" ;;
+  *) echo "usage: ./build.sh run|test|build   (JDK: $JAVA_HOME)"; exit 2 ;;
+esac

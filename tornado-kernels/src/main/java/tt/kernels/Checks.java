@@ -1,0 +1,40 @@
+package tt.kernels;
+
+/** Argument checks for one call; every failure names the call, the buffer and what it needs. */
+public final class Checks {
+    private final String call;
+
+    Checks(String call) { this.call = call; }
+
+    public long product(Dim... dims) {
+        long p = 1;
+        for (Dim d : dims) p *= d.max();
+        return p;
+    }
+
+    public void floats(FloatBuf b, long needed, String formula) { need(b, needed, formula); }
+
+    public void ints(IntBuf b, long needed, String formula) { need(b, needed, formula); }
+
+    public void multipleOf(Buf b, Dim width) {
+        if (width.max() == 0 || b.length() % width.max() != 0) {
+            fail("buffer '" + b.name() + "' has " + b.length() + " elements, not a whole number of rows of " + width);
+        }
+    }
+
+    public void probability(float p) {
+        if (!(p >= 0f && p < 1f)) fail("probability " + p + " is outside [0, 1)");
+    }
+
+    private void need(Buf b, long needed, String formula) {
+        if (b == null) fail("a buffer is missing (null)");
+        if (b.length() < needed) {
+            fail("buffer '" + b.name() + "' has " + b.length() + " elements but needs " + formula + " = " + needed
+                    + " at the maximum sizes");
+        }
+    }
+
+    public void fail(String what) {
+        throw new IllegalArgumentException(call + ": " + what);
+    }
+}

@@ -1,0 +1,288 @@
+package tt.kernels;
+
+/**
+ * One call in a step graph: what to compute and over which buffers, never how. Each backend maps
+ * every kernel to its own implementation (JVM: {@code tt.kernels.jvm}, TornadoVM: under the
+ * {@code tornado} profile). Layout is row-major and dense at the live sizes: a [rows, cols]
+ * operand occupies its first rows*cols elements.
+ *
+ * <p>Convention for backward kernels: they <em>add</em> into their gradient outputs, as
+ * autograd does; a step zeroes its gradient buffers with {@link Fill} first.
+ */
+public interface Kernel {
+
+    /** Checks every buffer against the dimensions at their maxima; throws with what is wrong. */
+    void check(Checks c);
+
+    /** x[:] = value over the whole view. */
+    record Fill(FloatBuf x, float value) implements Kernel {
+        public void check(Checks c) {}
+    }
+
+    /**
+     * For each of {@code batch} matrices: C = alpha * op(A) op(B) + beta * C, where op(A) is m x k
+     * (A stored k x m when transA), op(B) is k x n (B stored n x k when transB), C is m x n.
+     * Matrices of one batch follow each other densely.
+     */
+    record Gemm(Dim batch, Dim m, Dim n, Dim k, boolean transA, boolean transB,
+                float alpha, FloatBuf a, FloatBuf b, float beta, FloatBuf c) implements Kernel {
+        public void check(Checks ch) {
+            ch.floats(a, ch.product(batch, m, k), "batch*m*k");
+            ch.floats(b, ch.product(batch, k, n), "batch*k*n");
+            ch.floats(c, ch.product(batch, m, n), "batch*m*n");
+        }
+    }
+
+    /** x[r, c] += bias[c]. */
+    record BiasAdd(Dim rows, Dim cols, FloatBuf bias, FloatBuf x) implements Kernel {
+        public void check(Checks ch) {
+            ch.floats(bias, cols.max(), "cols");
+            ch.floats(x, ch.product(rows, cols), "rows*cols");
+        }
+    }
+
+    /** dBias[c] += sum over r of dy[r, c]. */
+    record BiasBackward(Dim rows, Dim cols, FloatBuf dy, FloatBuf dBias) implements Kernel {
+        public void check(Checks ch) {
+            ch.floats(dy, ch.product(rows, cols), "rows*cols");
+            ch.floats(dBias, cols.max(), "cols");
+        }
+    }
+
+    /** out[t, :] = scale * table[ids[t], :]; ids must lie in [0, table rows). */
+    record EmbeddingForward(Dim tokens, Dim dim, float scale, IntBuf ids, FloatBuf table, FloatBuf out) implements Kernel {
+        public void check(Checks ch) {
+            ch.ints(ids, tokens.max(), "tokens");
+            ch.floats(out, ch.product(tokens, dim), "tokens*dim");
+            ch.multipleOf(table, dim);
+        }
+    }
+
+    /** dTable[ids[t], :] += scale * dOut[t, :]. */
+    record EmbeddingBackward(Dim tokens, Dim dim, float scale, IntBuf ids, FloatBuf dOut, FloatBuf dTable) implements Kernel {
+        public void check(Checks ch) {
+            ch.ints(ids, tokens.max(), "tokens");
+            ch.floats(dOut, ch.product(tokens, dim), "tokens*dim");
+            ch.multipleOf(dTable, dim);
+        }
+    }
+
+    /** x[r, :] += table[r mod seqLen, :]: positions restart with every sequence of the batch. */
+    record PositionalAdd(Dim rows, Dim seqLen, Dim dim, FloatBuf table, FloatBuf x) implements Kernel {
+        public void check(Checks ch) {
+            ch.floats(table, ch.product(seqLen, dim), "seqLen*dim");
+            ch.floats(x, ch.product(rows, dim), "rows*dim");
+        }
+    }
+
+    /** out = a + b (out may be a or b). */
+    record Add(Dim rows, Dim cols, FloatBuf a, FloatBuf b, FloatBuf out) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(a, n, "rows*cols");
+            ch.floats(b, n, "rows*cols");
+            ch.floats(out, n, "rows*cols");
+        }
+    }
+
+    /** y += alpha * x. */
+    record Axpy(Dim rows, Dim cols, float alpha, FloatBuf x, FloatBuf y) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(x, n, "rows*cols");
+            ch.floats(y, n, "rows*cols");
+        }
+    }
+
+    /** y = max(x, 0). */
+    record Relu(Dim rows, Dim cols, FloatBuf x, FloatBuf y) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(x, n, "rows*cols");
+            ch.floats(y, n, "rows*cols");
+        }
+    }
+
+    /** dx += dy where y > 0 (y is the forward output). */
+    record ReluBackward(Dim rows, Dim cols, FloatBuf y, FloatBuf dy, FloatBuf dx) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(y, n, "rows*cols");
+            ch.floats(dy, n, "rows*cols");
+            ch.floats(dx, n, "rows*cols");
+        }
+    }
+
+    /**
+     * y[i] = x[i] * DropoutMask.factor(seed, sizes[step], site, i, p): inverted dropout whose mask
+     * is a function of the element index, so backward recomputes it.
+     */
+    record Dropout(Dim rows, Dim cols, float p, int seed, Dim step, int site, FloatBuf x, FloatBuf y) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(x, n, "rows*cols");
+            ch.floats(y, n, "rows*cols");
+            ch.probability(p);
+        }
+    }
+
+    /** dx[i] += dy[i] * DropoutMask.factor(seed, sizes[step], site, i, p). */
+    record DropoutBackward(Dim rows, Dim cols, float p, int seed, Dim step, int site, FloatBuf dy, FloatBuf dx) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(dy, n, "rows*cols");
+            ch.floats(dx, n, "rows*cols");
+            ch.probability(p);
+        }
+    }
+
+    /**
+     * Moves multi-head layout between [batch, seq, heads*headDim] (token rows) and
+     * [batch, heads, seq, headDim] (one matrix per head). {@code toHeads} picks the direction;
+     * {@code accumulate} adds into out instead of overwriting it (the backward of either direction
+     * is the other direction, accumulated).
+     */
+    record HeadTranspose(Dim batch, Dim seq, int heads, int headDim, boolean toHeads, boolean accumulate,
+                         FloatBuf in, FloatBuf out) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(batch, seq) * heads * headDim;
+            ch.floats(in, n, "batch*seq*heads*headDim");
+            ch.floats(out, n, "batch*seq*heads*headDim");
+        }
+    }
+
+    /**
+     * probs = softmax over keys of (scale * scores + mask) for scores [batch, heads, queries, keys];
+     * the mask hides keys at or past keyLengths[b] and, when causal, keys after the query.
+     */
+    record Softmax(Dim batch, int heads, Dim queries, Dim keys, float scale, boolean causal,
+                   IntBuf keyLengths, FloatBuf scores, FloatBuf probs) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(batch, queries, keys) * heads;
+            ch.ints(keyLengths, batch.max(), "batch");
+            ch.floats(scores, n, "batch*heads*queries*keys");
+            ch.floats(probs, n, "batch*heads*queries*keys");
+        }
+    }
+
+    /** dScores += scale * probs * (dProbs - sum over keys of dProbs * probs). */
+    record SoftmaxBackward(Dim batch, int heads, Dim queries, Dim keys, float scale,
+                           FloatBuf probs, FloatBuf dProbs, FloatBuf dScores) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(batch, queries, keys) * heads;
+            ch.floats(probs, n, "batch*heads*queries*keys");
+            ch.floats(dProbs, n, "batch*heads*queries*keys");
+            ch.floats(dScores, n, "batch*heads*queries*keys");
+        }
+    }
+
+    /** y = (x - mean) * rstd * gamma + beta per row; keeps mean and rstd = 1/sqrt(var + eps) for backward. */
+    record LayerNorm(Dim rows, Dim cols, float eps, FloatBuf x, FloatBuf gamma, FloatBuf beta,
+                     FloatBuf y, FloatBuf mean, FloatBuf rstd) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(x, n, "rows*cols");
+            ch.floats(y, n, "rows*cols");
+            ch.floats(gamma, cols.max(), "cols");
+            ch.floats(beta, cols.max(), "cols");
+            ch.floats(mean, rows.max(), "rows");
+            ch.floats(rstd, rows.max(), "rows");
+        }
+    }
+
+    /** dx, dGamma, dBeta += the layer norm gradients given dy. */
+    record LayerNormBackward(Dim rows, Dim cols, FloatBuf x, FloatBuf gamma, FloatBuf mean, FloatBuf rstd,
+                             FloatBuf dy, FloatBuf dx, FloatBuf dGamma, FloatBuf dBeta) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(x, n, "rows*cols");
+            ch.floats(dy, n, "rows*cols");
+            ch.floats(dx, n, "rows*cols");
+            ch.floats(gamma, cols.max(), "cols");
+            ch.floats(dGamma, cols.max(), "cols");
+            ch.floats(dBeta, cols.max(), "cols");
+            ch.floats(mean, rows.max(), "rows");
+            ch.floats(rstd, rows.max(), "rows");
+        }
+    }
+
+    /** y[r, :] = log_softmax(x[r, :]). */
+    record LogSoftmax(Dim rows, Dim cols, FloatBuf x, FloatBuf y) implements Kernel {
+        public void check(Checks ch) {
+            long n = ch.product(rows, cols);
+            ch.floats(x, n, "rows*cols");
+            ch.floats(y, n, "rows*cols");
+        }
+    }
+
+    /** How a summed token loss becomes the reported loss and its gradient. */
+    enum Reduction {
+        /** Sum over all non-pad target tokens. */
+        SUM,
+        /** Divided by every element of the [rows, vocab] input, pads included (torch KLDivLoss 'mean'). */
+        MEAN,
+        /** Divided by the number of sentences (torch KLDivLoss 'batchmean'). */
+        BATCHMEAN,
+        /** Divided by the number of non-pad target tokens. */
+        TOKEN
+    }
+
+    /**
+     * Label-smoothed loss of log-probabilities against targets. The smoothed target puts
+     * 1-epsilon on the true token and spreads epsilon over the vocabulary minus pad and the true
+     * token; pad-target rows contribute nothing. With {@code klDivergence} the loss is
+     * KL(q || p) = sum q (log q - log p), as torch's KLDivLoss; otherwise cross-entropy -sum q log p.
+     * Writes stats = [summed loss, non-pad tokens, correctly predicted tokens (argmax == target)].
+     */
+    record SmoothedLoss(Dim rows, Dim vocab, int padId, float epsilon, boolean klDivergence,
+                        IntBuf targets, FloatBuf logProbs, FloatBuf rowLoss, FloatBuf stats) implements Kernel {
+        public void check(Checks ch) {
+            ch.ints(targets, rows.max(), "rows");
+            ch.floats(logProbs, ch.product(rows, vocab), "rows*vocab");
+            ch.floats(rowLoss, rows.max(), "rows");
+            ch.floats(stats, 3, "3 (loss, tokens, correct)");
+            ch.probability(epsilon);
+        }
+    }
+
+    /**
+     * dLogits += (softmax - q) / normalizer: the gradient of the reduced loss through log-softmax.
+     * The normalizer follows {@code reduction}, using stats[1] for TOKEN and the live sentence
+     * count {@code sentences} for BATCHMEAN.
+     */
+    record SmoothedLossBackward(Dim rows, Dim vocab, Dim sentences, int padId, float epsilon, Reduction reduction,
+                                IntBuf targets, FloatBuf logProbs, FloatBuf stats, FloatBuf dLogits) implements Kernel {
+        public void check(Checks ch) {
+            ch.ints(targets, rows.max(), "rows");
+            ch.floats(logProbs, ch.product(rows, vocab), "rows*vocab");
+            ch.floats(dLogits, ch.product(rows, vocab), "rows*vocab");
+            ch.floats(stats, 3, "3 (loss, tokens, correct)");
+            ch.probability(epsilon);
+        }
+    }
+
+    /** out[0] = the L2 norm of x (a whole gradient root: one global norm for clipping). */
+    record GlobalNorm(FloatBuf x, FloatBuf out) implements Kernel {
+        public void check(Checks ch) {
+            ch.floats(out, 1, "1");
+        }
+    }
+
+    /**
+     * Adam with bias correction (and decoupled weight decay when non-zero). Per-step scalars come
+     * from {@code hyper} = [learning rate, 1 - beta1^t, 1 - beta2^t, gradient scale (1/accumulation)].
+     * The gradient is g * scale * clip with clip = min(1, maxNorm / (norm * scale + 1e-6)) when
+     * maxNorm > 0, norm being gradNorm[0].
+     */
+    record Adam(FloatBuf params, FloatBuf grads, FloatBuf m, FloatBuf v, FloatBuf hyper, FloatBuf gradNorm,
+                float beta1, float beta2, float eps, float weightDecay, float maxNorm) implements Kernel {
+        public void check(Checks ch) {
+            long n = params.length();
+            ch.floats(grads, n, "params");
+            ch.floats(m, n, "params");
+            ch.floats(v, n, "params");
+            ch.floats(hyper, 4, "4 (lr, bias corrections, grad scale)");
+            ch.floats(gradNorm, 1, "1");
+        }
+    }
+}

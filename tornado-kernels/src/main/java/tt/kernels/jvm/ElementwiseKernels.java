@@ -1,0 +1,138 @@
+package tt.kernels.jvm;
+
+import tt.kernels.DropoutMask;
+
+/**
+ * Element-wise and gather/scatter kernels, each forward beside its backward. Arrays are root
+ * arrays indexed from the given offsets; every output index is written by one thread only.
+ */
+public final class ElementwiseKernels {
+    private static final int GRAIN = 1 << 14;
+
+    private ElementwiseKernels() {}
+
+    public static void fill(Parallel par, float[] x, int xOff, int n, float value) {
+        par.range(n, GRAIN, (s, e) -> java.util.Arrays.fill(x, xOff + s, xOff + e, value));
+    }
+
+    // ---- bias: forward x += bias per row, backward dBias += column sums of dy ----
+
+    public static void biasAdd(Parallel par, int rows, int cols, float[] bias, int bOff, float[] x, int xOff) {
+        par.range(rows, Math.max(1, GRAIN / Math.max(cols, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int row = xOff + r * cols;
+                for (int c = 0; c < cols; c++) x[row + c] += bias[bOff + c];
+            }
+        });
+    }
+
+    /** Columns are split across threads; each column sums its rows in order, so no thread count changes it. */
+    public static void biasBackward(Parallel par, int rows, int cols, float[] dy, int dyOff, float[] dBias, int dbOff) {
+        par.range(cols, 16, (s, e) -> {
+            float[] acc = new float[e - s];
+            for (int r = 0; r < rows; r++) {
+                int row = dyOff + r * cols;
+                for (int c = s; c < e; c++) acc[c - s] += dy[row + c];
+            }
+            for (int c = s; c < e; c++) dBias[dbOff + c] += acc[c - s];
+        });
+    }
+
+    // ---- embedding: forward gathers rows, backward scatter-adds them ----
+
+    public static void embeddingForward(Parallel par, int tokens, int dim, float scale, int[] ids, int idOff,
+                                        float[] table, int tOff, int tableRows, float[] out, int oOff) {
+        par.range(tokens, Math.max(1, GRAIN / Math.max(dim, 1)), (s, e) -> {
+            for (int t = s; t < e; t++) {
+                int id = ids[idOff + t];
+                if (id < 0 || id >= tableRows) {
+                    throw new IllegalArgumentException("token id " + id + " at position " + t + " is outside the embedding table [0, " + tableRows + ")");
+                }
+                int src = tOff + id * dim, dst = oOff + t * dim;
+                for (int c = 0; c < dim; c++) out[dst + c] = scale * table[src + c];
+            }
+        });
+    }
+
+    /** Split over embedding columns: each column adds its tokens in order, deterministic for any thread count. */
+    public static void embeddingBackward(Parallel par, int tokens, int dim, float scale, int[] ids, int idOff,
+                                         float[] dOut, int dOff, float[] dTable, int tOff) {
+        par.range(dim, 16, (s, e) -> {
+            for (int t = 0; t < tokens; t++) {
+                int src = dOff + t * dim, dst = tOff + ids[idOff + t] * dim;
+                for (int c = s; c < e; c++) dTable[dst + c] += scale * dOut[src + c];
+            }
+        });
+    }
+
+    public static void positionalAdd(Parallel par, int rows, int seqLen, int dim, float[] table, int tOff, float[] x, int xOff) {
+        par.range(rows, Math.max(1, GRAIN / Math.max(dim, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int src = tOff + (r % seqLen) * dim, dst = xOff + r * dim;
+                for (int c = 0; c < dim; c++) x[dst + c] += table[src + c];
+            }
+        });
+    }
+
+    // ---- residual: out = a + b forward, y += alpha x backward ----
+
+    public static void add(Parallel par, int n, float[] a, int aOff, float[] b, int bOff, float[] out, int oOff) {
+        par.range(n, GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) out[oOff + i] = a[aOff + i] + b[bOff + i];
+        });
+    }
+
+    public static void axpy(Parallel par, int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+        par.range(n, GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) y[yOff + i] += alpha * x[xOff + i];
+        });
+    }
+
+    // ---- ReLU ----
+
+    public static void relu(Parallel par, int n, float[] x, int xOff, float[] y, int yOff) {
+        par.range(n, GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) y[yOff + i] = Math.max(x[xOff + i], 0f);
+        });
+    }
+
+    public static void reluBackward(Parallel par, int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+        par.range(n, GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) if (y[yOff + i] > 0f) dx[dxOff + i] += dy[dyOff + i];
+        });
+    }
+
+    // ---- dropout: one loop serves both directions; backward accumulates ----
+
+    /** out[i] (+)= in[i] * mask factor; forward overwrites, backward accumulates. */
+    public static void dropout(Parallel par, int n, float p, int seed, int step, int site,
+                               float[] in, int inOff, float[] out, int outOff, boolean accumulate) {
+        par.range(n, GRAIN, (s, e) -> {
+            for (int i = s; i < e; i++) {
+                float v = in[inOff + i] * DropoutMask.factor(seed, step, site, i, p);
+                out[outOff + i] = accumulate ? out[outOff + i] + v : v;
+            }
+        });
+    }
+
+    // ---- heads: [batch, seq, heads*headDim] <-> [batch, heads, seq, headDim] ----
+
+    public static void headTranspose(Parallel par, int batch, int seq, int heads, int headDim, boolean toHeads,
+                                     boolean accumulate, float[] in, int inOff, float[] out, int outOff) {
+        int width = heads * headDim;
+        par.range(batch * seq, Math.max(1, GRAIN / Math.max(width, 1)), (s, e) -> {
+            for (int row = s; row < e; row++) {
+                int b = row / seq, t = row % seq;
+                for (int h = 0; h < heads; h++) {
+                    int tokenIdx = row * width + h * headDim;
+                    int headIdx = ((b * heads + h) * seq + t) * headDim;
+                    int src = (toHeads ? tokenIdx : headIdx), dst = (toHeads ? headIdx : tokenIdx);
+                    for (int d = 0; d < headDim; d++) {
+                        float v = in[inOff + src + d];
+                        out[outOff + dst + d] = accumulate ? out[outOff + dst + d] + v : v;
+                    }
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,135 @@
+package tt.kernels.jvm;
+
+import tt.kernels.Backend;
+import tt.kernels.Buf;
+import tt.kernels.Dim;
+import tt.kernels.Kernel;
+import tt.kernels.StepGraph;
+
+import java.util.List;
+
+/**
+ * The default backend: host memory is the device, calls run in order, each kernel split across a
+ * fixed team of threads. Deterministic for a fixed thread count.
+ */
+public final class JvmBackend implements Backend {
+    private final Parallel par;
+
+    public JvmBackend(int threads) {
+        this.par = new Parallel(threads);
+    }
+
+    public static JvmBackend allCores() {
+        return new JvmBackend(Runtime.getRuntime().availableProcessors());
+    }
+
+    public int threads() { return par.threads(); }
+
+    @Override public String name() { return "jvm"; }
+
+    @Override public String device() {
+        return "JVM " + Runtime.version().feature() + ", " + par.threads() + " threads, Vector API "
+                + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit";
+    }
+
+    @Override public Executable compile(StepGraph graph) {
+        List<StepGraph.Call> calls = graph.calls();
+        int[] sizes = graph.sizes().array();
+        Runnable[] bound = new Runnable[calls.size()];
+        for (StepGraph.Call call : calls) {
+            try {
+                bound[call.index()] = bind(call.kernel(), sizes);
+            } catch (UnsupportedOperationException e) {
+                throw new UnsupportedOperationException(graph.name() + " " + call.describe() + ": " + e.getMessage(), e);
+            }
+        }
+        return () -> {
+            for (int i = 0; i < bound.length; i++) {
+                try {
+                    bound[i].run();
+                } catch (RuntimeException e) {
+                    throw new IllegalStateException(graph.name() + " " + calls.get(i).describe() + " failed: " + e.getMessage(), e);
+                }
+            }
+        };
+    }
+
+    @Override public void upload(Buf... bufs) {}
+
+    @Override public void download(Buf... bufs) {}
+
+    @Override public void close() { par.close(); }
+
+    /** Binds a call to its kernel method once; live sizes are read from {@code sizes} at every run. */
+    private Runnable bind(Kernel kernel, int[] sizes) {
+        return switch (kernel) {
+            case Kernel.Fill k -> () -> ElementwiseKernels.fill(par, k.x().array(), k.x().offset(), k.x().length(), k.value());
+            case Kernel.Gemm k -> () -> GemmKernels.gemm(par, v(k.batch(), sizes), v(k.m(), sizes), v(k.n(), sizes), v(k.k(), sizes),
+                    k.transA(), k.transB(), k.alpha(), k.a().array(), k.a().offset(), k.b().array(), k.b().offset(),
+                    k.beta(), k.c().array(), k.c().offset());
+            case Kernel.BiasAdd k -> () -> ElementwiseKernels.biasAdd(par, v(k.rows(), sizes), v(k.cols(), sizes),
+                    k.bias().array(), k.bias().offset(), k.x().array(), k.x().offset());
+            case Kernel.BiasBackward k -> () -> ElementwiseKernels.biasBackward(par, v(k.rows(), sizes), v(k.cols(), sizes),
+                    k.dy().array(), k.dy().offset(), k.dBias().array(), k.dBias().offset());
+            case Kernel.EmbeddingForward k -> () -> ElementwiseKernels.embeddingForward(par, v(k.tokens(), sizes), v(k.dim(), sizes),
+                    k.scale(), k.ids().array(), k.ids().offset(), k.table().array(), k.table().offset(),
+                    k.table().length() / k.dim().max(), k.out().array(), k.out().offset());
+            case Kernel.EmbeddingBackward k -> () -> ElementwiseKernels.embeddingBackward(par, v(k.tokens(), sizes), v(k.dim(), sizes),
+                    k.scale(), k.ids().array(), k.ids().offset(), k.dOut().array(), k.dOut().offset(),
+                    k.dTable().array(), k.dTable().offset());
+            case Kernel.PositionalAdd k -> () -> ElementwiseKernels.positionalAdd(par, v(k.rows(), sizes), v(k.seqLen(), sizes),
+                    v(k.dim(), sizes), k.table().array(), k.table().offset(), k.x().array(), k.x().offset());
+            case Kernel.Add k -> () -> ElementwiseKernels.add(par, n(k.rows(), k.cols(), sizes), k.a().array(), k.a().offset(),
+                    k.b().array(), k.b().offset(), k.out().array(), k.out().offset());
+            case Kernel.Axpy k -> () -> ElementwiseKernels.axpy(par, n(k.rows(), k.cols(), sizes), k.alpha(),
+                    k.x().array(), k.x().offset(), k.y().array(), k.y().offset());
+            case Kernel.Relu k -> () -> ElementwiseKernels.relu(par, n(k.rows(), k.cols(), sizes),
+                    k.x().array(), k.x().offset(), k.y().array(), k.y().offset());
+            case Kernel.ReluBackward k -> () -> ElementwiseKernels.reluBackward(par, n(k.rows(), k.cols(), sizes),
+                    k.y().array(), k.y().offset(), k.dy().array(), k.dy().offset(), k.dx().array(), k.dx().offset());
+            case Kernel.Dropout k -> () -> ElementwiseKernels.dropout(par, n(k.rows(), k.cols(), sizes), k.p(), k.seed(),
+                    v(k.step(), sizes), k.site(), k.x().array(), k.x().offset(), k.y().array(), k.y().offset(), false);
+            case Kernel.DropoutBackward k -> () -> ElementwiseKernels.dropout(par, n(k.rows(), k.cols(), sizes), k.p(), k.seed(),
+                    v(k.step(), sizes), k.site(), k.dy().array(), k.dy().offset(), k.dx().array(), k.dx().offset(), true);
+            case Kernel.HeadTranspose k -> () -> ElementwiseKernels.headTranspose(par, v(k.batch(), sizes), v(k.seq(), sizes),
+                    k.heads(), k.headDim(), k.toHeads(), k.accumulate(), k.in().array(), k.in().offset(),
+                    k.out().array(), k.out().offset());
+            case Kernel.Softmax k -> () -> NormKernels.softmax(par, v(k.batch(), sizes), k.heads(), v(k.queries(), sizes),
+                    v(k.keys(), sizes), k.scale(), k.causal(), k.keyLengths().array(), k.keyLengths().offset(),
+                    k.scores().array(), k.scores().offset(), k.probs().array(), k.probs().offset());
+            case Kernel.SoftmaxBackward k -> () -> NormKernels.softmaxBackward(par,
+                    v(k.batch(), sizes) * k.heads() * v(k.queries(), sizes), v(k.keys(), sizes), k.scale(),
+                    k.probs().array(), k.probs().offset(), k.dProbs().array(), k.dProbs().offset(),
+                    k.dScores().array(), k.dScores().offset());
+            case Kernel.LayerNorm k -> () -> NormKernels.layerNorm(par, v(k.rows(), sizes), v(k.cols(), sizes), k.eps(),
+                    k.x().array(), k.x().offset(), k.gamma().array(), k.gamma().offset(), k.beta().array(), k.beta().offset(),
+                    k.y().array(), k.y().offset(), k.mean().array(), k.mean().offset(), k.rstd().array(), k.rstd().offset());
+            case Kernel.LayerNormBackward k -> () -> NormKernels.layerNormBackward(par, v(k.rows(), sizes), v(k.cols(), sizes),
+                    k.x().array(), k.x().offset(), k.gamma().array(), k.gamma().offset(), k.mean().array(), k.mean().offset(),
+                    k.rstd().array(), k.rstd().offset(), k.dy().array(), k.dy().offset(), k.dx().array(), k.dx().offset(),
+                    k.dGamma().array(), k.dGamma().offset(), k.dBeta().array(), k.dBeta().offset());
+            case Kernel.LogSoftmax k -> () -> NormKernels.logSoftmax(par, v(k.rows(), sizes), v(k.cols(), sizes),
+                    k.x().array(), k.x().offset(), k.y().array(), k.y().offset());
+            case Kernel.SmoothedLoss k -> () -> LossKernels.smoothedLoss(par, v(k.rows(), sizes), v(k.vocab(), sizes), k.padId(),
+                    k.epsilon(), k.klDivergence(), k.targets().array(), k.targets().offset(),
+                    k.logProbs().array(), k.logProbs().offset(), k.rowLoss().array(), k.rowLoss().offset(),
+                    k.stats().array(), k.stats().offset());
+            case Kernel.SmoothedLossBackward k -> () -> LossKernels.smoothedLossBackward(par, v(k.rows(), sizes), v(k.vocab(), sizes),
+                    v(k.sentences(), sizes), k.padId(), k.epsilon(), k.reduction(), k.targets().array(), k.targets().offset(),
+                    k.logProbs().array(), k.logProbs().offset(), k.stats().array(), k.stats().offset(),
+                    k.dLogits().array(), k.dLogits().offset());
+            case Kernel.GlobalNorm k -> () -> k.out().set(0, OptimizerKernels.globalNorm(par, k.x().array(), k.x().offset(), k.x().length()));
+            case Kernel.Adam k -> () -> OptimizerKernels.adam(par, k.params().length(), k.params().array(), k.params().offset(),
+                    k.grads().array(), k.grads().offset(), k.m().array(), k.m().offset(), k.v().array(), k.v().offset(),
+                    k.hyper().array(), k.hyper().offset(), k.gradNorm().get(0),
+                    k.beta1(), k.beta2(), k.eps(), k.weightDecay(), k.maxNorm());
+            default -> throw new UnsupportedOperationException("the jvm backend has no implementation of kernel "
+                    + kernel.getClass().getName());
+        };
+    }
+
+    private static int v(Dim d, int[] sizes) { return d.value(sizes); }
+
+    private static int n(Dim rows, Dim cols, int[] sizes) { return rows.value(sizes) * cols.value(sizes); }
+
+}

@@ -1,0 +1,82 @@
+package tt.kernels.jvm;
+
+import tt.kernels.Kernel.Reduction;
+
+/** Label-smoothed KL / cross-entropy over log-probabilities, forward beside backward. */
+public final class LossKernels {
+    private LossKernels() {}
+
+    /** Probability the smoothed target gives each token that is neither the target nor pad. */
+    public static float offTargetProbability(int vocab, float epsilon) {
+        return vocab > 2 ? epsilon / (vocab - 2) : 0f;
+    }
+
+    public static void smoothedLoss(Parallel par, int rows, int vocab, int padId, float epsilon, boolean klDivergence,
+                                    int[] targets, int tgOff, float[] logProbs, int lpOff,
+                                    float[] rowLoss, int rlOff, float[] stats, int stOff) {
+        float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
+        // Entropy terms of the smoothed target, the same for every non-pad row: sum q log q.
+        double qLogQ = (onTarget > 0 ? onTarget * Math.log(onTarget) : 0)
+                + (offTarget > 0 ? (vocab - 2) * offTarget * Math.log(offTarget) : 0);
+        int[] correct = new int[rows];
+        par.range(rows, 8, (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int t = targets[tgOff + r];
+                if (t == padId) {
+                    rowLoss[rlOff + r] = 0f;
+                    continue;
+                }
+                int row = lpOff + r * vocab;
+                double offSum = 0;
+                int argmax = 0;
+                for (int c = 0; c < vocab; c++) {
+                    float lp = logProbs[row + c];
+                    if (c != padId && c != t) offSum += lp;
+                    if (lp > logProbs[row + argmax]) argmax = c;
+                }
+                double crossEntropy = -(onTarget * logProbs[row + t] + offTarget * offSum);
+                rowLoss[rlOff + r] = (float) (klDivergence ? crossEntropy + qLogQ : crossEntropy);
+                correct[r] = argmax == t ? 1 : 0;
+            }
+        });
+        double loss = 0;
+        int tokens = 0, right = 0;
+        for (int r = 0; r < rows; r++) {
+            if (targets[tgOff + r] == padId) continue;
+            loss += rowLoss[rlOff + r];
+            tokens++;
+            right += correct[r];
+        }
+        stats[stOff] = (float) loss;
+        stats[stOff + 1] = tokens;
+        stats[stOff + 2] = right;
+    }
+
+    public static float normalizer(Reduction reduction, int rows, int vocab, int sentences, float tokens) {
+        return switch (reduction) {
+            case SUM -> 1f;
+            case MEAN -> (float) rows * vocab;
+            case BATCHMEAN -> Math.max(sentences, 1);
+            case TOKEN -> Math.max(tokens, 1f);
+        };
+    }
+
+    /** dLogits += (softmax - q) / normalizer on non-pad rows. */
+    public static void smoothedLossBackward(Parallel par, int rows, int vocab, int sentences, int padId, float epsilon,
+                                            Reduction reduction, int[] targets, int tgOff, float[] logProbs, int lpOff,
+                                            float[] stats, int stOff, float[] dLogits, int dlOff) {
+        float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
+        float inv = 1f / normalizer(reduction, rows, vocab, sentences, stats[stOff + 1]);
+        par.range(rows, 8, (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int t = targets[tgOff + r];
+                if (t == padId) continue;
+                int row = r * vocab;
+                for (int c = 0; c < vocab; c++) {
+                    float q = c == t ? onTarget : c == padId ? 0f : offTarget;
+                    dLogits[dlOff + row + c] += ((float) Math.exp(logProbs[lpOff + row + c]) - q) * inv;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,133 @@
+package tt.kernels.jvm;
+
+/** Row-wise normalisations: masked softmax, log-softmax and layer norm, each forward beside its backward. */
+public final class NormKernels {
+    private static final int GRAIN = 1 << 13;
+
+    private NormKernels() {}
+
+    private static int rowGrain(int cols) { return Math.max(1, GRAIN / Math.max(cols, 1)); }
+
+    // ---- attention softmax over keys, scores [batch, heads, queries, keys] ----
+
+    public static void softmax(Parallel par, int batch, int heads, int queries, int keys, float scale, boolean causal,
+                               int[] keyLengths, int lenOff, float[] scores, int sOff, float[] probs, int pOff) {
+        par.range(batch * heads * queries, rowGrain(keys), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int b = r / (heads * queries), q = r % queries;
+                int valid = Math.min(keys, keyLengths[lenOff + b]);
+                if (causal) valid = Math.min(valid, q + 1);
+                int row = r * keys;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < valid; j++) max = Math.max(max, scale * scores[sOff + row + j]);
+                float sum = 0f;
+                for (int j = 0; j < valid; j++) {
+                    float ex = (float) Math.exp(scale * scores[sOff + row + j] - max);
+                    probs[pOff + row + j] = ex;
+                    sum += ex;
+                }
+                float inv = valid > 0 ? 1f / sum : 0f;
+                for (int j = 0; j < valid; j++) probs[pOff + row + j] *= inv;
+                for (int j = valid; j < keys; j++) probs[pOff + row + j] = 0f;
+            }
+        });
+    }
+
+    public static void softmaxBackward(Parallel par, int rows, int keys, float scale,
+                                       float[] probs, int pOff, float[] dProbs, int dpOff, float[] dScores, int dsOff) {
+        par.range(rows, rowGrain(keys), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int row = r * keys;
+                float dot = 0f;
+                for (int j = 0; j < keys; j++) dot += probs[pOff + row + j] * dProbs[dpOff + row + j];
+                for (int j = 0; j < keys; j++) {
+                    dScores[dsOff + row + j] += scale * probs[pOff + row + j] * (dProbs[dpOff + row + j] - dot);
+                }
+            }
+        });
+    }
+
+    // ---- log-softmax over rows (the output layer) ----
+
+    public static void logSoftmax(Parallel par, int rows, int cols, float[] x, int xOff, float[] y, int yOff) {
+        par.range(rows, rowGrain(cols), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int row = r * cols;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int c = 0; c < cols; c++) max = Math.max(max, x[xOff + row + c]);
+                float sum = 0f;
+                for (int c = 0; c < cols; c++) sum += (float) Math.exp(x[xOff + row + c] - max);
+                float logZ = max + (float) Math.log(sum);
+                for (int c = 0; c < cols; c++) y[yOff + row + c] = x[xOff + row + c] - logZ;
+            }
+        });
+    }
+
+    // ---- layer norm ----
+
+    public static void layerNorm(Parallel par, int rows, int cols, float eps, float[] x, int xOff, float[] gamma, int gOff,
+                                 float[] beta, int bOff, float[] y, int yOff, float[] mean, int mOff, float[] rstd, int rOff) {
+        par.range(rows, rowGrain(cols), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int row = r * cols;
+                float sum = 0f;
+                for (int c = 0; c < cols; c++) sum += x[xOff + row + c];
+                float mu = sum / cols;
+                float sq = 0f;
+                for (int c = 0; c < cols; c++) {
+                    float d = x[xOff + row + c] - mu;
+                    sq += d * d;
+                }
+                float rs = (float) (1.0 / Math.sqrt(sq / cols + eps));
+                for (int c = 0; c < cols; c++) {
+                    y[yOff + row + c] = (x[xOff + row + c] - mu) * rs * gamma[gOff + c] + beta[bOff + c];
+                }
+                mean[mOff + r] = mu;
+                rstd[rOff + r] = rs;
+            }
+        });
+    }
+
+    /**
+     * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma, per row; dGamma and
+     * dBeta are column sums, split by column so that the row order of the sums is fixed.
+     */
+    public static void layerNormBackward(Parallel par, int rows, int cols, float[] x, int xOff, float[] gamma, int gOff,
+                                         float[] mean, int mOff, float[] rstd, int rOff, float[] dy, int dyOff,
+                                         float[] dx, int dxOff, float[] dGamma, int dgOff, float[] dBeta, int dbOff) {
+        par.range(rows, rowGrain(cols), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int row = r * cols;
+                float mu = mean[mOff + r], rs = rstd[rOff + r];
+                float gSum = 0f, gxSum = 0f;
+                for (int c = 0; c < cols; c++) {
+                    float g = dy[dyOff + row + c] * gamma[gOff + c];
+                    gSum += g;
+                    gxSum += g * (x[xOff + row + c] - mu) * rs;
+                }
+                float gMean = gSum / cols, gxMean = gxSum / cols;
+                for (int c = 0; c < cols; c++) {
+                    float g = dy[dyOff + row + c] * gamma[gOff + c];
+                    float xhat = (x[xOff + row + c] - mu) * rs;
+                    dx[dxOff + row + c] += rs * (g - gMean - xhat * gxMean);
+                }
+            }
+        });
+        par.range(cols, 16, (s, e) -> {
+            float[] dg = new float[e - s], db = new float[e - s];
+            for (int r = 0; r < rows; r++) {
+                int row = r * cols;
+                float mu = mean[mOff + r], rs = rstd[rOff + r];
+                for (int c = s; c < e; c++) {
+                    float d = dy[dyOff + row + c];
+                    dg[c - s] += d * (x[xOff + row + c] - mu) * rs;
+                    db[c - s] += d;
+                }
+            }
+            for (int c = s; c < e; c++) {
+                dGamma[dgOff + c] += dg[c - s];
+                dBeta[dbOff + c] += db[c - s];
+            }
+        });
+    }
+}
