@@ -3,12 +3,19 @@ package tt.kernels;
 /** Argument checks for one call; every failure names the call, the buffer and what it needs. */
 public final class Checks {
     private final String call;
+    private final int[] sizes;
 
-    Checks(String call) { this.call = call; }
+    /** {@code sizes} is the root array of the graph's sizes buffer, read for live dims. */
+    Checks(String call, int[] sizes) {
+        this.call = call;
+        this.sizes = sizes;
+    }
+
+    public int size(Dim d) { return d.value(sizes); }
 
     public long product(Dim... dims) {
         long p = 1;
-        for (Dim d : dims) p *= d.max();
+        for (Dim d : dims) p *= size(d);
         return p;
     }
 
@@ -30,7 +37,7 @@ public final class Checks {
         if (b == null) fail("a buffer is missing (null)");
         if (b.length() < needed) {
             fail("buffer '" + b.name() + "' has " + b.length() + " elements but needs " + formula + " = " + needed
-                    + " at the maximum sizes");
+                    + " at the live sizes");
         }
     }
 

@@ -36,7 +36,7 @@ public interface Kernel {
     /** x[r, c] += bias[c]. */
     record BiasAdd(Dim rows, Dim cols, FloatBuf bias, FloatBuf x) implements Kernel {
         public void check(Checks ch) {
-            ch.floats(bias, cols.max(), "cols");
+            ch.floats(bias, ch.size(cols), "cols");
             ch.floats(x, ch.product(rows, cols), "rows*cols");
         }
     }
@@ -45,14 +45,14 @@ public interface Kernel {
     record BiasBackward(Dim rows, Dim cols, FloatBuf dy, FloatBuf dBias) implements Kernel {
         public void check(Checks ch) {
             ch.floats(dy, ch.product(rows, cols), "rows*cols");
-            ch.floats(dBias, cols.max(), "cols");
+            ch.floats(dBias, ch.size(cols), "cols");
         }
     }
 
     /** out[t, :] = scale * table[ids[t], :]; ids must lie in [0, table rows). */
     record EmbeddingForward(Dim tokens, Dim dim, float scale, IntBuf ids, FloatBuf table, FloatBuf out) implements Kernel {
         public void check(Checks ch) {
-            ch.ints(ids, tokens.max(), "tokens");
+            ch.ints(ids, ch.size(tokens), "tokens");
             ch.floats(out, ch.product(tokens, dim), "tokens*dim");
             ch.multipleOf(table, dim);
         }
@@ -61,7 +61,7 @@ public interface Kernel {
     /** dTable[ids[t], :] += scale * dOut[t, :]. */
     record EmbeddingBackward(Dim tokens, Dim dim, float scale, IntBuf ids, FloatBuf dOut, FloatBuf dTable) implements Kernel {
         public void check(Checks ch) {
-            ch.ints(ids, tokens.max(), "tokens");
+            ch.ints(ids, ch.size(tokens), "tokens");
             ch.floats(dOut, ch.product(tokens, dim), "tokens*dim");
             ch.multipleOf(dTable, dim);
         }
@@ -159,7 +159,7 @@ public interface Kernel {
                    IntBuf keyLengths, FloatBuf scores, FloatBuf probs) implements Kernel {
         public void check(Checks ch) {
             long n = ch.product(batch, queries, keys) * heads;
-            ch.ints(keyLengths, batch.max(), "batch");
+            ch.ints(keyLengths, ch.size(batch), "batch");
             ch.floats(scores, n, "batch*heads*queries*keys");
             ch.floats(probs, n, "batch*heads*queries*keys");
         }
@@ -183,10 +183,10 @@ public interface Kernel {
             long n = ch.product(rows, cols);
             ch.floats(x, n, "rows*cols");
             ch.floats(y, n, "rows*cols");
-            ch.floats(gamma, cols.max(), "cols");
-            ch.floats(beta, cols.max(), "cols");
-            ch.floats(mean, rows.max(), "rows");
-            ch.floats(rstd, rows.max(), "rows");
+            ch.floats(gamma, ch.size(cols), "cols");
+            ch.floats(beta, ch.size(cols), "cols");
+            ch.floats(mean, ch.size(rows), "rows");
+            ch.floats(rstd, ch.size(rows), "rows");
         }
     }
 
@@ -198,11 +198,11 @@ public interface Kernel {
             ch.floats(x, n, "rows*cols");
             ch.floats(dy, n, "rows*cols");
             ch.floats(dx, n, "rows*cols");
-            ch.floats(gamma, cols.max(), "cols");
-            ch.floats(dGamma, cols.max(), "cols");
-            ch.floats(dBeta, cols.max(), "cols");
-            ch.floats(mean, rows.max(), "rows");
-            ch.floats(rstd, rows.max(), "rows");
+            ch.floats(gamma, ch.size(cols), "cols");
+            ch.floats(dGamma, ch.size(cols), "cols");
+            ch.floats(dBeta, ch.size(cols), "cols");
+            ch.floats(mean, ch.size(rows), "rows");
+            ch.floats(rstd, ch.size(rows), "rows");
         }
     }
 
@@ -237,9 +237,9 @@ public interface Kernel {
     record SmoothedLoss(Dim rows, Dim vocab, int padId, float epsilon, boolean klDivergence,
                         IntBuf targets, FloatBuf logProbs, FloatBuf rowLoss, FloatBuf stats) implements Kernel {
         public void check(Checks ch) {
-            ch.ints(targets, rows.max(), "rows");
+            ch.ints(targets, ch.size(rows), "rows");
             ch.floats(logProbs, ch.product(rows, vocab), "rows*vocab");
-            ch.floats(rowLoss, rows.max(), "rows");
+            ch.floats(rowLoss, ch.size(rows), "rows");
             ch.floats(stats, 3, "3 (loss, tokens, correct)");
             ch.probability(epsilon);
         }
@@ -253,7 +253,7 @@ public interface Kernel {
     record SmoothedLossBackward(Dim rows, Dim vocab, Dim sentences, int padId, float epsilon, Reduction reduction,
                                 IntBuf targets, FloatBuf logProbs, FloatBuf stats, FloatBuf dLogits) implements Kernel {
         public void check(Checks ch) {
-            ch.ints(targets, rows.max(), "rows");
+            ch.ints(targets, ch.size(rows), "rows");
             ch.floats(logProbs, ch.product(rows, vocab), "rows*vocab");
             ch.floats(dLogits, ch.product(rows, vocab), "rows*vocab");
             ch.floats(stats, 3, "3 (loss, tokens, correct)");

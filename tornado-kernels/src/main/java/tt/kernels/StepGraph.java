@@ -38,12 +38,15 @@ public final class StepGraph {
 
     public String name() { return name; }
 
-    /** A dimension whose value is set before each execution, at most {@code max}. Starts at max. */
+    /**
+     * A dimension whose value is set before each execution, at most {@code max}. It starts at 0:
+     * products of live dims (batch * heads * queries * keys) are bounded by the batcher, not by
+     * the product of maxima, so buffers are checked against the live sizes at every execution.
+     */
     public Dim live(String dimName, int max) {
         if (liveDims.size() == MAX_LIVE_DIMS) throw new IllegalStateException(name + ": more than " + MAX_LIVE_DIMS + " live dims");
         Dim d = new Dim(dimName, liveDims.size(), max);
         liveDims.add(d);
-        sizes.set(d.slot(), max);
         return d;
     }
 
@@ -63,13 +66,19 @@ public final class StepGraph {
 
     public IntBuf sizes() { return sizes; }
 
-    /** Appends a call after checking its buffers against the maximum sizes. */
+    /** Appends a call after checking its buffers against the fixed sizes (live ones are checked at run). */
     public StepGraph add(String label, Kernel kernel) {
+        if (kernel == null) throw new IllegalArgumentException(name + ": call #" + calls.size() + " '" + label + "' has no kernel");
         Call call = new Call(calls.size(), label, kernel);
-        if (kernel == null) throw new IllegalArgumentException(name + ": " + call.index() + " '" + label + "' has no kernel");
-        kernel.check(new Checks(name + " " + call.describe()));
+        kernel.check(new Checks(name + " " + call.describe(), sizes.array()));
         calls.add(call);
         return this;
+    }
+
+    /** Checks every call against the current live sizes; backends call this before each execution. */
+    public void checkLiveSizes() {
+        int[] live = sizes.array();
+        for (Call call : calls) call.kernel().check(new Checks(name + " " + call.describe(), live));
     }
 
     public StepGraph inputs(Buf... bufs) {

@@ -44,6 +44,7 @@ public final class JvmBackend implements Backend {
             }
         }
         return () -> {
+            graph.checkLiveSizes();
             for (int i = 0; i < bound.length; i++) {
                 try {
                     bound[i].run();
