@@ -15,6 +15,16 @@ public final class FloatBuf extends Buf {
         return new FloatBuf(name, new float[Math.max(length, 0)], 0, length, null);
     }
 
+    /**
+     * A buffer with a name and length but no storage, for sizing passes that lay out views before
+     * the real root is allocated. Reading or writing it fails.
+     */
+    public static FloatBuf unallocated(String name, int length) {
+        return new FloatBuf(name, null, 0, length, null);
+    }
+
+    public boolean isAllocated() { return data != null; }
+
     public static FloatBuf of(String name, float... values) {
         return new FloatBuf(name, values.clone(), 0, values.length, null);
     }

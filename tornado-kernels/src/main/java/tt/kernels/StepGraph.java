@@ -21,63 +21,46 @@ public final class StepGraph {
         }
     }
 
-    private static final int MAX_LIVE_DIMS = 64;
-
     private final String name;
-    private final IntBuf sizes;
-    private final List<Dim> liveDims = new ArrayList<>();
+    private final LiveSizes sizes;
     private final List<Call> calls = new ArrayList<>();
     private final Set<Buf> inputs = new LinkedHashSet<>();
     private final Set<Buf> outputs = new LinkedHashSet<>();
 
+    /** A graph with live sizes of its own. */
     public StepGraph(String name) {
+        this(name, new LiveSizes(name + ".sizes"));
+    }
+
+    /** A graph whose live dims are shared with other graphs over the same buffers. */
+    public StepGraph(String name, LiveSizes sizes) {
         this.name = name;
-        this.sizes = IntBuf.allocate(name + ".sizes", MAX_LIVE_DIMS);
-        inputs.add(sizes);
+        this.sizes = sizes;
+        inputs.add(sizes.buffer());
     }
 
     public String name() { return name; }
 
-    /**
-     * A dimension whose value is set before each execution, at most {@code max}. It starts at 0:
-     * products of live dims (batch * heads * queries * keys) are bounded by the batcher, not by
-     * the product of maxima, so buffers are checked against the live sizes at every execution.
-     */
-    public Dim live(String dimName, int max) {
-        if (liveDims.size() == MAX_LIVE_DIMS) throw new IllegalStateException(name + ": more than " + MAX_LIVE_DIMS + " live dims");
-        Dim d = new Dim(dimName, liveDims.size(), max);
-        liveDims.add(d);
-        return d;
-    }
+    public LiveSizes sizes() { return sizes; }
 
-    /** Sets a live dimension for the next executions; fails if it is outside [0, max]. */
-    public void set(Dim d, int value) {
-        if (!d.isLive() || d.slot() >= liveDims.size() || liveDims.get(d.slot()) != d) {
-            throw new IllegalArgumentException(name + ": '" + d + "' is not a live dimension of this graph");
-        }
-        if (value < 0 || value > d.max()) {
-            throw new IllegalArgumentException(name + ": live size '" + d.name() + "' = " + value
-                    + " is outside [0, " + d.max() + "]; the graph was built for at most " + d.max());
-        }
-        sizes.set(d.slot(), value);
-    }
+    /** Shorthand for {@code sizes().live(name, max)}. */
+    public Dim live(String dimName, int max) { return sizes.live(dimName, max); }
 
-    public int get(Dim d) { return d.value(sizes.array()); }
-
-    public IntBuf sizes() { return sizes; }
+    /** Shorthand for {@code sizes().set(d, value)}. */
+    public void set(Dim d, int value) { sizes.set(d, value); }
 
     /** Appends a call after checking its buffers against the fixed sizes (live ones are checked at run). */
     public StepGraph add(String label, Kernel kernel) {
         if (kernel == null) throw new IllegalArgumentException(name + ": call #" + calls.size() + " '" + label + "' has no kernel");
         Call call = new Call(calls.size(), label, kernel);
-        kernel.check(new Checks(name + " " + call.describe(), sizes.array()));
+        kernel.check(new Checks(name + " " + call.describe(), sizes.buffer().array()));
         calls.add(call);
         return this;
     }
 
     /** Checks every call against the current live sizes; backends call this before each execution. */
     public void checkLiveSizes() {
-        int[] live = sizes.array();
+        int[] live = sizes.buffer().array();
         for (Call call : calls) call.kernel().check(new Checks(name + " " + call.describe(), live));
     }
 
@@ -92,8 +75,6 @@ public final class StepGraph {
     }
 
     public List<Call> calls() { return Collections.unmodifiableList(calls); }
-
-    public List<Dim> liveDims() { return Collections.unmodifiableList(liveDims); }
 
     public Set<Buf> inputs() { return Collections.unmodifiableSet(inputs); }
 

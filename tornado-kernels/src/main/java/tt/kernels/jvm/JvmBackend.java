@@ -34,7 +34,7 @@ public final class JvmBackend implements Backend {
 
     @Override public Executable compile(StepGraph graph) {
         List<StepGraph.Call> calls = graph.calls();
-        int[] sizes = graph.sizes().array();
+        int[] sizes = graph.sizes().buffer().array();
         Runnable[] bound = new Runnable[calls.size()];
         for (StepGraph.Call call : calls) {
             try {

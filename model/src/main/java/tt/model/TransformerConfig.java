@@ -1,0 +1,103 @@
+package tt.model;
+
+import tt.kernels.Kernel.Reduction;
+
+import java.util.Locale;
+
+/**
+ * Everything that defines a Transformer and its loss. Defaults are the paper's (post-LN,
+ * sinusoidal positions, embeddings scaled by sqrt(dModel), shared embeddings when the vocabulary
+ * is shared, label smoothing 0.1); variants are values here, never code forks.
+ */
+public record TransformerConfig(
+        int layers, int dModel, int heads, int dFF, float dropout,
+        int srcVocab, int tgtVocab, boolean tieEmbeddings, int maxLen,
+        NormPlacement norm, Init init, LossKind loss, Reduction reduction, float labelSmoothing,
+        float layerNormEps) {
+
+    public static final int PAD = 0, BOS = 1, EOS = 2, UNK = 3;
+
+    /** Post-LN as in the paper (x + sublayer, then norm) or pre-LN (norm, sublayer, then x +). */
+    public enum NormPlacement { POST, PRE }
+
+    /** xavier_uniform on every matrix, or what torch's nn.Linear / nn.Embedding do by default. */
+    public enum Init { XAVIER_UNIFORM, DEFAULT }
+
+    /** Label-smoothed KL divergence (torch KLDivLoss) or cross-entropy against the smoothed target. */
+    public enum LossKind { KL, CROSS_ENTROPY }
+
+    public TransformerConfig {
+        require(layers >= 1, "layers must be >= 1, got " + layers);
+        require(dModel >= 1 && heads >= 1 && dModel % heads == 0,
+                "d_model (" + dModel + ") must be a positive multiple of heads (" + heads + ")");
+        require(dFF >= 1, "d_ff must be >= 1, got " + dFF);
+        require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
+        require(srcVocab > 4 && tgtVocab > 4, "vocabularies need more than the 4 special tokens");
+        require(!tieEmbeddings || srcVocab == tgtVocab,
+                "weight tying needs a shared vocabulary, got " + srcVocab + " and " + tgtVocab);
+        require(maxLen >= 2, "max_len must be >= 2, got " + maxLen);
+        require(labelSmoothing >= 0 && labelSmoothing < 1, "label smoothing must be in [0, 1), got " + labelSmoothing);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException("model config: " + message);
+    }
+
+    /** Named presets: tiny, small, base (the paper's), big. */
+    public static TransformerConfig preset(String name, int vocab) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "tiny" -> paper(2, 128, 4, 512, 0.1f, vocab);
+            case "small" -> paper(3, 256, 4, 1024, 0.1f, vocab);
+            case "base" -> paper(6, 512, 8, 2048, 0.1f, vocab);
+            case "big" -> paper(6, 1024, 16, 4096, 0.3f, vocab);
+            default -> throw new IllegalArgumentException("unknown preset '" + name + "'; use tiny, small, base or big");
+        };
+    }
+
+    public static TransformerConfig paper(int layers, int dModel, int heads, int dFF, float dropout, int vocab) {
+        return new TransformerConfig(layers, dModel, heads, dFF, dropout, vocab, vocab, true, 256,
+                NormPlacement.POST, Init.XAVIER_UNIFORM, LossKind.KL, Reduction.TOKEN, 0.1f, 1e-5f);
+    }
+
+    public int headDim() { return dModel / heads; }
+
+    public Builder toBuilder() { return new Builder(this); }
+
+    /** Overrides on top of a preset: {@code preset("tiny", v).toBuilder().norm(PRE).build()}. */
+    public static final class Builder {
+        private int layers, dModel, heads, dFF, srcVocab, tgtVocab, maxLen;
+        private float dropout, labelSmoothing, layerNormEps;
+        private boolean tieEmbeddings;
+        private NormPlacement norm;
+        private Init init;
+        private LossKind loss;
+        private Reduction reduction;
+
+        private Builder(TransformerConfig c) {
+            layers = c.layers; dModel = c.dModel; heads = c.heads; dFF = c.dFF; dropout = c.dropout;
+            srcVocab = c.srcVocab; tgtVocab = c.tgtVocab; tieEmbeddings = c.tieEmbeddings; maxLen = c.maxLen;
+            norm = c.norm; init = c.init; loss = c.loss; reduction = c.reduction;
+            labelSmoothing = c.labelSmoothing; layerNormEps = c.layerNormEps;
+        }
+
+        public Builder layers(int v) { layers = v; return this; }
+        public Builder dModel(int v) { dModel = v; return this; }
+        public Builder heads(int v) { heads = v; return this; }
+        public Builder dFF(int v) { dFF = v; return this; }
+        public Builder dropout(float v) { dropout = v; return this; }
+        public Builder vocab(int src, int tgt) { srcVocab = src; tgtVocab = tgt; return this; }
+        public Builder tieEmbeddings(boolean v) { tieEmbeddings = v; return this; }
+        public Builder maxLen(int v) { maxLen = v; return this; }
+        public Builder norm(NormPlacement v) { norm = v; return this; }
+        public Builder init(Init v) { init = v; return this; }
+        public Builder loss(LossKind v) { loss = v; return this; }
+        public Builder reduction(Reduction v) { reduction = v; return this; }
+        public Builder labelSmoothing(float v) { labelSmoothing = v; return this; }
+        public Builder layerNormEps(float v) { layerNormEps = v; return this; }
+
+        public TransformerConfig build() {
+            return new TransformerConfig(layers, dModel, heads, dFF, dropout, srcVocab, tgtVocab, tieEmbeddings, maxLen,
+                    norm, init, loss, reduction, labelSmoothing, layerNormEps);
+        }
+    }
+}
