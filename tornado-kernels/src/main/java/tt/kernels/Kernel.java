@@ -224,7 +224,17 @@ public interface Kernel {
         /** Divided by the number of sentences (torch KLDivLoss 'batchmean'). */
         BATCHMEAN,
         /** Divided by the number of non-pad target tokens. */
-        TOKEN
+        TOKEN;
+
+        /** What the summed loss is divided by, given the live rows, vocabulary, sentences and non-pad tokens. */
+        public float normalizer(int rows, int vocab, int sentences, float tokens) {
+            return switch (this) {
+                case SUM -> 1f;
+                case MEAN -> (float) rows * vocab;
+                case BATCHMEAN -> Math.max(sentences, 1);
+                case TOKEN -> Math.max(tokens, 1f);
+            };
+        }
     }
 
     /**

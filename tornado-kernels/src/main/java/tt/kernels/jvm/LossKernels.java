@@ -52,21 +52,12 @@ public final class LossKernels {
         stats[stOff + 2] = right;
     }
 
-    public static float normalizer(Reduction reduction, int rows, int vocab, int sentences, float tokens) {
-        return switch (reduction) {
-            case SUM -> 1f;
-            case MEAN -> (float) rows * vocab;
-            case BATCHMEAN -> Math.max(sentences, 1);
-            case TOKEN -> Math.max(tokens, 1f);
-        };
-    }
-
     /** dLogits += (softmax - q) / normalizer on non-pad rows. */
     public static void smoothedLossBackward(Parallel par, int rows, int vocab, int sentences, int padId, float epsilon,
                                             Reduction reduction, int[] targets, int tgOff, float[] logProbs, int lpOff,
                                             float[] stats, int stOff, float[] dLogits, int dlOff) {
         float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
-        float inv = 1f / normalizer(reduction, rows, vocab, sentences, stats[stOff + 1]);
+        float inv = 1f / reduction.normalizer(rows, vocab, sentences, stats[stOff + 1]);
         par.range(rows, 8, (s, e) -> {
             for (int r = s; r < e; r++) {
                 int t = targets[tgOff + r];

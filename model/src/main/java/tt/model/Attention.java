@@ -1,0 +1,107 @@
+package tt.model;
+
+import tt.kernels.Dim;
+import tt.kernels.IntBuf;
+import tt.kernels.Kernel.Gemm;
+import tt.kernels.Kernel.HeadTranspose;
+import tt.kernels.Kernel.Softmax;
+import tt.kernels.Kernel.SoftmaxBackward;
+
+/**
+ * Multi-head attention, Attention(Q, K, V) = softmax(Q K^T / sqrt(d_k)) V per head, with queries
+ * from {@code xq} and keys/values from {@code xkv} (the same tensor for self-attention). Keys at or
+ * past keyLengths[b] are masked, and later keys too when causal. Parameters are named as in
+ * torch.nn.MultiheadAttention: in_proj_weight [3d, d] holds W_q, W_k, W_v; out_proj.
+ */
+final class Attention implements Sublayer {
+    private static final Dim ONE = Dim.fixed(1);
+    private final String name;
+    private final Tensor xq, xkv;
+    private final Dim batch, qLen, kvLen, qRows, kvRows, batchHeads, scoreCount, headDim;
+    private final int heads;
+    private final IntBuf keyLengths;
+    private final boolean causal;
+    private final Linear wq, wk, wv, wo;
+    private final Dropout dropout;
+    // Kept for backward: projections, per-head layouts, probabilities.
+    private final Tensor q, k, v, qh, kh, vh, scores, probs, probsDropped, contextHeads, context, out;
+
+    Attention(Layout l, String name, Tensor xq, Tensor xkv, Dim qLen, Dim kvLen, Dim qRows, Dim kvRows,
+              Dim scoreCount, IntBuf keyLengths, boolean causal) {
+        TransformerConfig c = l.config;
+        int d = c.dModel();
+        this.name = name;
+        this.xq = xq;
+        this.xkv = xkv;
+        this.batch = l.dims.batch();
+        this.qLen = qLen;
+        this.kvLen = kvLen;
+        this.qRows = qRows;
+        this.kvRows = kvRows;
+        this.batchHeads = l.dims.batchHeads();
+        this.scoreCount = scoreCount;
+        this.heads = c.heads();
+        this.headDim = Dim.fixed(c.headDim());
+        this.keyLengths = keyLengths;
+        this.causal = causal;
+        Tensor inProjW = l.buffers.parameter(name + ".in_proj_weight", 3 * d, d);
+        Tensor inProjB = l.buffers.parameter(name + ".in_proj_bias", 3 * d);
+        this.wq = new Linear(name + ".q", inProjW.slice(name + ".w_q", 0, d, d), inProjB.slice(name + ".b_q", 0, d));
+        this.wk = new Linear(name + ".k", inProjW.slice(name + ".w_k", d * d, d, d), inProjB.slice(name + ".b_k", d, d));
+        this.wv = new Linear(name + ".v", inProjW.slice(name + ".w_v", 2 * d * d, d, d), inProjB.slice(name + ".b_v", 2 * d, d));
+        this.wo = Linear.create(l.buffers, name + ".out_proj", d, d);
+        this.dropout = l.dropout(name + ".attn_dropout");
+        this.q = l.rows(name + ".q", d);
+        this.k = l.rows(name + ".k", d);
+        this.v = l.rows(name + ".v", d);
+        this.qh = l.rows(name + ".q_heads", d);
+        this.kh = l.rows(name + ".k_heads", d);
+        this.vh = l.rows(name + ".v_heads", d);
+        int maxScores = Dims.maxScores(c, l.dims.limits());
+        this.scores = l.buffers.activation(name + ".scores", maxScores);
+        this.probs = l.buffers.activation(name + ".probs", maxScores);
+        this.probsDropped = l.buffers.activation(name + ".probs_dropped", maxScores);
+        this.contextHeads = l.rows(name + ".context_heads", d);
+        this.context = l.rows(name + ".context", d);
+        this.out = l.rows(name + ".out", d);
+    }
+
+    @Override public Tensor output() { return out; }
+
+    @Override public void forward(Pass p) {
+        int h = heads, dk = headDim.max();
+        wq.forward(p, qRows, xq.value(), q.value());
+        wk.forward(p, kvRows, xkv.value(), k.value());
+        wv.forward(p, kvRows, xkv.value(), v.value());
+        p.add(name + ": split q heads", new HeadTranspose(batch, qLen, h, dk, true, false, q.value(), qh.value()));
+        p.add(name + ": split k heads", new HeadTranspose(batch, kvLen, h, dk, true, false, k.value(), kh.value()));
+        p.add(name + ": split v heads", new HeadTranspose(batch, kvLen, h, dk, true, false, v.value(), vh.value()));
+        p.add(name + ": scores = q k^T", new Gemm(batchHeads, qLen, kvLen, headDim, false, true, 1f, qh.value(), kh.value(), 0f, scores.value()));
+        p.add(name + ": probs = softmax(scores / sqrt(d_k))", new Softmax(batch, h, qLen, kvLen, scale(), causal, keyLengths,
+                scores.value(), probs.value()));
+        dropout.forward(p, scoreCount, ONE, probs.value(), probsDropped.value());
+        p.add(name + ": context = probs v", new Gemm(batchHeads, qLen, headDim, kvLen, false, false, 1f, probsDropped.value(), vh.value(), 0f, contextHeads.value()));
+        p.add(name + ": merge heads", new HeadTranspose(batch, qLen, h, dk, false, false, contextHeads.value(), context.value()));
+        wo.forward(p, qRows, context.value(), out.value());
+    }
+
+    @Override public void backward(Pass p) {
+        int h = heads, dk = headDim.max();
+        wo.backward(p, qRows, context.value(), out.grad(), context.grad());
+        p.add(name + ": split context grad heads", new HeadTranspose(batch, qLen, h, dk, true, true, context.grad(), contextHeads.grad()));
+        p.add(name + ": dprobs += dcontext v^T", new Gemm(batchHeads, qLen, kvLen, headDim, false, true, 1f, contextHeads.grad(), vh.value(), 1f, probsDropped.grad()));
+        p.add(name + ": dv += probs^T dcontext", new Gemm(batchHeads, kvLen, headDim, qLen, true, false, 1f, probsDropped.value(), contextHeads.grad(), 1f, vh.grad()));
+        dropout.backward(p, scoreCount, ONE, probsDropped.grad(), probs.grad());
+        p.add(name + ": softmax backward", new SoftmaxBackward(batch, h, qLen, kvLen, scale(), probs.value(), probs.grad(), scores.grad()));
+        p.add(name + ": dq += dscores k", new Gemm(batchHeads, qLen, headDim, kvLen, false, false, 1f, scores.grad(), kh.value(), 1f, qh.grad()));
+        p.add(name + ": dk += dscores^T q", new Gemm(batchHeads, kvLen, headDim, qLen, true, false, 1f, scores.grad(), qh.value(), 1f, kh.grad()));
+        p.add(name + ": merge q grad heads", new HeadTranspose(batch, qLen, h, dk, false, true, qh.grad(), q.grad()));
+        p.add(name + ": merge k grad heads", new HeadTranspose(batch, kvLen, h, dk, false, true, kh.grad(), k.grad()));
+        p.add(name + ": merge v grad heads", new HeadTranspose(batch, kvLen, h, dk, false, true, vh.grad(), v.grad()));
+        wq.backward(p, qRows, xq.value(), q.grad(), xq.grad());
+        wk.backward(p, kvRows, xkv.value(), k.grad(), xkv.grad());
+        wv.backward(p, kvRows, xkv.value(), v.grad(), xkv.grad());
+    }
+
+    private float scale() { return (float) (1.0 / Math.sqrt(headDim.max())); }
+}

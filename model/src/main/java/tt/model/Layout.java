@@ -1,0 +1,27 @@
+package tt.model;
+
+/** What layers need while they lay out their buffers: arenas, config, dims and dropout sites. */
+final class Layout {
+    final Buffers buffers;
+    final TransformerConfig config;
+    final Dims dims;
+    private final int dropoutSeed;
+    private int nextSite;
+
+    Layout(Buffers buffers, TransformerConfig config, Dims dims, int dropoutSeed) {
+        this.buffers = buffers;
+        this.config = config;
+        this.dims = dims;
+        this.dropoutSeed = dropoutSeed;
+    }
+
+    /** A new dropout site at the configured rate. */
+    Dropout dropout(String name) {
+        return new Dropout(name, config.dropout(), dropoutSeed, nextSite++, dims.step());
+    }
+
+    /** An activation of [maxTokens, width] with its gradient. */
+    Tensor rows(String name, int width) {
+        return buffers.activation(name, Math.multiplyExact(dims.limits().maxTokens(), width));
+    }
+}

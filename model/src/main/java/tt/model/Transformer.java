@@ -1,0 +1,195 @@
+package tt.model;
+
+import tt.kernels.FloatBuf;
+import tt.kernels.Kernel.Adam;
+import tt.kernels.Kernel.Fill;
+import tt.kernels.Kernel.GlobalNorm;
+import tt.kernels.LiveSizes;
+import tt.kernels.StepGraph;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The encoder-decoder Transformer as static step graphs over buffers allocated once for the
+ * largest batch: {@link #trainStep} (forward, loss, backward), {@link #update} (clipping, Adam),
+ * and the inference passes {@link #encode}, {@link #decode} and {@link #evaluate} (negative
+ * log-likelihood, dropout off). A backend
+ * compiles each graph once; {@link #setBatch} and {@link #setStep} change what the next run sees.
+ */
+public final class Transformer {
+    public final TransformerConfig config;
+    public final BatchLimits limits;
+    public final AdamConfig adam;
+    public final int dropoutSeed;
+
+    final LiveSizes sizes;
+    final Dims dims;
+    final Inputs inputs;
+    final Buffers buffers;
+    /** Per-update scalars [lr, 1 - beta1^t, 1 - beta2^t, 1 / accumulated batches]. */
+    final FloatBuf hyper = FloatBuf.allocate("hyper", 4);
+    /** [summed loss, non-pad tokens, correct tokens] of the last batch. */
+    final FloatBuf stats = FloatBuf.allocate("stats", 3);
+    final FloatBuf gradNorm = FloatBuf.allocate("grad_norm", 1);
+    final FloatBuf positional, adamM, adamV;
+
+    private final Embedding srcEmbedding, tgtEmbedding;
+    private final List<EncoderLayer> encoder = new ArrayList<>();
+    private final List<DecoderLayer> decoder = new ArrayList<>();
+    private final LayerNorm encoderNorm, decoderNorm;
+    private final Tensor memory, decoderOut;
+    private final Generator generator;
+
+    public final StepGraph trainStep, update, encode, decode, evaluate;
+
+    /** Lays the model out once to measure its arenas, then again over real storage. */
+    public static Transformer create(TransformerConfig config, BatchLimits limits, AdamConfig adam, int dropoutSeed) {
+        Buffers measured = new Transformer(config, limits, adam, dropoutSeed, Buffers.measuring()).buffers;
+        return new Transformer(config, limits, adam, dropoutSeed, Buffers.sizedLike(measured));
+    }
+
+    private Transformer(TransformerConfig c, BatchLimits limits, AdamConfig adam, int dropoutSeed, Buffers buffers) {
+        if (limits.maxLen() > c.maxLen()) {
+            throw new IllegalArgumentException("batch max length " + limits.maxLen() + " exceeds the model's max_len " + c.maxLen());
+        }
+        this.config = c;
+        this.limits = limits;
+        this.adam = adam;
+        this.dropoutSeed = dropoutSeed;
+        this.buffers = buffers;
+        this.sizes = new LiveSizes("sizes");
+        this.dims = Dims.create(sizes, c, limits);
+        this.inputs = Inputs.allocate(limits);
+        this.positional = Embedding.sinusoidalTable(limits.maxLen(), c.dModel());
+        Layout l = new Layout(buffers, c, dims, dropoutSeed);
+        boolean pre = c.norm() == TransformerConfig.NormPlacement.PRE;
+
+        Tensor srcTable = buffers.parameter("src_embed.weight", c.srcVocab(), c.dModel());
+        Tensor tgtTable = c.tieEmbeddings() ? srcTable : buffers.parameter("tgt_embed.weight", c.tgtVocab(), c.dModel());
+        Tensor outWeight = c.tieEmbeddings() ? srcTable : buffers.parameter("generator.weight", c.tgtVocab(), c.dModel());
+
+        srcEmbedding = new Embedding(l, "src_embed", srcTable, inputs.srcIds(), dims.srcRows(), dims.srcLen(), positional);
+        Tensor x = srcEmbedding.output();
+        for (int i = 0; i < c.layers(); i++) {
+            encoder.add(new EncoderLayer(l, "encoder.layers." + i, x, inputs));
+            x = encoder.getLast().output();
+        }
+        encoderNorm = pre ? new LayerNorm(buffers, "encoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
+        memory = pre ? l.rows("encoder.norm.out", c.dModel()) : x;
+
+        tgtEmbedding = new Embedding(l, "tgt_embed", tgtTable, inputs.tgtIn(), dims.tgtRows(), dims.tgtLen(), positional);
+        Tensor y = tgtEmbedding.output();
+        for (int i = 0; i < c.layers(); i++) {
+            decoder.add(new DecoderLayer(l, "decoder.layers." + i, y, memory, inputs));
+            y = decoder.getLast().output();
+        }
+        decoderNorm = pre ? new LayerNorm(buffers, "decoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
+        decoderOut = pre ? l.rows("decoder.norm.out", c.dModel()) : y;
+        generator = new Generator(l, outWeight, decoderOut, inputs, stats);
+
+        this.adamM = FloatBuf.allocate("adam.m", buffers.params.used());
+        this.adamV = FloatBuf.allocate("adam.v", buffers.params.used());
+        this.trainStep = buildTrainStep();
+        this.update = buildUpdate();
+        this.encode = graph("encode", false, true, false, false);
+        this.decode = graph("decode", false, false, true, false);
+        this.evaluate = graph("evaluate", false, true, true, true);
+    }
+
+    /** One training step, top to bottom: forward, loss, then backward in reverse order. */
+    private StepGraph buildTrainStep() {
+        Pass p = new Pass(new StepGraph("train_step", sizes), true);
+        p.add("zero activation gradients", new Fill(buffers.actGrads.root(), 0f));
+        encoderForward(p);
+        decoderForward(p);
+        generator.loss(p, false);
+
+        generator.backward(p);
+        if (decoderNorm != null) decoderNorm.backward(p, dims.tgtRows(), decoder.getLast().output(), decoderOut);
+        for (DecoderLayer layer : decoder.reversed()) layer.backward(p);
+        tgtEmbedding.backward(p);
+        if (encoderNorm != null) encoderNorm.backward(p, dims.srcRows(), encoder.getLast().output(), memory);
+        for (EncoderLayer layer : encoder.reversed()) layer.backward(p);
+        srcEmbedding.backward(p);
+        return p.graph().inputs(inputs.srcIds(), inputs.tgtIn(), inputs.tgtOut(), inputs.srcLengths(), inputs.tgtLengths())
+                .outputs(stats);
+    }
+
+    /** After one or more train steps: global gradient norm, clipped Adam update, gradients zeroed. */
+    private StepGraph buildUpdate() {
+        StepGraph g = new StepGraph("update", sizes);
+        FloatBuf params = buffers.params.root(), grads = buffers.grads.root();
+        g.add("global gradient norm", new GlobalNorm(grads, gradNorm));
+        g.add("adam", new Adam(params, grads, adamM, adamV, hyper, gradNorm,
+                adam.beta1(), adam.beta2(), adam.eps(), adam.weightDecay(), adam.clipNorm()));
+        g.add("zero parameter gradients", new Fill(grads, 0f));
+        return g.inputs(hyper).outputs(gradNorm);
+    }
+
+    private StepGraph graph(String name, boolean training, boolean encode, boolean decode, boolean loss) {
+        Pass p = new Pass(new StepGraph(name, sizes), training);
+        if (encode) encoderForward(p);
+        if (decode) decoderForward(p);
+        if (loss) generator.loss(p, true);
+        StepGraph g = p.graph().inputs(inputs.srcIds(), inputs.tgtIn(), inputs.tgtOut(), inputs.srcLengths(), inputs.tgtLengths());
+        return loss ? g.outputs(stats) : decode ? g.outputs(generator.logProbs()) : g;
+    }
+
+    private void encoderForward(Pass p) {
+        srcEmbedding.forward(p);
+        for (EncoderLayer layer : encoder) layer.forward(p);
+        if (encoderNorm != null) encoderNorm.forward(p, dims.srcRows(), encoder.getLast().output(), memory);
+    }
+
+    private void decoderForward(Pass p) {
+        tgtEmbedding.forward(p);
+        for (DecoderLayer layer : decoder) layer.forward(p);
+        if (decoderNorm != null) decoderNorm.forward(p, dims.tgtRows(), decoder.getLast().output(), decoderOut);
+        generator.forward(p);
+    }
+
+    // ---- host side: what the next run sees ----
+
+    /** Copies a batch into the input buffers and sets the live sizes. */
+    public void setBatch(Batch b) {
+        if (b.sentences() > limits.maxSentences() || b.srcLen() > limits.maxLen() || b.tgtLen() > limits.maxLen()
+                || b.sentences() * b.srcLen() > limits.maxTokens() || b.sentences() * b.tgtLen() > limits.maxTokens()) {
+            throw new IllegalArgumentException("batch of " + b.sentences() + " sentences x (" + b.srcLen() + " src, " + b.tgtLen()
+                    + " tgt) tokens exceeds the model's limits " + limits);
+        }
+        System.arraycopy(b.srcIds(), 0, inputs.srcIds().array(), 0, b.srcIds().length);
+        System.arraycopy(b.tgtIn(), 0, inputs.tgtIn().array(), 0, b.tgtIn().length);
+        System.arraycopy(b.tgtOut(), 0, inputs.tgtOut().array(), 0, b.tgtOut().length);
+        System.arraycopy(b.srcLengths(), 0, inputs.srcLengths().array(), 0, b.sentences());
+        System.arraycopy(b.tgtLengths(), 0, inputs.tgtLengths().array(), 0, b.sentences());
+        int n = b.sentences(), h = config.heads();
+        sizes.set(dims.batch(), n);
+        sizes.set(dims.srcLen(), b.srcLen());
+        sizes.set(dims.tgtLen(), b.tgtLen());
+        sizes.set(dims.srcRows(), n * b.srcLen());
+        sizes.set(dims.tgtRows(), n * b.tgtLen());
+        sizes.set(dims.batchHeads(), n * h);
+        sizes.set(dims.encoderScores(), n * h * b.srcLen() * b.srcLen());
+        sizes.set(dims.decoderScores(), n * h * b.tgtLen() * b.tgtLen());
+        sizes.set(dims.crossScores(), n * h * b.tgtLen() * b.srcLen());
+    }
+
+    /** The training step counter that dropout masks are drawn from. */
+    public void setStep(int step) { sizes.set(dims.step(), step); }
+
+    public List<Tensor> parameters() { return buffers.parameters(); }
+
+    public FloatBuf parameterRoot() { return buffers.params.root(); }
+
+    public FloatBuf gradientRoot() { return buffers.grads.root(); }
+
+    public int parameterCount() { return buffers.params.used(); }
+
+    public FloatBuf logProbs() { return generator.logProbs(); }
+
+    /** Every buffer that holds state across steps: what a backend uploads once and a checkpoint saves. */
+    public List<FloatBuf> stateBuffers() {
+        return List.of(buffers.params.root(), buffers.grads.root(), adamM, adamV, positional);
+    }
+}
