@@ -1,0 +1,170 @@
+package tt.model;
+
+import tt.kernels.Backend;
+import tt.kernels.FloatBuf;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Inference: the encoder runs once per chunk of sentences, then the decoder extends every
+ * hypothesis one token at a time until &lt;/s&gt; or the length limit. Greedy decoding and beam
+ * search, both batched over sentences. The decoder graph recomputes the prefix each step (no key
+ * or value cache), which keeps the graph static; fine at research lengths.
+ */
+public final class Translator {
+    private final Transformer model;
+    private final Backend backend;
+    private final Backend.Executable encode, decode;
+
+    public Translator(Transformer model, Backend backend) {
+        this.model = model;
+        this.backend = backend;
+        this.encode = backend.compile(model.encode);
+        this.decode = backend.compile(model.decode);
+    }
+
+    /** Greedy decoding: each output excludes &lt;s&gt; and &lt;/s&gt;. */
+    public int[][] greedy(int[][] sources, int maxLen) {
+        return beam(sources, 1, 0.0, maxLen);
+    }
+
+    /**
+     * Beam search with GNMT's length penalty: a finished hypothesis scores
+     * logP / ((5 + length) / 6)^alpha. Returns the best finished hypothesis per sentence. Sources
+     * longer than the model's batch length limit are cut to it.
+     */
+    public int[][] beam(int[][] sources, int beamSize, double alpha, int maxLen) {
+        if (beamSize < 1) throw new IllegalArgumentException("beam size must be >= 1, got " + beamSize);
+        int steps = Math.min(maxLen + 1, model.limits.maxLen());
+        int perChunk = Math.max(1, Math.min(model.limits.maxSentences(), model.limits.maxTokens() / Math.max(steps, longest(sources))) / beamSize);
+        int srcMax = model.limits.maxLen();
+        int[][] clipped = Arrays.stream(sources).map(src -> src.length > srcMax ? Arrays.copyOf(src, srcMax) : src).toArray(int[][]::new);
+        int[][] out = new int[sources.length][];
+        for (int start = 0; start < sources.length; start += perChunk) {
+            int[][] chunk = Arrays.copyOfRange(clipped, start, Math.min(sources.length, start + perChunk));
+            int[][] best = beamChunk(chunk, beamSize, alpha, steps);
+            System.arraycopy(best, 0, out, start, best.length);
+        }
+        return out;
+    }
+
+    private record Hypothesis(int[] tokens, double logProb) {}
+
+    private int[][] beamChunk(int[][] sources, int k, double alpha, int steps) {
+        int n = sources.length, vocab = model.config.tgtVocab();
+        int[][] replicated = new int[n * k][];
+        for (int i = 0; i < n * k; i++) replicated[i] = sources[i / k];
+        List<List<Hypothesis>> alive = new ArrayList<>(), finished = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            alive.add(new ArrayList<>(List.of(new Hypothesis(new int[0], 0.0))));
+            finished.add(new ArrayList<>());
+        }
+        model.setBatch(prefixBatch(replicated, alive, k, 1));
+        encode.run();
+        for (int t = 1; t <= steps; t++) {
+            model.setBatch(prefixBatch(replicated, alive, k, t));
+            decode.run();
+            FloatBuf logProbs = model.logProbs();
+            backend.download(logProbs);
+            for (int s = 0; s < n; s++) {
+                if (finished.get(s).size() >= k || alive.get(s).isEmpty()) continue;
+                List<Hypothesis> next = new ArrayList<>();
+                for (int h = 0; h < alive.get(s).size(); h++) {
+                    Hypothesis hyp = alive.get(s).get(h);
+                    int row = ((s * k + h) * t + (t - 1)) * vocab;
+                    for (int tok : topTokens(logProbs, row, vocab, 2 * k)) {
+                        next.add(new Hypothesis(append(hyp.tokens, tok), hyp.logProb + logProbs.get(row + tok)));
+                    }
+                }
+                next.sort(Comparator.comparingDouble(Hypothesis::logProb).reversed());
+                List<Hypothesis> kept = new ArrayList<>();
+                for (Hypothesis hyp : next) {
+                    boolean ends = hyp.tokens[hyp.tokens.length - 1] == TransformerConfig.EOS || t == steps;
+                    if (ends && finished.get(s).size() < k) finished.get(s).add(hyp);
+                    else if (!ends && kept.size() < k) kept.add(hyp);
+                }
+                alive.set(s, kept);
+            }
+            if (alive.stream().allMatch(List::isEmpty) || allDone(finished, k)) break;
+        }
+        int[][] best = new int[n][];
+        for (int s = 0; s < n; s++) {
+            List<Hypothesis> pool = finished.get(s).isEmpty() ? alive.get(s) : finished.get(s);
+            Hypothesis top = pool.stream().max(Comparator.comparingDouble(h -> h.logProb / lengthPenalty(h.tokens.length, alpha))).orElseThrow();
+            best[s] = strip(top.tokens);
+        }
+        return best;
+    }
+
+    private static boolean allDone(List<List<Hypothesis>> finished, int k) {
+        return finished.stream().allMatch(f -> f.size() >= k);
+    }
+
+    /** Source rows and, per hypothesis, &lt;s&gt; + its tokens, padded to length t; dead slots repeat slot 0. */
+    private static Batch prefixBatch(int[][] sources, List<List<Hypothesis>> alive, int k, int t) {
+        int[][] targets = new int[sources.length][];
+        for (int i = 0; i < sources.length; i++) {
+            List<Hypothesis> hyps = alive.get(i / k);
+            int[] tokens = hyps.isEmpty() ? new int[0] : hyps.get(Math.min(i % k, hyps.size() - 1)).tokens;
+            targets[i] = tokens;
+        }
+        Batch b = Batch.of(sources, targets);
+        return padTargetTo(b, t);
+    }
+
+    /** Batch.of adds &lt;/s&gt; to targets; decoding wants exactly t input positions. */
+    private static Batch padTargetTo(Batch b, int t) {
+        int n = b.sentences();
+        int[] in = new int[n * t], out = new int[n * t], lengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            int len = Math.min(t, b.tgtLengths()[i]);
+            System.arraycopy(b.tgtIn(), i * b.tgtLen(), in, i * t, len);
+            lengths[i] = len;
+        }
+        return new Batch(n, b.srcLen(), t, b.srcIds(), in, out, b.srcLengths(), lengths);
+    }
+
+    /** The {@code count} most likely tokens of a row, best first, never &lt;pad&gt; or &lt;s&gt; (one pass, insertion into a short list). */
+    private static int[] topTokens(FloatBuf logProbs, int row, int vocab, int count) {
+        int[] top = new int[Math.min(count, vocab)];
+        int n = 0;
+        for (int tok = 0; tok < vocab; tok++) {
+            if (tok == TransformerConfig.PAD || tok == TransformerConfig.BOS) continue;
+            float lp = logProbs.get(row + tok);
+            if (n == top.length && lp <= logProbs.get(row + top[n - 1])) continue;
+            int i = Math.min(n, top.length - 1);
+            while (i > 0 && logProbs.get(row + top[i - 1]) < lp) {
+                top[i] = top[i - 1];
+                i--;
+            }
+            top[i] = tok;
+            if (n < top.length) n++;
+        }
+        return Arrays.copyOf(top, n);
+    }
+
+    static double lengthPenalty(int length, double alpha) {
+        return Math.pow((5.0 + length) / 6.0, alpha);
+    }
+
+    private static int[] append(int[] tokens, int tok) {
+        int[] r = Arrays.copyOf(tokens, tokens.length + 1);
+        r[tokens.length] = tok;
+        return r;
+    }
+
+    private static int[] strip(int[] tokens) {
+        int n = tokens.length;
+        if (n > 0 && tokens[n - 1] == TransformerConfig.EOS) n--;
+        return Arrays.copyOf(tokens, n);
+    }
+
+    private static int longest(int[][] seqs) {
+        int m = 1;
+        for (int[] s : seqs) m = Math.max(m, s.length);
+        return m;
+    }
+}
