@@ -69,8 +69,9 @@ public final class Translator {
             decode.run();
             FloatBuf logProbs = model.logProbs();
             backend.download(logProbs);
+            boolean allDone = true;
             for (int s = 0; s < n; s++) {
-                if (finished.get(s).size() >= k || alive.get(s).isEmpty()) continue;
+                if (done(finished.get(s), alive.get(s), k, alpha, steps)) continue;
                 List<Hypothesis> next = new ArrayList<>();
                 for (int h = 0; h < alive.get(s).size(); h++) {
                     Hypothesis hyp = alive.get(s).get(h);
@@ -81,26 +82,47 @@ public final class Translator {
                 }
                 next.sort(Comparator.comparingDouble(Hypothesis::logProb).reversed());
                 List<Hypothesis> kept = new ArrayList<>();
-                for (Hypothesis hyp : next) {
+                for (int rank = 0; rank < next.size() && kept.size() < k; rank++) {
+                    Hypothesis hyp = next.get(rank);
                     boolean ends = hyp.tokens[hyp.tokens.length - 1] == TransformerConfig.EOS || t == steps;
-                    if (ends && finished.get(s).size() < k) finished.get(s).add(hyp);
-                    else if (!ends && kept.size() < k) kept.add(hyp);
+                    // As fairseq: an ending candidate counts only if it ranks within the beam.
+                    if (ends && rank < k) keepBest(finished.get(s), hyp, k, alpha);
+                    else if (!ends) kept.add(hyp);
                 }
                 alive.set(s, kept);
+                allDone &= done(finished.get(s), kept, k, alpha, steps);
             }
-            if (alive.stream().allMatch(List::isEmpty) || allDone(finished, k)) break;
+            if (allDone) break;
         }
         int[][] best = new int[n][];
         for (int s = 0; s < n; s++) {
             List<Hypothesis> pool = finished.get(s).isEmpty() ? alive.get(s) : finished.get(s);
-            Hypothesis top = pool.stream().max(Comparator.comparingDouble(h -> h.logProb / lengthPenalty(h.tokens.length, alpha))).orElseThrow();
-            best[s] = strip(top.tokens);
+            best[s] = strip(pool.stream().max(Comparator.comparingDouble(h -> score(h, alpha))).orElseThrow().tokens);
         }
         return best;
     }
 
-    private static boolean allDone(List<List<Hypothesis>> finished, int k) {
-        return finished.stream().allMatch(f -> f.size() >= k);
+    private static double score(Hypothesis h, double alpha) {
+        return h.logProb / lengthPenalty(h.tokens.length, alpha);
+    }
+
+    /** Keeps the k best finished hypotheses by length-normalised score. */
+    private static void keepBest(List<Hypothesis> finished, Hypothesis hyp, int k, double alpha) {
+        finished.add(hyp);
+        finished.sort(Comparator.comparingDouble((Hypothesis h) -> score(h, alpha)).reversed());
+        if (finished.size() > k) finished.removeLast();
+    }
+
+    /**
+     * Done when nothing is alive, or k hypotheses have finished and no live one can still beat the
+     * worst of them: log probabilities only fall as a hypothesis grows, and the length penalty is
+     * at most that of the longest allowed output.
+     */
+    private static boolean done(List<Hypothesis> finished, List<Hypothesis> alive, int k, double alpha, int steps) {
+        if (alive.isEmpty()) return true;
+        if (finished.size() < k) return false;
+        double bestAlive = alive.getFirst().logProb / lengthPenalty(steps, alpha);
+        return bestAlive <= score(finished.getLast(), alpha);
     }
 
     /** Source rows and, per hypothesis, &lt;s&gt; + its tokens, padded to length t; dead slots repeat slot 0. */
