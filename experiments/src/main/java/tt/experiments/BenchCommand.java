@@ -8,38 +8,118 @@ import tt.kernels.Dim;
 import tt.kernels.FloatBuf;
 import tt.kernels.Kernel;
 import tt.kernels.StepGraph;
+import tt.model.AdamConfig;
+import tt.model.Batch;
+import tt.model.BatchLimits;
+import tt.model.Schedule;
+import tt.model.Trainer;
+import tt.model.Transformer;
+import tt.model.TransformerConfig;
 
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
-/** Quick whole-call timings; JMH benchmarks (tt.experiments.bench) are the careful measurement. */
-@Command(name = "bench", description = "Time kernels through the step graph (quick; use JMH for careful numbers).")
-public final class BenchCommand implements Callable<Integer> {
-    @Mixin BackendOptions backendOptions;
+/** Whole-call timings through the step graph; JMH (./tt jmh) is the careful per-kernel measurement. */
+@Command(name = "bench", description = "Time whole training steps or single GEMMs through a backend.",
+        subcommands = {BenchCommand.Step.class, BenchCommand.Gemm.class})
+public final class BenchCommand implements Runnable {
 
-    @Option(names = "--gemm", split = ",", defaultValue = "1x2048x256x1024,1x2048x1024x256,1x2048x512x2048,64x32x64x32",
-            description = "GEMM shapes batch x m x n x k, comma separated (default: ${DEFAULT-VALUE}).")
-    List<String> shapes;
+    @Override public void run() {
+        new picocli.CommandLine(this).usage(System.out);
+    }
 
-    @Option(names = "--transB", description = "Multiply by B transposed (A*B^T).")
-    boolean transB;
+    @Command(name = "step", description = "Training steps of presets at a fixed token batch: tokens/s and GEMM GFLOP/s.")
+    static final class Step implements Callable<Integer> {
+        @Mixin BackendOptions backendOptions;
 
-    @Option(names = "--seconds", defaultValue = "2", description = "Time per shape (default: ${DEFAULT-VALUE}).")
-    double seconds;
+        @Option(names = "--preset", split = ",", defaultValue = "tiny,small", description = "Presets (default: ${DEFAULT-VALUE}).")
+        List<String> presets;
 
-    @Override public Integer call() {
-        try (Backend backend = backendOptions.open()) {
-            System.out.println("backend: " + backend.name() + " (" + backend.device() + ")");
-            for (String s : shapes) {
-                String[] p = s.toLowerCase().split("x");
-                if (p.length != 4) throw new IllegalArgumentException("--gemm " + s + ": expected batch x m x n x k, e.g. 1x2048x256x1024");
-                int batch = Integer.parseInt(p[0]), m = Integer.parseInt(p[1]), n = Integer.parseInt(p[2]), k = Integer.parseInt(p[3]);
-                double gflops = gemmGflops(backend, batch, m, n, k, false, transB, seconds);
-                System.out.printf("gemm %s%s: %.1f GFLOP/s%n", s, transB ? " (A*B^T)" : "", gflops);
+        @Option(names = "--tokens", defaultValue = "4096", description = "Padded tokens per side per batch (default: ${DEFAULT-VALUE}).")
+        int tokens;
+
+        @Option(names = "--len", defaultValue = "32", description = "Sentence length, source and target (default: ${DEFAULT-VALUE}).")
+        int len;
+
+        @Option(names = "--vocab", defaultValue = "8000", description = "Shared vocabulary size (default: ${DEFAULT-VALUE}).")
+        int vocab;
+
+        @Option(names = "--steps", defaultValue = "5", description = "Timed steps after 2 warm-up steps (default: ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Override public Integer call() {
+            try (Backend backend = backendOptions.open()) {
+                System.out.println("backend: " + backend.name() + " (" + backend.device() + ")");
+                System.out.println("preset,tokens_per_batch,sentences,len,vocab,params,ms_per_step,tokens_per_s,gemm_gflop_per_step,gemm_gflop_per_s");
+                for (String preset : presets) measure(backend, preset);
+            }
+            return 0;
+        }
+
+        private void measure(Backend backend, String preset) {
+            int sentences = Math.max(1, tokens / len);
+            TransformerConfig config = TransformerConfig.preset(preset, vocab).toBuilder().maxLen(Math.max(256, len)).build();
+            Transformer model = Transformer.create(config, new BatchLimits(sentences * len, sentences, len), AdamConfig.paper(), 1);
+            Trainer trainer = new Trainer(model, backend, new Schedule.Noam(config.dModel(), 4000, 1.0));
+            trainer.initialize(1);
+            SplittableRandom rnd = new SplittableRandom(1);
+            int[][] src = new int[sentences][], tgt = new int[sentences][];
+            for (int i = 0; i < sentences; i++) {
+                src[i] = rnd.ints(len, 4, vocab).toArray();
+                tgt[i] = rnd.ints(len - 1, 4, vocab).toArray();
+            }
+            Batch batch = Batch.of(src, tgt);
+            for (int i = 0; i < 2; i++) trainer.step(batch);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < steps; i++) trainer.step(batch);
+            double seconds = (System.nanoTime() - t0) * 1e-9 / steps;
+            double gflop = (gemmFlops(model.trainStep) + gemmFlops(model.update)) * 1e-9;
+            int batchTokens = sentences * len * 2;
+            System.out.printf("%s,%d,%d,%d,%d,%d,%.1f,%.0f,%.2f,%.1f%n", preset, sentences * len, sentences, len, vocab,
+                    model.parameterCount(), seconds * 1e3, batchTokens / seconds, gflop, gflop / seconds);
+        }
+    }
+
+    /** 2*m*n*k summed over the graph's GEMM calls at the current live sizes. */
+    static double gemmFlops(StepGraph graph) {
+        int[] sizes = graph.sizes().buffer().array();
+        double flops = 0;
+        for (StepGraph.Call call : graph.calls()) {
+            if (call.kernel() instanceof Kernel.Gemm g) {
+                flops += 2.0 * g.batch().value(sizes) * g.m().value(sizes) * g.n().value(sizes) * g.k().value(sizes);
             }
         }
-        return 0;
+        return flops;
+    }
+
+    @Command(name = "gemm", description = "One GEMM call, best of repeated runs, in GFLOP/s.")
+    static final class Gemm implements Callable<Integer> {
+        @Mixin BackendOptions backendOptions;
+
+        @Option(names = "--shapes", split = ",", defaultValue = "1x2048x256x1024,1x2048x1024x256,1x2048x512x2048,64x32x64x32",
+                description = "Shapes batch x m x n x k (default: ${DEFAULT-VALUE}).")
+        List<String> shapes;
+
+        @Option(names = "--transB", description = "Multiply by B transposed (A*B^T).")
+        boolean transB;
+
+        @Option(names = "--seconds", defaultValue = "2", description = "Time per shape (default: ${DEFAULT-VALUE}).")
+        double seconds;
+
+        @Override public Integer call() {
+            try (Backend backend = backendOptions.open()) {
+                System.out.println("backend: " + backend.name() + " (" + backend.device() + ")");
+                for (String s : shapes) {
+                    String[] p = s.toLowerCase().split("x");
+                    if (p.length != 4) throw new IllegalArgumentException("--shapes " + s + ": expected batch x m x n x k, e.g. 1x2048x256x1024");
+                    int batch = Integer.parseInt(p[0]), m = Integer.parseInt(p[1]), n = Integer.parseInt(p[2]), k = Integer.parseInt(p[3]);
+                    System.out.printf("gemm %s%s: %.1f GFLOP/s%n", s, transB ? " (A*B^T)" : "",
+                            gemmGflops(backend, batch, m, n, k, false, transB, seconds));
+                }
+            }
+            return 0;
+        }
     }
 
     /** Best-of-runs GFLOP/s of one GEMM call run repeatedly for about {@code seconds}. */
