@@ -58,7 +58,7 @@ public interface Kernel {
         }
     }
 
-    /** dTable[ids[t], :] += scale * dOut[t, :]. */
+    /** dTable[ids[t], :] += scale * dOut[t, :]; ids must lie in [0, table rows), checked before any write. */
     record EmbeddingBackward(Dim tokens, Dim dim, float scale, IntBuf ids, FloatBuf dOut, FloatBuf dTable) implements Kernel {
         public void check(Checks ch) {
             ch.ints(ids, ch.size(tokens), "tokens");
