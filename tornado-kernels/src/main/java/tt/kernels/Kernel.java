@@ -153,7 +153,8 @@ public interface Kernel {
 
     /**
      * probs = softmax over keys of (scale * scores + mask) for scores [batch, heads, queries, keys];
-     * the mask hides keys at or past keyLengths[b] and, when causal, keys after the query.
+     * the mask hides keys at or past keyLengths[b] and, when causal, keys after the query. Lengths
+     * are clamped to [0, keys]; a row with no visible key is all zeros.
      */
     record Softmax(Dim batch, int heads, Dim queries, Dim keys, float scale, boolean causal,
                    IntBuf keyLengths, FloatBuf scores, FloatBuf probs) implements Kernel {
