@@ -244,6 +244,7 @@ public interface Kernel {
      * token; pad-target rows contribute nothing. With {@code klDivergence} the loss is
      * KL(q || p) = sum q (log q - log p), as torch's KLDivLoss; otherwise cross-entropy -sum q log p.
      * Writes stats = [summed loss, non-pad tokens, correctly predicted tokens (argmax == target)].
+     * Non-pad targets must lie in [0, vocab).
      */
     record SmoothedLoss(Dim rows, Dim vocab, int padId, float epsilon, boolean klDivergence,
                         IntBuf targets, FloatBuf logProbs, FloatBuf rowLoss, FloatBuf stats) implements Kernel {
