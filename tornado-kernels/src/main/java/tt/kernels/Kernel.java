@@ -58,7 +58,7 @@ public interface Kernel {
         }
     }
 
-    /** dTable[ids[t], :] += scale * dOut[t, :]. */
+    /** dTable[ids[t], :] += scale * dOut[t, :]; ids must lie in [0, table rows), checked before any write. */
     record EmbeddingBackward(Dim tokens, Dim dim, float scale, IntBuf ids, FloatBuf dOut, FloatBuf dTable) implements Kernel {
         public void check(Checks ch) {
             ch.ints(ids, ch.size(tokens), "tokens");
@@ -153,7 +153,8 @@ public interface Kernel {
 
     /**
      * probs = softmax over keys of (scale * scores + mask) for scores [batch, heads, queries, keys];
-     * the mask hides keys at or past keyLengths[b] and, when causal, keys after the query.
+     * the mask hides keys at or past keyLengths[b] and, when causal, keys after the query. Lengths
+     * are clamped to [0, keys]; a row with no visible key is all zeros.
      */
     record Softmax(Dim batch, int heads, Dim queries, Dim keys, float scale, boolean causal,
                    IntBuf keyLengths, FloatBuf scores, FloatBuf probs) implements Kernel {
@@ -243,6 +244,7 @@ public interface Kernel {
      * token; pad-target rows contribute nothing. With {@code klDivergence} the loss is
      * KL(q || p) = sum q (log q - log p), as torch's KLDivLoss; otherwise cross-entropy -sum q log p.
      * Writes stats = [summed loss, non-pad tokens, correctly predicted tokens (argmax == target)].
+     * Non-pad targets must lie in [0, vocab).
      */
     record SmoothedLoss(Dim rows, Dim vocab, int padId, float epsilon, boolean klDivergence,
                         IntBuf targets, FloatBuf logProbs, FloatBuf rowLoss, FloatBuf stats) implements Kernel {

@@ -77,7 +77,7 @@ public final class JvmBackend implements Backend {
                     k.table().length() / k.dim().max(), k.out().array(), k.out().offset());
             case Kernel.EmbeddingBackward k -> () -> ElementwiseKernels.embeddingBackward(par, v(k.tokens(), sizes), v(k.dim(), sizes),
                     k.scale(), k.ids().array(), k.ids().offset(), k.dOut().array(), k.dOut().offset(),
-                    k.dTable().array(), k.dTable().offset());
+                    k.dTable().array(), k.dTable().offset(), k.dTable().length() / k.dim().max());
             case Kernel.PositionalAdd k -> () -> ElementwiseKernels.positionalAdd(par, v(k.rows(), sizes), v(k.seqLen(), sizes),
                     v(k.dim(), sizes), k.table().array(), k.table().offset(), k.x().array(), k.x().offset());
             case Kernel.Add k -> () -> ElementwiseKernels.add(par, n(k.rows(), k.cols(), sizes), k.a().array(), k.a().offset(),

@@ -11,9 +11,20 @@ public final class LossKernels {
         return vocab > 2 ? epsilon / (vocab - 2) : 0f;
     }
 
+    /** A target outside the vocabulary would read another row's log-probabilities: fail naming it instead. */
+    private static void checkTargets(int rows, int vocab, int padId, int[] targets, int tgOff) {
+        for (int r = 0; r < rows; r++) {
+            int t = targets[tgOff + r];
+            if (t != padId && (t < 0 || t >= vocab)) {
+                throw new IllegalArgumentException("target id " + t + " at row " + r + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+    }
+
     public static void smoothedLoss(Parallel par, int rows, int vocab, int padId, float epsilon, boolean klDivergence,
                                     int[] targets, int tgOff, float[] logProbs, int lpOff,
                                     float[] rowLoss, int rlOff, float[] stats, int stOff) {
+        checkTargets(rows, vocab, padId, targets, tgOff);
         float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
         // Entropy terms of the smoothed target, the same for every non-pad row: sum q log q.
         double qLogQ = (onTarget > 0 ? onTarget * Math.log(onTarget) : 0)
@@ -56,6 +67,7 @@ public final class LossKernels {
     public static void smoothedLossBackward(Parallel par, int rows, int vocab, int sentences, int padId, float epsilon,
                                             Reduction reduction, int[] targets, int tgOff, float[] logProbs, int lpOff,
                                             float[] stats, int stOff, float[] dLogits, int dlOff) {
+        checkTargets(rows, vocab, padId, targets, tgOff);
         float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
         float inv = 1f / reduction.normalizer(rows, vocab, sentences, stats[stOff + 1]);
         par.range(rows, 8, (s, e) -> {

@@ -15,7 +15,7 @@ public final class NormKernels {
         par.range(batch * heads * queries, rowGrain(keys), (s, e) -> {
             for (int r = s; r < e; r++) {
                 int b = r / (heads * queries), q = r % queries;
-                int valid = Math.min(keys, keyLengths[lenOff + b]);
+                int valid = Math.clamp(keyLengths[lenOff + b], 0, keys);
                 if (causal) valid = Math.min(valid, q + 1);
                 int row = r * keys;
                 float max = Float.NEGATIVE_INFINITY;
