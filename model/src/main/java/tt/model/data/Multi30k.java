@@ -61,18 +61,33 @@ public final class Multi30k {
     /**
      * The folder holding all six files: {@code given} if not null (and then only it), else
      * $TT_DATA/multi30k or $TT_DATA, else shared/data/multi30k in the working directory or any folder
-     * above it (so ../shared/data/multi30k beside the repository is found from inside it).
-     * Fails with a message listing where it looked and how to get the files.
+     * above it (so ../shared/data/multi30k beside the repository is found from inside it), else the
+     * download cache ~/.cache/tornado-transformer/multi30k. Fails with a message listing where it
+     * looked and how to get the files.
      */
     public static Path locate(Path given) throws IOException {
-        List<Path> candidates = candidates(given, System.getenv(DATA_ENV), Path.of(System.getProperty("user.dir")));
+        List<Path> candidates = candidates(given, System.getenv(DATA_ENV), Path.of(System.getProperty("user.dir")), cache());
         for (Path dir : candidates) if (isComplete(dir)) return dir;
         throw new IOException("Multi30k not found. Looked for the files " + String.join(", ", fileNames()) + " in:\n  "
                 + String.join("\n  ", candidates.stream().map(Path::toString).toList())
                 + "\n" + howToGetFiles("one of these folders"));
     }
 
-    static List<Path> candidates(Path given, String dataEnv, Path workingDir) {
+    /**
+     * As {@link #locate(Path)}; if the files are nowhere and {@code download} is set, downloads them
+     * from {@link #SOURCE} into {@code given}, else $TT_DATA/multi30k, else the download cache.
+     */
+    public static Path locate(Path given, boolean download) throws IOException {
+        try {
+            return locate(given);
+        } catch (IOException notFound) {
+            if (!download) throw notFound;
+            String dataEnv = System.getenv(DATA_ENV);
+            return download(given != null ? given : dataEnv != null && !dataEnv.isBlank() ? Path.of(dataEnv, "multi30k") : cache(), SOURCE);
+        }
+    }
+
+    static List<Path> candidates(Path given, String dataEnv, Path workingDir, Path cache) {
         if (given != null) return List.of(given.toAbsolutePath().normalize());
         Set<Path> dirs = new LinkedHashSet<>();
         if (dataEnv != null && !dataEnv.isBlank()) {
@@ -80,8 +95,11 @@ public final class Multi30k {
             dirs.add(Path.of(dataEnv).toAbsolutePath().normalize());
         }
         for (Path p = workingDir.toAbsolutePath().normalize(); p != null; p = p.getParent()) dirs.add(p.resolve(SHARED));
+        dirs.add(cache);
         return new ArrayList<>(dirs);
     }
+
+    private static Path cache() { return Path.of(System.getProperty("user.home"), ".cache", "tornado-transformer", "multi30k"); }
 
     static boolean isComplete(Path dir) {
         return fileNames().stream().allMatch(name -> Files.isRegularFile(dir.resolve(name)));

@@ -20,9 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * A character not seen in training (or a literal U+2581 in the text) encodes to <unk> and decodes as
  * "<unk>"; there is no byte fallback, which keeps every token a readable string.
  *
- * <p>Vocabulary: the specials, the marker, the training characters in code point order, then one
- * token per merge in the order learned. Encoding a word applies the learned merges by rank, which
- * reproduces the segmentation training arrived at.
+ * <p>Vocabulary: the specials, the marker, the training characters in code point order, then the
+ * merged tokens in the order learned. Encoding a word applies the learned merges by rank, which
+ * reproduces the segmentation training arrived at (but for the rare token that two different merges
+ * build, after which a pair merged earlier may merge again at once).
  */
 public final class BpeTokenizer implements Tokenizer {
     static final String TYPE = "bpe";
@@ -60,8 +61,10 @@ public final class BpeTokenizer implements Tokenizer {
         mergeResults = new int[merges.size()];
         for (int rank = 0; rank < merges.size(); rank++) {
             String[] pair = merges.get(rank).split(" ", -1);
-            if (pair.length != 2 || !ids.containsKey(pair[0]) || !ids.containsKey(pair[1]) || SPECIALS.contains(pair[0]) || SPECIALS.contains(pair[1])) {
-                throw new IllegalArgumentException("merge #" + rank + " '" + merges.get(rank) + "' is not two earlier non-special tokens separated by one space");
+            if (pair.length != 2 || !ids.containsKey(pair[0]) || !ids.containsKey(pair[1])
+                    || SPECIALS.contains(pair[0]) || SPECIALS.contains(pair[1]) || SPECIALS.contains(pair[0] + pair[1])) {
+                throw new IllegalArgumentException("merge #" + rank + " '" + merges.get(rank)
+                        + "' is not two earlier tokens separated by one space, neither of them nor their join a special");
             }
             mergeLefts[rank] = ids.get(pair[0]);
             mergeRights[rank] = ids.get(pair[1]);
@@ -70,7 +73,10 @@ public final class BpeTokenizer implements Tokenizer {
         }
     }
 
-    /** Learns a shared vocabulary of {@code vocabSize} tokens from these sentences; see {@link BpeTrainer}. */
+    /**
+     * Learns a vocabulary of {@code vocabSize} tokens (fewer if no pair of symbols occurs twice)
+     * from these sentences; pass both sides of a corpus for a shared one. See {@link BpeTrainer}.
+     */
     public static BpeTokenizer train(Iterable<String> sentences, int vocabSize) {
         return BpeTrainer.learn(sentences, vocabSize);
     }

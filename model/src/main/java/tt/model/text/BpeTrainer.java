@@ -97,6 +97,10 @@ final class BpeTrainer {
             if (pair == null || pair.count != best.count()) continue; // stale heap entry
             if (pair.count < MIN_PAIR_COUNT) break;
             String left = tokens.get(best.left()), right = tokens.get(best.right());
+            if (Tokenizer.SPECIALS.contains(left + right)) { // text like "a<s>" must not rebuild a special
+                pairs.remove(key);
+                continue;
+            }
             int result = BpeTokenizer.intern(left + right, tokens, ids);
             // A pair can come back when a later merge rebuilds one of its tokens; it keeps its first rank.
             if (merged.add(key)) merges.add(left + " " + right);

@@ -48,7 +48,6 @@ public final class WordTokenizer implements Tokenizer {
         if (maxVocab < SPECIALS.size()) throw new IllegalArgumentException("maximum vocabulary must be >= " + SPECIALS.size() + ", got " + maxVocab);
         Map<String, Integer> counts = new HashMap<>();
         for (String s : sentences) for (String t : split(s)) counts.merge(t, 1, Integer::sum);
-        SPECIALS.forEach(counts::remove);
         List<String> words = counts.entrySet().stream()
                 .filter(e -> e.getValue() >= minFrequency)
                 .sorted(Map.Entry.<String, Integer>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))

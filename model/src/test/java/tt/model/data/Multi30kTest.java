@@ -27,12 +27,13 @@ class Multi30kTest {
         assertEquals(dir, Multi30k.locate(dir));
     }
 
-    @Test void candidatesPreferGivenThenEnvironmentThenParentsOfTheWorkingDirectory() {
+    @Test void candidatesPreferGivenThenEnvironmentThenParentsOfTheWorkingDirectoryThenCache() {
         Path given = temp.resolve("given");
-        assertEquals(List.of(given), Multi30k.candidates(given, "/data", temp));
-        List<Path> found = Multi30k.candidates(null, "/data", Path.of("/work/repo/model"));
+        Path cache = Path.of("/home/me/.cache/tt");
+        assertEquals(List.of(given), Multi30k.candidates(given, "/data", temp, cache));
+        List<Path> found = Multi30k.candidates(null, "/data", Path.of("/work/repo/model"), cache);
         assertEquals(List.of(Path.of("/data/multi30k"), Path.of("/data"), Path.of("/work/repo/model/shared/data/multi30k"),
-                Path.of("/work/repo/shared/data/multi30k"), Path.of("/work/shared/data/multi30k"), Path.of("/shared/data/multi30k")), found);
+                Path.of("/work/repo/shared/data/multi30k"), Path.of("/work/shared/data/multi30k"), Path.of("/shared/data/multi30k"), cache), found);
     }
 
     @Test void aGivenIncompleteFolderIsReportedWithWhatToDo() throws IOException {

@@ -1,8 +1,6 @@
 package tt.model.text;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,13 +58,7 @@ class BpeTokenizerTest {
     }
 
     @Test void savesAndLoadsExactly() throws IOException {
-        Path file = temp.resolve("bpe.json");
-        multi30k.save(file);
-        Tokenizer loaded = Tokenizer.load(file);
-        assertInstanceOf(BpeTokenizer.class, loaded);
-        assertEquals(multi30k.vocabSize(), loaded.vocabSize());
-        for (int id = 0; id < multi30k.vocabSize(); id++) assertEquals(multi30k.token(id), loaded.token(id));
-        for (String s : bothSides(val)) assertArrayEquals(multi30k.encode(s), loaded.encode(s), s);
+        SaveLoad.assertRoundTrips(multi30k, temp.resolve("bpe.json"), bothSides(val));
     }
 
     @Test void unseenCharactersAndTheMarkerItselfAreUnknown() {
@@ -76,6 +68,16 @@ class BpeTokenizerTest {
         assertEquals("ab<unk> <unk>ab", bpe.decode(ids));
         assertEquals("ba ab", bpe.decode(bpe.encode("  ba\t ab ")));
         assertEquals("", bpe.decode(bpe.encode(" ")));
+    }
+
+    @Test void textSpellingASpecialNeverBecomesIt() {
+        BpeTokenizer bpe = BpeTokenizer.train(List.of("a<s> a<s> b<s> <unk> <unk>"), 40);
+        assertEquals(Tokenizer.BOS, bpe.id("<s>"));
+        for (String s : List.of("a<s>", "<unk>", "x<pad>")) {
+            int[] ids = bpe.encode(s);
+            assertTrue(java.util.Arrays.stream(ids).noneMatch(id -> id < Tokenizer.UNK), s);
+        }
+        assertEquals("a<s> <unk>", bpe.decode(bpe.encode("a<s> <unk>")));
     }
 
     @Test void learningIsDeterministicAndIgnoresSentenceOrder() {

@@ -2,7 +2,6 @@ package tt.model.text;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,14 +44,8 @@ class WordTokenizerTest {
     }
 
     @Test void savesAndLoadsExactly() throws IOException {
-        WordTokenizer words = WordTokenizer.train(SENTENCES, 1, 100);
         Path file = temp.resolve("words.json");
-        words.save(file);
-        Tokenizer loaded = Tokenizer.load(file);
-        assertInstanceOf(WordTokenizer.class, loaded);
-        assertEquals(words.vocabSize(), loaded.vocabSize());
-        for (int id = 0; id < words.vocabSize(); id++) assertEquals(words.token(id), loaded.token(id));
-        for (String s : SENTENCES) assertArrayEquals(words.encode(s), loaded.encode(s));
+        SaveLoad.assertRoundTrips(WordTokenizer.train(SENTENCES, 2, 100), file, SENTENCES);
         assertTrue(Files.readString(file).contains("\"type\" : \"word\""));
     }
 
