@@ -1,0 +1,178 @@
+package tt.model.text;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Byte-pair encoding (Sennrich et al. 2016) over characters, learned by {@link BpeTrainer}.
+ *
+ * <p>Pre-tokenization: text is {@linkplain Tokenizer#normalize normalized} and cut at whitespace;
+ * each word starts with the marker {@value #WORD_START} (U+2581, as SentencePiece and HuggingFace's
+ * Metaspace), which is an ordinary symbol of the alphabet that merges may join to what follows.
+ * Decoding concatenates the tokens and turns markers back into spaces, so
+ * {@code decode(encode(s)) == normalize(s)} for every text whose characters all occurred in training.
+ * A character not seen in training (or a literal U+2581 in the text) encodes to <unk> and decodes as
+ * "<unk>"; there is no byte fallback, which keeps every token a readable string.
+ *
+ * <p>Vocabulary: the specials, the marker, the training characters in code point order, then the
+ * merged tokens in the order learned. Encoding a word applies the learned merges by rank, which
+ * reproduces the segmentation training arrived at (but for the rare token that two different merges
+ * build, after which a pair merged earlier may merge again at once).
+ */
+public final class BpeTokenizer implements Tokenizer {
+    static final String TYPE = "bpe";
+    public static final String WORD_START = "\u2581";
+    private static final int WORD_START_CODE_POINT = 0x2581;
+    private static final int CACHE_LIMIT = 1 << 17;
+
+    private final List<String> alphabet;
+    private final List<String> merges;
+    private final List<String> tokens = new ArrayList<>();
+    private final Map<String, Integer> ids = new HashMap<>();
+    private final Map<Integer, Integer> charIds = new HashMap<>();
+    private final Map<Long, Integer> mergeRanks = new HashMap<>();
+    private final int[] mergeLefts, mergeRights, mergeResults;
+    private final int wordStartId;
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
+    /**
+     * A tokenizer from its alphabet (single characters, including the marker) and its merges in
+     * rank order, each written "left right" (tokens never hold a space).
+     */
+    BpeTokenizer(List<String> alphabet, List<String> merges) {
+        this.alphabet = List.copyOf(alphabet);
+        this.merges = List.copyOf(merges);
+        for (String t : SPECIALS) intern(t, tokens, ids);
+        for (String c : alphabet) {
+            if (c.codePointCount(0, c.length()) != 1) throw new IllegalArgumentException("alphabet entry '" + c + "' is not one character");
+            if (ids.containsKey(c)) throw new IllegalArgumentException("alphabet entry '" + c + "' appears twice");
+            charIds.put(c.codePointAt(0), intern(c, tokens, ids));
+        }
+        if (!ids.containsKey(WORD_START)) throw new IllegalArgumentException("the alphabet lacks the word-start marker " + WORD_START);
+        wordStartId = ids.get(WORD_START);
+        mergeLefts = new int[merges.size()];
+        mergeRights = new int[merges.size()];
+        mergeResults = new int[merges.size()];
+        for (int rank = 0; rank < merges.size(); rank++) {
+            String[] pair = merges.get(rank).split(" ", -1);
+            if (pair.length != 2 || !ids.containsKey(pair[0]) || !ids.containsKey(pair[1])
+                    || SPECIALS.contains(pair[0]) || SPECIALS.contains(pair[1]) || SPECIALS.contains(pair[0] + pair[1])) {
+                throw new IllegalArgumentException("merge #" + rank + " '" + merges.get(rank)
+                        + "' is not two earlier tokens separated by one space, neither of them nor their join a special");
+            }
+            mergeLefts[rank] = ids.get(pair[0]);
+            mergeRights[rank] = ids.get(pair[1]);
+            mergeResults[rank] = intern(pair[0] + pair[1], tokens, ids);
+            mergeRanks.putIfAbsent(pairKey(mergeLefts[rank], mergeRights[rank]), rank);
+        }
+    }
+
+    /**
+     * Learns a vocabulary of {@code vocabSize} tokens (fewer if no pair of symbols occurs twice)
+     * from these sentences; pass both sides of a corpus for a shared one. See {@link BpeTrainer}.
+     */
+    public static BpeTokenizer train(Iterable<String> sentences, int vocabSize) {
+        return BpeTrainer.learn(sentences, vocabSize);
+    }
+
+    @Override public int[] encode(String text) {
+        int[] out = new int[16];
+        int n = 0;
+        for (String word : Tokenizer.words(text)) {
+            int[] pieces = cache.get(word);
+            if (pieces == null) {
+                pieces = encodeWord(word);
+                if (cache.size() < CACHE_LIMIT) cache.put(word, pieces);
+            }
+            if (n + pieces.length > out.length) out = Arrays.copyOf(out, Math.max(2 * out.length, n + pieces.length));
+            System.arraycopy(pieces, 0, out, n, pieces.length);
+            n += pieces.length;
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    private int[] encodeWord(String word) {
+        int[] symbols = symbols(word);
+        int n = symbols.length;
+        while (n > 1) {
+            int best = Integer.MAX_VALUE;
+            for (int i = 0; i + 1 < n; i++) best = Math.min(best, mergeRanks.getOrDefault(pairKey(symbols[i], symbols[i + 1]), Integer.MAX_VALUE));
+            if (best == Integer.MAX_VALUE) break;
+            n = mergePair(symbols, n, mergeLefts[best], mergeRights[best], mergeResults[best], null);
+        }
+        return Arrays.copyOf(symbols, n);
+    }
+
+    /** The word as symbols before any merge: the marker, then one id per character (<unk> if unseen). */
+    int[] symbols(String word) {
+        int[] symbols = new int[word.codePointCount(0, word.length()) + 1];
+        symbols[0] = wordStartId;
+        int n = 1;
+        for (int i = 0; i < word.length(); i += Character.charCount(word.codePointAt(i))) {
+            int c = word.codePointAt(i);
+            symbols[n++] = c == WORD_START_CODE_POINT ? UNK : charIds.getOrDefault(c, UNK);
+        }
+        return symbols;
+    }
+
+    /** Told of each replacement of a pair: the symbols now before and after it, -1 at a word edge. */
+    interface MergeListener { void merged(int before, int after); }
+
+    /**
+     * Replaces each occurrence of (left, right) in {@code symbols[0, n)} by {@code merged}, left to
+     * right and in place; returns the new length.
+     */
+    static int mergePair(int[] symbols, int n, int left, int right, int merged, MergeListener listener) {
+        int out = 0;
+        for (int i = 0; i < n; i++) {
+            if (i + 1 < n && symbols[i] == left && symbols[i + 1] == right) {
+                if (listener != null) listener.merged(out > 0 ? symbols[out - 1] : -1, i + 2 < n ? symbols[i + 2] : -1);
+                symbols[out++] = merged;
+                i++;
+            } else {
+                symbols[out++] = symbols[i];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * A map key for the pair (left, right): both ids in one long, multiplied by an odd constant
+     * (a bijection) because Long.hashCode, left ^ right, would put many pairs in one bucket.
+     */
+    static long pairKey(int left, int right) { return ((long) left << 32 | right) * 0x9E3779B97F4A7C15L; }
+
+    /** The id of a token, appended to the vocabulary if new. */
+    static int intern(String token, List<String> tokens, Map<String, Integer> ids) {
+        return ids.computeIfAbsent(token, t -> {
+            tokens.add(t);
+            return tokens.size() - 1;
+        });
+    }
+
+    @Override public String decode(int[] ids) {
+        var out = new StringBuilder();
+        for (int id : ids) if (id != PAD && id != BOS && id != EOS) out.append(token(id));
+        String text = out.toString().replace(WORD_START, " ");
+        return text.startsWith(" ") ? text.substring(1) : text;
+    }
+
+    @Override public int vocabSize() { return tokens.size(); }
+
+    @Override public String token(int id) { return tokens.get(id); }
+
+    @Override public int id(String token) { return ids.getOrDefault(token, UNK); }
+
+    /** The merges in rank order, each "left right". */
+    public List<String> merges() { return merges; }
+
+    @Override public void save(Path file) throws IOException {
+        TokenizerFiles.save(file, TYPE, new TokenizerFiles.Field("alphabet", alphabet), new TokenizerFiles.Field("merges", merges));
+    }
+}

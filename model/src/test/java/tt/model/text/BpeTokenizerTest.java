@@ -1,0 +1,170 @@
+package tt.model.text;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tt.model.data.Multi30k;
+import tt.model.data.ParallelCorpus;
+
+class BpeTokenizerTest {
+    @TempDir Path temp;
+
+    static ParallelCorpus train, val;
+    static BpeTokenizer multi30k;
+
+    /** One shared BPE of 8000 tokens learned on both sides of Multi30k train, as a translation run would. */
+    @BeforeAll static void learnOnMulti30k() throws IOException {
+        Path dir = Multi30k.locate(null);
+        train = Multi30k.read(dir, Multi30k.Split.TRAIN, "de", "en", ParallelCorpus.Options.DEFAULT);
+        val = Multi30k.read(dir, Multi30k.Split.VAL, "de", "en", ParallelCorpus.Options.DEFAULT);
+        long start = System.nanoTime();
+        multi30k = BpeTokenizer.train(bothSides(train), 8000);
+        System.out.printf("BPE on Multi30k train (de+en, %d sentences), vocab 8000: learned in %.2f s%n",
+                2 * train.size(), (System.nanoTime() - start) / 1e9);
+    }
+
+    static List<String> bothSides(ParallelCorpus corpus) {
+        List<String> all = new ArrayList<>(corpus.source());
+        all.addAll(corpus.target());
+        return all;
+    }
+
+    @Test void multi30kValidationRoundTripsExactly() {
+        assertEquals(8000, multi30k.vocabSize());
+        int exact = 0, known = 0, total = 0;
+        for (String s : bothSides(val)) {
+            total++;
+            boolean allSeen = s.codePoints().allMatch(c -> Character.isWhitespace(c) || multi30k.id(Character.toString(c)) != Tokenizer.UNK);
+            boolean roundTrips = multi30k.decode(multi30k.encode(s)).equals(Tokenizer.normalize(s));
+            if (allSeen) known++;
+            if (roundTrips) exact++;
+            if (allSeen) assertTrue(roundTrips, s);
+        }
+        System.out.printf("BPE round trip on Multi30k val: %d of %d sentences exact (%d have only characters seen in training)%n", exact, total, known);
+        assertEquals(total, known, "every val character occurs in train");
+    }
+
+    @Test void savesAndLoadsExactly() throws IOException {
+        SaveLoad.assertRoundTrips(multi30k, temp.resolve("bpe.json"), bothSides(val));
+    }
+
+    @Test void unseenCharactersAndTheMarkerItselfAreUnknown() {
+        BpeTokenizer bpe = BpeTokenizer.train(List.of("ab ab abc", "ba"), 20);
+        int[] ids = bpe.encode("abz \u2581ab");
+        assertEquals(2, java.util.Arrays.stream(ids).filter(id -> id == Tokenizer.UNK).count());
+        assertEquals("ab<unk> <unk>ab", bpe.decode(ids));
+        assertEquals("ba ab", bpe.decode(bpe.encode("  ba\t ab ")));
+        assertEquals("", bpe.decode(bpe.encode(" ")));
+    }
+
+    @Test void textSpellingASpecialNeverBecomesIt() {
+        BpeTokenizer bpe = BpeTokenizer.train(List.of("a<s> a<s> b<s> <unk> <unk>"), 40);
+        assertEquals(Tokenizer.BOS, bpe.id("<s>"));
+        for (String s : List.of("a<s>", "<unk>", "x<pad>")) {
+            int[] ids = bpe.encode(s);
+            assertTrue(java.util.Arrays.stream(ids).noneMatch(id -> id < Tokenizer.UNK), s);
+        }
+        assertEquals("a<s> <unk>", bpe.decode(bpe.encode("a<s> <unk>")));
+    }
+
+    @Test void learningIsDeterministicAndIgnoresSentenceOrder() {
+        List<String> some = new ArrayList<>(bothSides(train).subList(0, 4000));
+        BpeTokenizer first = BpeTokenizer.train(some, 1500);
+        Collections.shuffle(some, new Random(1));
+        assertEquals(first.merges(), BpeTokenizer.train(some, 1500).merges());
+    }
+
+    @Test void incrementalCountsMatchRecountingEveryMerge() {
+        var random = new Random(7);
+        for (int trial = 0; trial < 30; trial++) {
+            List<String> sentences = new ArrayList<>();
+            for (int s = 0; s < 20; s++) {
+                var sentence = new StringBuilder();
+                for (int w = random.nextInt(1, 6); w > 0; w--) {
+                    for (int c = random.nextInt(1, 8); c > 0; c--) sentence.append("abcd".charAt(random.nextInt(trial % 3 + 2)));
+                    sentence.append(' ');
+                }
+                sentences.add(sentence.toString());
+            }
+            int vocabSize = 10 + random.nextInt(60);
+            BpeTokenizer bpe = BpeTokenizer.train(sentences, vocabSize);
+            Reference reference = new Reference(sentences, vocabSize);
+            assertEquals(reference.merges, bpe.merges(), "trial " + trial);
+            for (var word : reference.segmentation.entrySet()) assertEquals(word.getValue(), pieces(bpe, word.getKey()), word.getKey());
+            for (String s : sentences) assertEquals(Tokenizer.normalize(s), bpe.decode(bpe.encode(s)));
+        }
+    }
+
+    @Test void tooSmallVocabularyIsRejected() {
+        var e = assertThrows(IllegalArgumentException.class, () -> BpeTokenizer.train(List.of("abc"), 7));
+        assertTrue(e.getMessage().contains("below the 8 tokens"), e.getMessage());
+    }
+
+    private static List<String> pieces(BpeTokenizer bpe, String word) {
+        return java.util.Arrays.stream(bpe.encode(word)).mapToObj(bpe::token).toList();
+    }
+
+    /** BPE the slow, obvious way: recount every pair before each merge. Same tie rule: smaller ids. */
+    static final class Reference {
+        final List<String> merges = new ArrayList<>();
+        final Map<String, List<String>> segmentation = new HashMap<>();
+
+        Reference(List<String> sentences, int vocabSize) {
+            Map<String, Integer> counts = new HashMap<>();
+            for (String s : sentences) for (String w : Tokenizer.words(s)) counts.merge(w, 1, Integer::sum);
+            List<String> tokens = new ArrayList<>(Tokenizer.SPECIALS);
+            tokens.add(BpeTokenizer.WORD_START);
+            TreeSet<Integer> chars = new TreeSet<>();
+            counts.keySet().forEach(w -> w.codePoints().forEach(chars::add));
+            chars.forEach(c -> tokens.add(Character.toString(c)));
+            Map<String, List<String>> words = new HashMap<>();
+            for (String w : counts.keySet()) {
+                List<String> symbols = new ArrayList<>(List.of(BpeTokenizer.WORD_START));
+                w.codePoints().forEach(c -> symbols.add(Character.toString(c)));
+                words.put(w, symbols);
+            }
+            while (tokens.size() < vocabSize) {
+                Map<List<String>, Integer> pairs = new HashMap<>();
+                words.forEach((w, symbols) -> {
+                    for (int i = 0; i + 1 < symbols.size(); i++) pairs.merge(List.of(symbols.get(i), symbols.get(i + 1)), counts.get(w), Integer::sum);
+                });
+                List<String> best = null;
+                for (var e : pairs.entrySet()) {
+                    if (best == null || e.getValue() > pairs.get(best) || e.getValue().equals(pairs.get(best)) && smallerIds(e.getKey(), best, tokens)) best = e.getKey();
+                }
+                if (best == null || pairs.get(best) < 2) break;
+                String merged = best.get(0) + best.get(1);
+                if (!tokens.contains(merged)) tokens.add(merged);
+                String rule = best.get(0) + " " + best.get(1);
+                if (!merges.contains(rule)) merges.add(rule);
+                for (List<String> symbols : words.values()) {
+                    for (int i = 0; i + 1 < symbols.size(); i++) {
+                        if (symbols.get(i).equals(best.get(0)) && symbols.get(i + 1).equals(best.get(1))) {
+                            symbols.set(i, merged);
+                            symbols.remove(i + 1);
+                        }
+                    }
+                }
+            }
+            words.forEach((w, symbols) -> segmentation.put(w, symbols));
+        }
+
+        private static boolean smallerIds(List<String> a, List<String> b, List<String> tokens) {
+            int a0 = tokens.indexOf(a.get(0)), b0 = tokens.indexOf(b.get(0));
+            return a0 != b0 ? a0 < b0 : tokens.indexOf(a.get(1)) < tokens.indexOf(b.get(1));
+        }
+    }
+}
