@@ -9,13 +9,15 @@ import tt.kernels.FloatBuf;
 import tt.kernels.Kernel;
 import tt.kernels.StepGraph;
 import tt.model.AdamConfig;
-import tt.model.Batch;
 import tt.model.BatchLimits;
 import tt.model.Schedule;
 import tt.model.Trainer;
 import tt.model.Transformer;
 import tt.model.TransformerConfig;
+import tt.model.data.Batch;
+import tt.model.data.EncodedPair;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
@@ -64,12 +66,11 @@ public final class BenchCommand implements Runnable {
             Trainer trainer = new Trainer(model, backend, new Schedule.Noam(config.dModel(), 4000, 1.0));
             trainer.initialize(1);
             SplittableRandom rnd = new SplittableRandom(1);
-            int[][] src = new int[sentences][], tgt = new int[sentences][];
+            List<EncodedPair> pairs = new ArrayList<>();
             for (int i = 0; i < sentences; i++) {
-                src[i] = rnd.ints(len, 4, vocab).toArray();
-                tgt[i] = rnd.ints(len - 1, 4, vocab).toArray();
+                pairs.add(new EncodedPair(i, rnd.ints(len - 1, 4, vocab).toArray(), rnd.ints(len - 1, 4, vocab).toArray()));
             }
-            Batch batch = Batch.of(src, tgt);
+            Batch batch = Batch.of(pairs);
             for (int i = 0; i < 2; i++) trainer.step(batch);
             long t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) trainer.step(batch);

@@ -2,6 +2,8 @@ package tt.model;
 
 import tt.kernels.Backend;
 
+import tt.model.data.Batch;
+
 import java.util.List;
 
 /**
@@ -65,7 +67,7 @@ public final class Trainer {
             lossSum += s[0];
             tokens += (int) s[1];
             correct += (int) s[2];
-            loss += s[0] / model.config.reduction().normalizer(b.sentences() * b.tgtLen(), model.config.tgtVocab(), b.sentences(), s[1]);
+            loss += s[0] / model.config.reduction().normalizer(b.size() * b.targetLength(), model.config.tgtVocab(), b.size(), s[1]);
         }
         updates++;
         double lr = schedule.lr(updates);

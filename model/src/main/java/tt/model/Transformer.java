@@ -6,6 +6,7 @@ import tt.kernels.Kernel.Fill;
 import tt.kernels.Kernel.GlobalNorm;
 import tt.kernels.LiveSizes;
 import tt.kernels.StepGraph;
+import tt.model.data.Batch;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -153,26 +154,26 @@ public final class Transformer {
 
     /** Copies a batch into the input buffers and sets the live sizes. */
     public void setBatch(Batch b) {
-        if (b.sentences() > limits.maxSentences() || b.srcLen() > limits.maxLen() || b.tgtLen() > limits.maxLen()
-                || b.sentences() * b.srcLen() > limits.maxTokens() || b.sentences() * b.tgtLen() > limits.maxTokens()) {
-            throw new IllegalArgumentException("batch of " + b.sentences() + " sentences x (" + b.srcLen() + " src, " + b.tgtLen()
-                    + " tgt) tokens exceeds the model's limits " + limits);
+        int n = b.size(), ts = b.sourceLength(), tt = b.targetLength(), h = config.heads();
+        if (n > limits.maxSentences() || ts > limits.maxLen() || tt > limits.maxLen()
+                || n * ts > limits.maxTokens() || n * tt > limits.maxTokens()) {
+            throw new IllegalArgumentException("batch of " + n + " sentences x (" + ts + " source, " + tt
+                    + " target) tokens exceeds the model's limits " + limits);
         }
-        System.arraycopy(b.srcIds(), 0, inputs.srcIds().array(), 0, b.srcIds().length);
-        System.arraycopy(b.tgtIn(), 0, inputs.tgtIn().array(), 0, b.tgtIn().length);
-        System.arraycopy(b.tgtOut(), 0, inputs.tgtOut().array(), 0, b.tgtOut().length);
-        System.arraycopy(b.srcLengths(), 0, inputs.srcLengths().array(), 0, b.sentences());
-        System.arraycopy(b.tgtLengths(), 0, inputs.tgtLengths().array(), 0, b.sentences());
-        int n = b.sentences(), h = config.heads();
+        System.arraycopy(b.source(), 0, inputs.srcIds().array(), 0, n * ts);
+        System.arraycopy(b.targetIn(), 0, inputs.tgtIn().array(), 0, n * tt);
+        System.arraycopy(b.targetOut(), 0, inputs.tgtOut().array(), 0, n * tt);
+        System.arraycopy(b.sourceLengths(), 0, inputs.srcLengths().array(), 0, n);
+        System.arraycopy(b.targetLengths(), 0, inputs.tgtLengths().array(), 0, n);
         sizes.set(dims.batch(), n);
-        sizes.set(dims.srcLen(), b.srcLen());
-        sizes.set(dims.tgtLen(), b.tgtLen());
-        sizes.set(dims.srcRows(), n * b.srcLen());
-        sizes.set(dims.tgtRows(), n * b.tgtLen());
+        sizes.set(dims.srcLen(), ts);
+        sizes.set(dims.tgtLen(), tt);
+        sizes.set(dims.srcRows(), n * ts);
+        sizes.set(dims.tgtRows(), n * tt);
         sizes.set(dims.batchHeads(), n * h);
-        sizes.set(dims.encoderScores(), n * h * b.srcLen() * b.srcLen());
-        sizes.set(dims.decoderScores(), n * h * b.tgtLen() * b.tgtLen());
-        sizes.set(dims.crossScores(), n * h * b.tgtLen() * b.srcLen());
+        sizes.set(dims.encoderScores(), n * h * ts * ts);
+        sizes.set(dims.decoderScores(), n * h * tt * tt);
+        sizes.set(dims.crossScores(), n * h * tt * ts);
     }
 
     /** The training step counter that dropout masks are drawn from. */

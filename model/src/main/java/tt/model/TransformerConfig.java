@@ -1,6 +1,7 @@
 package tt.model;
 
 import tt.kernels.Kernel.Reduction;
+import tt.model.text.Tokenizer;
 
 import java.util.Locale;
 
@@ -15,7 +16,7 @@ public record TransformerConfig(
         NormPlacement norm, Init init, LossKind loss, Reduction reduction, float labelSmoothing,
         float layerNormEps) {
 
-    public static final int PAD = 0, BOS = 1, EOS = 2, UNK = 3;
+    public static final int PAD = Tokenizer.PAD, BOS = Tokenizer.BOS, EOS = Tokenizer.EOS, UNK = Tokenizer.UNK;
 
     /** Post-LN as in the paper (x + sublayer, then norm) or pre-LN (norm, sublayer, then x +). */
     public enum NormPlacement { POST, PRE }

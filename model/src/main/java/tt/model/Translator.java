@@ -2,6 +2,7 @@ package tt.model;
 
 import tt.kernels.Backend;
 import tt.kernels.FloatBuf;
+import tt.model.data.Batch;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,8 +40,8 @@ public final class Translator {
     public int[][] beam(int[][] sources, int beamSize, double alpha, int maxLen) {
         if (beamSize < 1) throw new IllegalArgumentException("beam size must be >= 1, got " + beamSize);
         int steps = Math.min(maxLen + 1, model.limits.maxLen());
-        int perChunk = Math.max(1, Math.min(model.limits.maxSentences(), model.limits.maxTokens() / Math.max(steps, longest(sources))) / beamSize);
-        int srcMax = model.limits.maxLen();
+        int perChunk = Math.max(1, Math.min(model.limits.maxSentences(), model.limits.maxTokens() / Math.max(steps, longest(sources) + 1)) / beamSize);
+        int srcMax = model.limits.maxLen() - 1;
         int[][] clipped = Arrays.stream(sources).map(src -> src.length > srcMax ? Arrays.copyOf(src, srcMax) : src).toArray(int[][]::new);
         int[][] out = new int[sources.length][];
         for (int start = 0; start < sources.length; start += perChunk) {
@@ -125,28 +126,25 @@ public final class Translator {
         return bestAlive <= score(finished.getLast(), alpha);
     }
 
-    /** Source rows and, per hypothesis, &lt;s&gt; + its tokens, padded to length t; dead slots repeat slot 0. */
+    /**
+     * Sources (ending in &lt;/s&gt;, as the batcher trains them) and, per hypothesis slot,
+     * &lt;s&gt; + its tokens, padded to exactly t decoder positions; dead slots repeat a live one.
+     */
     private static Batch prefixBatch(int[][] sources, List<List<Hypothesis>> alive, int k, int t) {
-        int[][] targets = new int[sources.length][];
-        for (int i = 0; i < sources.length; i++) {
+        int n = sources.length, srcLen = longest(sources) + 1;
+        int[] src = new int[n * srcLen], in = new int[n * t], srcLengths = new int[n], tgtLengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(sources[i], 0, src, i * srcLen, sources[i].length);
+            src[i * srcLen + sources[i].length] = TransformerConfig.EOS;
+            srcLengths[i] = sources[i].length + 1;
             List<Hypothesis> hyps = alive.get(i / k);
             int[] tokens = hyps.isEmpty() ? new int[0] : hyps.get(Math.min(i % k, hyps.size() - 1)).tokens;
-            targets[i] = tokens;
+            int len = Math.min(t, tokens.length + 1);
+            in[i * t] = TransformerConfig.BOS;
+            System.arraycopy(tokens, 0, in, i * t + 1, len - 1);
+            tgtLengths[i] = len;
         }
-        Batch b = Batch.of(sources, targets);
-        return padTargetTo(b, t);
-    }
-
-    /** Batch.of adds &lt;/s&gt; to targets; decoding wants exactly t input positions. */
-    private static Batch padTargetTo(Batch b, int t) {
-        int n = b.sentences();
-        int[] in = new int[n * t], out = new int[n * t], lengths = new int[n];
-        for (int i = 0; i < n; i++) {
-            int len = Math.min(t, b.tgtLengths()[i]);
-            System.arraycopy(b.tgtIn(), i * b.tgtLen(), in, i * t, len);
-            lengths[i] = len;
-        }
-        return new Batch(n, b.srcLen(), t, b.srcIds(), in, out, b.srcLengths(), lengths);
+        return new Batch(n, srcLen, t, src, in, new int[n * t], srcLengths, tgtLengths, new int[n]);
     }
 
     /** The {@code count} most likely tokens of a row, best first, never &lt;pad&gt; or &lt;s&gt; (one pass, insertion into a short list). */

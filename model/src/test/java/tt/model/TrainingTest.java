@@ -2,7 +2,11 @@ package tt.model;
 
 import org.junit.jupiter.api.Test;
 import tt.kernels.jvm.JvmBackend;
+import tt.model.data.Batch;
+import tt.model.data.EncodedPair;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -13,37 +17,21 @@ class TrainingTest {
     private static final int VOCAB = 24;
 
     /** Eight random pairs of different lengths (content tokens 4..VOCAB-1). */
-    private static Batch randomPairs(long seed) {
+    private static List<EncodedPair> randomPairs(long seed) {
         SplittableRandom r = new SplittableRandom(seed);
-        int[][] src = new int[8][], tgt = new int[8][];
+        List<EncodedPair> pairs = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            src[i] = r.ints(4 + i % 4, 4, VOCAB).toArray();
-            tgt[i] = r.ints(3 + (i * 5) % 6, 4, VOCAB).toArray();
+            pairs.add(new EncodedPair(i, r.ints(4 + i % 4, 4, VOCAB).toArray(), r.ints(3 + (i * 5) % 6, 4, VOCAB).toArray()));
         }
-        return Batch.of(src, tgt);
-    }
-
-    private static int[][] targetsOf(Batch b) {
-        int[][] t = new int[b.sentences()][];
-        for (int i = 0; i < b.sentences(); i++) {
-            t[i] = java.util.Arrays.copyOfRange(b.tgtOut(), i * b.tgtLen(), i * b.tgtLen() + b.tgtLengths()[i] - 1);
-        }
-        return t;
-    }
-
-    private static int[][] sourcesOf(Batch b) {
-        int[][] s = new int[b.sentences()][];
-        for (int i = 0; i < b.sentences(); i++) {
-            s[i] = java.util.Arrays.copyOfRange(b.srcIds(), i * b.srcLen(), i * b.srcLen() + b.srcLengths()[i]);
-        }
-        return s;
+        return pairs;
     }
 
     @Test
     void tinyModelMemorisesEightPairsAndGreedyDecodingReproducesThem() {
         TransformerConfig c = TransformerConfig.preset("tiny", VOCAB).toBuilder().dropout(0f).maxLen(32).build();
         Transformer model = Transformer.create(c, new BatchLimits(512, 64, 16), AdamConfig.paper(), 7);
-        Batch batch = randomPairs(11);
+        List<EncodedPair> pairs = randomPairs(11);
+        Batch batch = Batch.of(pairs);
         try (JvmBackend backend = new JvmBackend(2)) {
             Trainer trainer = new Trainer(model, backend, new Schedule.Constant(1e-3));
             trainer.initialize(5);
@@ -53,16 +41,16 @@ class TrainingTest {
             }
             // Memorising needs no regularisation: dropout off, so teacher forcing and decoding see the trained function.
             assertTrue(last.correct() == last.tokens(), "not memorised after " + last.update() + " steps: " + last);
-            Trainer.EvalResult eval = trainer.evaluate(java.util.List.of(batch));
+            Trainer.EvalResult eval = trainer.evaluate(List.of(batch));
             assertTrue(eval.accuracy() == 1.0, "teacher-forced accuracy " + eval.accuracy());
 
             Translator translator = new Translator(model, backend);
-            int[][] greedy = translator.greedy(sourcesOf(batch), 12);
-            int[][] beam = translator.beam(sourcesOf(batch), 4, 0.6, 12);
-            int[][] expected = targetsOf(batch);
-            for (int i = 0; i < expected.length; i++) {
-                assertArrayEquals(expected[i], greedy[i], "greedy output of sentence " + i);
-                assertArrayEquals(expected[i], beam[i], "beam output of sentence " + i);
+            int[][] sources = pairs.stream().map(EncodedPair::source).toArray(int[][]::new);
+            int[][] greedy = translator.greedy(sources, 12);
+            int[][] beam = translator.beam(sources, 4, 0.6, 12);
+            for (int i = 0; i < pairs.size(); i++) {
+                assertArrayEquals(pairs.get(i).target(), greedy[i], "greedy output of sentence " + i);
+                assertArrayEquals(pairs.get(i).target(), beam[i], "beam output of sentence " + i);
             }
         }
     }
@@ -80,7 +68,7 @@ class TrainingTest {
         try (JvmBackend backend = new JvmBackend(threads)) {
             Trainer trainer = new Trainer(model, backend, new Schedule.Noam(32, 10, 1.0));
             trainer.initialize(seed);
-            for (int step = 0; step < 20; step++) trainer.step(randomPairs(step));
+            for (int step = 0; step < 20; step++) trainer.step(Batch.of(randomPairs(step)));
             return model.parameterRoot().toArray();
         }
     }

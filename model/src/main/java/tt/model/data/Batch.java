@@ -16,7 +16,7 @@ public record Batch(int size, int sourceLength, int targetLength, int[] source, 
                     int[] sourceLengths, int[] targetLengths, int[] ids) {
 
     /** Pads these pairs into one batch. */
-    static Batch of(List<EncodedPair> pairs) {
+    public static Batch of(List<EncodedPair> pairs) {
         int size = pairs.size();
         int[] sourceLengths = pairs.stream().mapToInt(p -> p.source().length + 1).toArray();
         int[] targetLengths = pairs.stream().mapToInt(p -> p.target().length + 1).toArray();
