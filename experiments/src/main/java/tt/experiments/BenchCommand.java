@@ -126,7 +126,7 @@ public final class BenchCommand implements Runnable {
     /** Best-of-runs GFLOP/s of one GEMM call run repeatedly for about {@code seconds}. */
     static double gemmGflops(Backend backend, int batch, int m, int n, int k, boolean transA, boolean transB, double seconds) {
         SplittableRandom rnd = new SplittableRandom(1);
-        FloatBuf a = QuickstartCommand.random("a", batch * m * k, rnd), b = QuickstartCommand.random("b", batch * k * n, rnd);
+        FloatBuf a = random("a", batch * m * k, rnd), b = random("b", batch * k * n, rnd);
         FloatBuf c = FloatBuf.allocate("c", batch * m * n);
         StepGraph g = new StepGraph("bench");
         g.add("gemm", new Kernel.Gemm(Dim.fixed(batch), Dim.fixed(m), Dim.fixed(n), Dim.fixed(k), transA, transB, 1f, a, b, 0f, c));
@@ -141,5 +141,11 @@ public final class BenchCommand implements Runnable {
             runs++;
         } while (System.nanoTime() < deadline || runs < 3);
         return flops / best / 1e9;
+    }
+
+    static FloatBuf random(String name, int n, SplittableRandom rnd) {
+        FloatBuf x = FloatBuf.allocate(name, n);
+        for (int i = 0; i < n; i++) x.set(i, (float) (rnd.nextDouble() * 2 - 1));
+        return x;
     }
 }

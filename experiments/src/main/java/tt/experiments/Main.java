@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The tt command line: one subcommand per job. */
 @Command(name = "tt", mixinStandardHelpOptions = true, version = "tornado-transformer 0.1.0",
         description = "The original Transformer in Java: train, evaluate, benchmark.",
-        subcommands = {QuickstartCommand.class, BenchCommand.class, BleuCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {QuickstartCommand.class, TrainCommand.class, TranslateCommand.class, BleuCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Override public void run() {
@@ -14,6 +15,6 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
     }
 }

@@ -44,6 +44,18 @@ public final class Trainer {
 
     public int updates() { return updates; }
 
+    /** Optimizer updates and batches seen: with parameters and moments, what a resume must restore. */
+    public record Counters(int updates, int microSteps) {}
+
+    public Counters counters() { return new Counters(updates, microSteps); }
+
+    /** After parameters and moments were loaded into the model's host buffers: continue from these counters. */
+    public void restore(Counters c) {
+        updates = c.updates();
+        microSteps = c.microSteps();
+        backend.upload(model.stateBuffers().toArray(tt.kernels.Buf[]::new));
+    }
+
     /** Fresh parameters from the seed, zero gradients and moments, step counters at 0. */
     public void initialize(long seed) {
         Init.initialize(model.parameters(), model.config.init(), seed);
