@@ -11,8 +11,10 @@ import java.util.SplittableRandom;
  * <ul>
  *   <li>layer norm weight 1, bias 0;</li>
  *   <li>matrices (linear weights, in_proj_weight, embeddings, generator): xavier_uniform
- *       U(+-sqrt(6 / (fan_in + fan_out))) under XAVIER_UNIFORM; under DEFAULT what torch does by
- *       default: nn.Linear's kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in)), nn.Embedding N(0, 1);</li>
+ *       U(+-sqrt(6 / (fan_in + fan_out))) under XAVIER_UNIFORM; under DEFAULT what torch's modules do
+ *       by default: nn.Linear's kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in)), nn.Embedding N(0, 1).
+ *       The attention projections count as nn.Linear, as in implementations that build attention
+ *       from nn.Linear (hkproj, gordicaleksa), not nn.MultiheadAttention (xavier weights, zero biases);</li>
  *   <li>biases: nn.Linear's default U(+-1/sqrt(fan_in)) under both.</li>
  * </ul>
  */

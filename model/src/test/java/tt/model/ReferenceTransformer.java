@@ -1,6 +1,7 @@
 package tt.model;
 
 import tt.kernels.DropoutMask;
+import tt.model.data.Batch;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -52,28 +53,28 @@ final class ReferenceTransformer {
     double loss(Batch b) {
         nextSite = 0;
         String srcTable = "src_embed.weight", tgtTable = c.tieEmbeddings() ? srcTable : "tgt_embed.weight";
-        double[][] x = embed(srcTable, b.srcIds(), b.srcLen());
+        double[][] x = embed(srcTable, b.source(), b.sourceLength());
         for (int i = 0; i < c.layers(); i++) x = encoderLayer("encoder.layers." + i, x, b);
         double[][] memory = preNorm() ? layerNorm("encoder.norm", x) : x;
 
-        double[][] y = embed(tgtTable, b.tgtIn(), b.tgtLen());
+        double[][] y = embed(tgtTable, b.targetIn(), b.targetLength());
         for (int i = 0; i < c.layers(); i++) y = decoderLayer("decoder.layers." + i, y, memory, b);
         if (preNorm()) y = layerNorm("decoder.norm", y);
         double[][] logits = linear(y, params.get(c.tieEmbeddings() ? srcTable : "generator.weight"), null);
-        return reducedLoss(c, logSoftmax(logits), b.tgtOut(), b.sentences());
+        return reducedLoss(c, logSoftmax(logits), b.targetOut(), b.size());
     }
 
     private double[][] encoderLayer(String name, double[][] x, Batch b) {
-        x = residual(name + ".norm1", x, in -> attention(name + ".self_attn", in, in, b.sentences(), b.srcLen(), b.srcLen(),
-                b.srcLengths(), false));
+        x = residual(name + ".norm1", x, in -> attention(name + ".self_attn", in, in, b.size(), b.sourceLength(), b.sourceLength(),
+                b.sourceLengths(), false));
         return residual(name + ".norm2", x, in -> feedForward(name, in));
     }
 
     private double[][] decoderLayer(String name, double[][] y, double[][] memory, Batch b) {
-        y = residual(name + ".norm1", y, in -> attention(name + ".self_attn", in, in, b.sentences(), b.tgtLen(), b.tgtLen(),
-                b.tgtLengths(), true));
-        y = residual(name + ".norm2", y, in -> attention(name + ".multihead_attn", in, memory, b.sentences(), b.tgtLen(),
-                b.srcLen(), b.srcLengths(), false));
+        y = residual(name + ".norm1", y, in -> attention(name + ".self_attn", in, in, b.size(), b.targetLength(), b.targetLength(),
+                b.targetLengths(), true));
+        y = residual(name + ".norm2", y, in -> attention(name + ".multihead_attn", in, memory, b.size(), b.targetLength(),
+                b.sourceLength(), b.sourceLengths(), false));
         return residual(name + ".norm3", y, in -> feedForward(name, in));
     }
 
