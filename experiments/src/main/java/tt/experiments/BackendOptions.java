@@ -3,6 +3,7 @@ package tt.experiments;
 import picocli.CommandLine.Option;
 import tt.kernels.Backend;
 import tt.kernels.jvm.JvmBackend;
+import tt.kernels.jvm.NativeBlas;
 
 /** --backend / --threads, shared by every subcommand that runs kernels. */
 public final class BackendOptions {
@@ -11,6 +12,9 @@ public final class BackendOptions {
 
     @Option(names = "--threads", description = "JVM backend threads (default: all cores).")
     Integer threads;
+
+    @Option(names = "--blas", defaultValue = "java", description = "GEMM on the jvm backend: java (default, Vector API) or native (system OpenBLAS).")
+    String blas;
 
     public int threadCount() {
         return threads != null ? threads : Runtime.getRuntime().availableProcessors();
@@ -21,6 +25,12 @@ public final class BackendOptions {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Main()),
                     "--backend " + backend + " is not available in this build; use --backend jvm");
         }
-        return new JvmBackend(threadCount());
+        if (!blas.equals("java") && !blas.equals("native")) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Main()), "--blas " + blas + ": expected java or native");
+        }
+        if (blas.equals("native") && !NativeBlas.isAvailable()) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Main()), "--blas native: " + NativeBlas.description());
+        }
+        return new JvmBackend(threadCount(), blas.equals("native"));
     }
 }

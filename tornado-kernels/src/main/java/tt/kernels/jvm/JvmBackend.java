@@ -14,9 +14,18 @@ import java.util.List;
  */
 public final class JvmBackend implements Backend {
     private final Parallel par;
+    private final boolean nativeBlas;
 
     public JvmBackend(int threads) {
+        this(threads, false);
+    }
+
+    /** With {@code useNativeBlas}, GEMMs go to the system OpenBLAS ({@link NativeBlas}), which must be present. */
+    public JvmBackend(int threads, boolean useNativeBlas) {
+        if (useNativeBlas && !NativeBlas.isAvailable()) throw new IllegalStateException("native BLAS requested but " + NativeBlas.description());
         this.par = new Parallel(threads);
+        this.nativeBlas = useNativeBlas;
+        if (useNativeBlas) NativeBlas.setThreads(threads);
     }
 
     public static JvmBackend allCores() {
@@ -29,7 +38,8 @@ public final class JvmBackend implements Backend {
 
     @Override public String device() {
         return "JVM " + Runtime.version().feature() + ", " + par.threads() + " threads, Vector API "
-                + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit";
+                + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize() + "-bit, GEMM: "
+                + (nativeBlas ? NativeBlas.description() : "Java");
     }
 
     @Override public Executable compile(StepGraph graph) {
@@ -65,6 +75,9 @@ public final class JvmBackend implements Backend {
     private Runnable bind(Kernel kernel, int[] sizes) {
         return switch (kernel) {
             case Kernel.Fill k -> () -> ElementwiseKernels.fill(par, k.x().array(), k.x().offset(), k.x().length(), k.value());
+            case Kernel.Gemm k when nativeBlas -> () -> NativeBlas.gemm(v(k.batch(), sizes), v(k.m(), sizes), v(k.n(), sizes),
+                    v(k.k(), sizes), k.transA(), k.transB(), k.alpha(), k.a().array(), k.a().offset(), k.b().array(), k.b().offset(),
+                    k.beta(), k.c().array(), k.c().offset());
             case Kernel.Gemm k -> () -> GemmKernels.gemm(par, v(k.batch(), sizes), v(k.m(), sizes), v(k.n(), sizes), v(k.k(), sizes),
                     k.transA(), k.transB(), k.alpha(), k.a().array(), k.a().offset(), k.b().array(), k.b().offset(),
                     k.beta(), k.c().array(), k.c().offset());

@@ -1,0 +1,164 @@
+package tt.kernels.jvm;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * GEMM against a float64 reference on random inputs. Tolerance per element:
+ * |c - ref| <= 1e-5 * (|alpha| * sum_p |a_ip b_pj| + |beta c_ij|) + 1e-6.
+ * Shapes cover 1x1x1, primes, and non-multiples of the 12 x 2-vector tile, the K block (256) and
+ * the N block (32 panels); guard cells around every operand must stay untouched.
+ */
+class GemmKernelsTest {
+    private static final int GUARD = 7;
+    private static final float SENTINEL = 12345f;
+
+    /** One GEMM implementation under test, with Kernel.Gemm's arguments. */
+    interface Impl {
+        void gemm(int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
+                  float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);
+    }
+
+    /** batch, m, n, k: tiny, prime, and off every block size (MR 12, NR 32 on AVX-512, KC 256). */
+    private static final int[][] SHAPES = {
+            {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}};
+
+    static Stream<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        for (int[] s : SHAPES) {
+            for (int t = 0; t < 4; t++) {
+                boolean transA = (t & 1) != 0, transB = (t & 2) != 0;
+                cases.add(Arguments.of(s[0], s[1], s[2], s[3], transA, transB, 1f, 0f));
+                cases.add(Arguments.of(s[0], s[1], s[2], s[3], transA, transB, -0.75f, 1f));
+                cases.add(Arguments.of(s[0], s[1], s[2], s[3], transA, transB, 1.5f, -0.5f));
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0}x{1}x{2}x{3} transA={4} transB={5} alpha={6} beta={7}")
+    @MethodSource("cases")
+    void javaMatchesFloat64Reference(int batch, int m, int n, int k, boolean transA, boolean transB, float alpha, float beta) {
+        try (Parallel par = new Parallel(2)) {
+            check(java(par), batch, m, n, k, transA, transB, alpha, beta, 11);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}x{1}x{2}x{3} transA={4} transB={5} alpha={6} beta={7}")
+    @MethodSource("cases")
+    void nativeBlasMatchesFloat64Reference(int batch, int m, int n, int k, boolean transA, boolean transB, float alpha, float beta) {
+        assumeTrue(NativeBlas.isAvailable(), NativeBlas::description);
+        check(NativeBlas::gemm, batch, m, n, k, transA, transB, alpha, beta, 13);
+    }
+
+    @Test
+    void wideMatrixCrossesTheNBlock() {
+        try (Parallel par = new Parallel(2)) {
+            check(java(par), 1, 29, GemmKernels.NC + 37, 300, false, true, 1f, 0.5f, 17);
+        }
+    }
+
+    @Test
+    void betaZeroIgnoresNaNsInC() {
+        float[] a = random(new SplittableRandom(3), 6 * 5), b = random(new SplittableRandom(4), 5 * 40), c = new float[6 * 40];
+        Arrays.fill(c, Float.NaN);
+        try (Parallel par = new Parallel(1)) {
+            GemmKernels.gemm(par, 1, 6, 40, 5, false, false, 1f, a, 0, b, 0, 0f, c, 0);
+        }
+        for (float v : c) assertTrue(Float.isFinite(v), "beta = 0 must overwrite C, got " + v);
+    }
+
+    /** Each element belongs to one thread and sums K in a fixed order: any thread count gives the same bits. */
+    @Test
+    void threadCountDoesNotChangeBits() {
+        int[][] shapes = {{1, 193, 67, 257}, {1, 500, 96, 300}, {5, 40, 64, 200}, {64, 32, 64, 32}};
+        for (int[] s : shapes) {
+            for (int t = 0; t < 4; t++) {
+                boolean transA = (t & 1) != 0, transB = (t & 2) != 0;
+                float[] expected = null;
+                for (int threads = 1; threads <= 3; threads++) {
+                    SplittableRandom rnd = new SplittableRandom(5);
+                    float[] a = random(rnd, s[0] * s[1] * s[3]), b = random(rnd, s[0] * s[3] * s[2]), c = random(rnd, s[0] * s[1] * s[2]);
+                    try (Parallel par = new Parallel(threads)) {
+                        GemmKernels.gemm(par, s[0], s[1], s[2], s[3], transA, transB, 0.5f, a, 0, b, 0, 1f, c, 0);
+                    }
+                    if (expected == null) expected = c;
+                    else assertArrayEquals(expected, c, Arrays.toString(s) + " transA=" + transA + " transB=" + transB + " threads=" + threads);
+                }
+            }
+        }
+    }
+
+    private static Impl java(Parallel par) {
+        return (batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff) ->
+                GemmKernels.gemm(par, batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff);
+    }
+
+    /** Runs impl on random operands placed at nonzero offsets between guard cells and checks every element. */
+    private static void check(Impl impl, int batch, int m, int n, int k, boolean transA, boolean transB,
+                              float alpha, float beta, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        float[] a = guarded(random(rnd, batch * m * k)), b = guarded(random(rnd, batch * k * n));
+        float[] c0 = random(rnd, batch * m * n);
+        if (beta == 0f) Arrays.fill(c0, Float.NaN); // must be ignored, not multiplied by zero
+        float[] c = guarded(c0);
+        impl.gemm(batch, m, n, k, transA, transB, alpha, a, GUARD, b, GUARD, beta, c, GUARD);
+        assertGuards(a, "a");
+        assertGuards(b, "b");
+        assertGuards(c, "c");
+        String what = batch + "x" + m + "x" + n + "x" + k + " transA=" + transA + " transB=" + transB;
+        for (int bi = 0; bi < batch; bi++) {
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    double sum = 0, abs = 0;
+                    for (int p = 0; p < k; p++) {
+                        double av = a[GUARD + bi * m * k + (transA ? p * m + i : i * k + p)];
+                        double bv = b[GUARD + bi * k * n + (transB ? j * k + p : p * n + j)];
+                        sum += av * bv;
+                        abs += Math.abs(av * bv);
+                    }
+                    double old = beta == 0f ? 0 : c0[bi * m * n + i * n + j];
+                    double ref = alpha * sum + beta * old;
+                    double tol = 1e-5 * (Math.abs(alpha) * abs + Math.abs(beta * old)) + 1e-6;
+                    float got = c[GUARD + bi * m * n + i * n + j];
+                    if (!(Math.abs(got - ref) <= tol)) {
+                        throw new AssertionError(what + " C[" + bi + "][" + i + "][" + j + "] = " + got + ", expected " + ref + " +- " + tol);
+                    }
+                }
+            }
+        }
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextDouble(-1, 1);
+        return x;
+    }
+
+    private static float[] guarded(float[] x) {
+        float[] g = new float[x.length + 2 * GUARD];
+        Arrays.fill(g, SENTINEL);
+        System.arraycopy(x, 0, g, GUARD, x.length);
+        return g;
+    }
+
+    private static void assertGuards(float[] g, String name) {
+        for (int i = 0; i < GUARD; i++) {
+            assertEquals(SENTINEL, g[i], name + " guard before the operand was written");
+            assertEquals(SENTINEL, g[g.length - 1 - i], name + " guard after the operand was written");
+        }
+    }
+}
