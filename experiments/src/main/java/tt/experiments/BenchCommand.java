@@ -8,6 +8,7 @@ import tt.kernels.Dim;
 import tt.kernels.FloatBuf;
 import tt.kernels.Kernel;
 import tt.kernels.StepGraph;
+import tt.kernels.jvm.JvmBackend;
 import tt.model.AdamConfig;
 import tt.model.BatchLimits;
 import tt.model.Schedule;
@@ -50,6 +51,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--steps", defaultValue = "5", description = "Timed steps after 2 warm-up steps (default: ${DEFAULT-VALUE}).")
         int steps;
 
+        @Option(names = "--profile", description = "Also print time per kernel type (jvm backend).")
+        boolean profile;
+
         @Override public Integer call() {
             try (Backend backend = backendOptions.open()) {
                 System.out.println("backend: " + backend.name() + " (" + backend.device() + ")");
@@ -72,9 +76,14 @@ public final class BenchCommand implements Runnable {
             }
             Batch batch = Batch.of(pairs);
             for (int i = 0; i < 2; i++) trainer.step(batch);
+            if (profile && backend instanceof JvmBackend jvm) jvm.startProfiling();
             long t0 = System.nanoTime();
             for (int i = 0; i < steps; i++) trainer.step(batch);
             double seconds = (System.nanoTime() - t0) * 1e-9 / steps;
+            if (profile && backend instanceof JvmBackend jvm) {
+                jvm.profile().forEach((kernel, t) -> System.err.printf("  %-22s %8.1f ms/step %6d calls/step%n",
+                        kernel, t[0] * 1e-6 / steps, t[1] / steps));
+            }
             double gflop = (gemmFlops(model.trainStep) + gemmFlops(model.update)) * 1e-9;
             int batchTokens = sentences * len * 2;
             System.out.printf("%s,%d,%d,%d,%d,%d,%.1f,%.0f,%.2f,%.1f%n", preset, sentences * len, sentences, len, vocab,

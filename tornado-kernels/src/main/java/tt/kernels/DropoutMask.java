@@ -20,10 +20,14 @@ public final class DropoutMask {
     }
 
     public static int hash(int seed, int step, int site, int index) {
+        return mix(siteKey(seed, step, site) ^ index);
+    }
+
+    /** The part of the hash shared by every element of one site at one step. */
+    public static int siteKey(int seed, int step, int site) {
         int h = mix(seed ^ 0x9e3779b9);
         h = mix(h ^ step);
-        h = mix(h ^ (site * 0x632be5ab));
-        return mix(h ^ index);
+        return mix(h ^ (site * 0x632be5ab));
     }
 
     /** Uniform in [0, 1) with 24 bits. */

@@ -163,6 +163,7 @@ public interface Kernel {
             ch.ints(keyLengths, ch.size(batch), "batch");
             ch.floats(scores, n, "batch*heads*queries*keys");
             ch.floats(probs, n, "batch*heads*queries*keys");
+            if (!(scale > 0f)) ch.fail("softmax scale must be positive, got " + scale);
         }
     }
 

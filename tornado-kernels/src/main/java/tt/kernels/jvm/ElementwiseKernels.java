@@ -105,9 +105,7 @@ public final class ElementwiseKernels {
     }
 
     public static void reluBackward(Parallel par, int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
-        par.range(n, GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) if (y[yOff + i] > 0f) dx[dxOff + i] += dy[dyOff + i];
-        });
+        par.range(n, GRAIN, (s, e) -> Vec.reluBackward(y, yOff, dy, dyOff, dx, dxOff, s, e));
     }
 
     // ---- dropout: one loop serves both directions; backward accumulates ----
@@ -115,12 +113,8 @@ public final class ElementwiseKernels {
     /** out[i] (+)= in[i] * mask factor; forward overwrites, backward accumulates. */
     public static void dropout(Parallel par, int n, float p, int seed, int step, int site,
                                float[] in, int inOff, float[] out, int outOff, boolean accumulate) {
-        par.range(n, GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) {
-                float v = in[inOff + i] * DropoutMask.factor(seed, step, site, i, p);
-                out[outOff + i] = accumulate ? out[outOff + i] + v : v;
-            }
-        });
+        int key = DropoutMask.siteKey(seed, step, site);
+        par.range(n, GRAIN, (s, e) -> Vec.dropout(in, inOff, out, outOff, s, e, key, p, accumulate));
     }
 
     // ---- heads: [batch, seq, heads*headDim] <-> [batch, heads, seq, headDim] ----

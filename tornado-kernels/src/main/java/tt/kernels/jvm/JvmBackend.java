@@ -15,6 +15,9 @@ import java.util.List;
 public final class JvmBackend implements Backend {
     private final Parallel par;
     private final boolean nativeBlas;
+    /** Nanoseconds and calls per kernel type, when profiling is on. */
+    private final java.util.Map<String, long[]> profile = new java.util.TreeMap<>();
+    private boolean profiling;
 
     public JvmBackend(int threads) {
         this(threads, false);
@@ -57,13 +60,28 @@ public final class JvmBackend implements Backend {
             graph.checkLiveSizes();
             for (int i = 0; i < bound.length; i++) {
                 try {
+                    long t0 = profiling ? System.nanoTime() : 0;
                     bound[i].run();
+                    if (profiling) {
+                        long[] entry = profile.computeIfAbsent(calls.get(i).kernel().getClass().getSimpleName(), key -> new long[2]);
+                        entry[0] += System.nanoTime() - t0;
+                        entry[1]++;
+                    }
                 } catch (RuntimeException e) {
                     throw new IllegalStateException(graph.name() + " " + calls.get(i).describe() + " failed: " + e.getMessage(), e);
                 }
             }
         };
     }
+
+    /** Starts timing every call by kernel type (adds a clock read per call), clearing earlier timings. */
+    public void startProfiling() {
+        profile.clear();
+        profiling = true;
+    }
+
+    /** Kernel type -> {total nanoseconds, calls} since {@link #startProfiling()}. */
+    public java.util.Map<String, long[]> profile() { return java.util.Collections.unmodifiableMap(profile); }
 
     @Override public void upload(Buf... bufs) {}
 

@@ -38,13 +38,8 @@ public final class LossKernels {
                     continue;
                 }
                 int row = lpOff + r * vocab;
-                double offSum = 0;
-                int argmax = 0;
-                for (int c = 0; c < vocab; c++) {
-                    float lp = logProbs[row + c];
-                    if (c != padId && c != t) offSum += lp;
-                    if (lp > logProbs[row + argmax]) argmax = c;
-                }
+                double offSum = (double) Vec.sum(logProbs, row, vocab) - logProbs[row + t] - (padId >= 0 ? logProbs[row + padId] : 0);
+                int argmax = Vec.argmax(logProbs, row, vocab);
                 double crossEntropy = -(onTarget * logProbs[row + t] + offTarget * offSum);
                 rowLoss[rlOff + r] = (float) (klDivergence ? crossEntropy + qLogQ : crossEntropy);
                 correct[r] = argmax == t ? 1 : 0;
@@ -75,10 +70,10 @@ public final class LossKernels {
                 int t = targets[tgOff + r];
                 if (t == padId) continue;
                 int row = r * vocab;
-                for (int c = 0; c < vocab; c++) {
-                    float q = c == t ? onTarget : c == padId ? 0f : offTarget;
-                    dLogits[dlOff + row + c] += ((float) Math.exp(logProbs[lpOff + row + c]) - q) * inv;
-                }
+                // Every column as if its target probability were offTarget, then the two exceptions.
+                Vec.addExpMinus(logProbs, lpOff + row, dLogits, dlOff + row, vocab, offTarget, inv);
+                dLogits[dlOff + row + t] -= (onTarget - offTarget) * inv;
+                if (padId >= 0) dLogits[dlOff + row + padId] += offTarget * inv;
             }
         });
     }

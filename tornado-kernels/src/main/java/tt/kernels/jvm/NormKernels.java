@@ -18,16 +18,11 @@ public final class NormKernels {
                 int valid = Math.clamp(keyLengths[lenOff + b], 0, keys);
                 if (causal) valid = Math.min(valid, q + 1);
                 int row = r * keys;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < valid; j++) max = Math.max(max, scale * scores[sOff + row + j]);
-                float sum = 0f;
-                for (int j = 0; j < valid; j++) {
-                    float ex = (float) Math.exp(scale * scores[sOff + row + j] - max);
-                    probs[pOff + row + j] = ex;
-                    sum += ex;
+                if (valid > 0) {
+                    float max = scale * Vec.max(scores, sOff + row, valid);
+                    float sum = Vec.sumExp(scores, sOff + row, valid, scale, max);
+                    Vec.expScaled(scores, sOff + row, probs, pOff + row, valid, scale, max, 1f / sum);
                 }
-                float inv = valid > 0 ? 1f / sum : 0f;
-                for (int j = 0; j < valid; j++) probs[pOff + row + j] *= inv;
                 for (int j = valid; j < keys; j++) probs[pOff + row + j] = 0f;
             }
         });
@@ -53,12 +48,9 @@ public final class NormKernels {
         par.range(rows, rowGrain(cols), (s, e) -> {
             for (int r = s; r < e; r++) {
                 int row = r * cols;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int c = 0; c < cols; c++) max = Math.max(max, x[xOff + row + c]);
-                float sum = 0f;
-                for (int c = 0; c < cols; c++) sum += (float) Math.exp(x[xOff + row + c] - max);
-                float logZ = max + (float) Math.log(sum);
-                for (int c = 0; c < cols; c++) y[yOff + row + c] = x[xOff + row + c] - logZ;
+                float max = Vec.max(x, xOff + row, cols);
+                float logZ = max + (float) Math.log(Vec.sumExp(x, xOff + row, cols, 1f, max));
+                Vec.addScalar(x, xOff + row, y, yOff + row, cols, -logZ);
             }
         });
     }
