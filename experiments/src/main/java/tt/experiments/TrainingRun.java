@@ -1,5 +1,6 @@
 package tt.experiments;
 
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -132,9 +133,12 @@ final class TrainingRun {
         return last;
     }
 
+    /** A live bar on a terminal; elsewhere (CI, files) a plain line every 30 seconds. */
     private ProgressBar progressBar(int done) {
-        return new ProgressBarBuilder().setTaskName(runName).setInitialMax(options.steps).startsFrom(done, java.time.Duration.ZERO)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(1000).continuousUpdate().build();
+        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(runName).setInitialMax(options.steps)
+                .startsFrom(done, java.time.Duration.ZERO).setStyle(ProgressBarStyle.ASCII);
+        if (System.console() != null) return b.setUpdateIntervalMillis(1000).continuousUpdate().build();
+        return b.setUpdateIntervalMillis(30_000).setConsumer(new DelegatingProgressBarConsumer(out::println, 100)).build();
     }
 
     /** Teacher-forced loss, perplexity and accuracy on every validation batch; BLEU, chrF and exact match on decodes. */

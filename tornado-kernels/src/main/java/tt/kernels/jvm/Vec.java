@@ -10,6 +10,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Row primitives on the Vector API for the wide rows of the output layer and attention. Each
  * keeps one accumulator per lane and a scalar tail, so its summation order is fixed by the row
  * length alone: results do not depend on threads.
+ *
+ * <p>Only IEEE-exact lane operations are used (add, mul, fma, compare, conversions): the Vector
+ * API's EXP and its float reductions may differ between the JIT's intrinsics and the interpreter's
+ * fallback, which would make a run's numbers depend on JIT warm-up. So exp is our own polynomial,
+ * evaluated by the same operation sequence in the lanes and in the scalar tail, and lane sums are
+ * added in lane order.
  */
 final class Vec {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -31,7 +37,7 @@ final class Vec {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) acc = acc.add(FloatVector.fromArray(F, a, off + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < n; i++) s += a[off + i];
         return s;
     }
@@ -41,10 +47,10 @@ final class Vec {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            acc = acc.add(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift).lanewise(VectorOperators.EXP));
+            acc = acc.add(exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift)));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) s += (float) Math.exp(scale * a[off + i] - shift);
+        float s = sumLanes(acc);
+        for (; i < n; i++) s += exp(a[off + i] * scale - shift);
         return s;
     }
 
@@ -52,9 +58,9 @@ final class Vec {
     static void expScaled(float[] a, int off, float[] y, int yOff, int n, float scale, float shift, float factor) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift).lanewise(VectorOperators.EXP).mul(factor).intoArray(y, yOff + i);
+            exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift)).mul(factor).intoArray(y, yOff + i);
         }
-        for (; i < n; i++) y[yOff + i] = (float) Math.exp(scale * a[off + i] - shift) * factor;
+        for (; i < n; i++) y[yOff + i] = exp(a[off + i] * scale - shift) * factor;
     }
 
     /** y[i] = a[i] + delta. */
@@ -70,10 +76,56 @@ final class Vec {
     static void addExpMinus(float[] a, int off, float[] y, int yOff, int n, float q, float scale) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector ex = FloatVector.fromArray(F, a, off + i).lanewise(VectorOperators.EXP);
+            FloatVector ex = exp(FloatVector.fromArray(F, a, off + i));
             ex.sub(q).mul(scale).add(FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
         }
-        for (; i < n; i++) y[yOff + i] += ((float) Math.exp(a[off + i]) - q) * scale;
+        for (; i < n; i++) y[yOff + i] += (exp(a[off + i]) - q) * scale;
+    }
+
+    private static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int lane = 0; lane < F.length(); lane++) s += v.lane(lane);
+        return s;
+    }
+
+    // exp(x) = 2^k * e^r, k = round(x / ln 2), r = x - k ln 2 (Cody-Waite), e^r by Cephes' expf polynomial.
+    private static final float LOG2E = 1.44269504088896341f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds to an integer
+    private static final float MIN_ARG = -87.3f, MAX_ARG = 88.0f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+
+    /** e^x to about 2 ulp; 0 below -87.3, and arguments above 88 (never passed here: rows are shifted by their max) give e^88. */
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> tiny = x.compare(VectorOperators.LT, MIN_ARG);
+        x = x.max(MIN_ARG).min(MAX_ARG);
+        FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(P0, P1);
+        p = p.fma(r, FloatVector.broadcast(F, P2));
+        p = p.fma(r, FloatVector.broadcast(F, P3));
+        p = p.fma(r, FloatVector.broadcast(F, P4));
+        p = p.fma(r, FloatVector.broadcast(F, P5));
+        FloatVector e = p.fma(r.mul(r), r).add(1f);
+        IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return e.mul(bits.reinterpretAsFloats()).blend(0f, tiny);
+    }
+
+    /** The same operations as the lane version, one element. */
+    static float exp(float x) {
+        if (x < MIN_ARG) return 0f;
+        x = Math.min(Math.max(x, MIN_ARG), MAX_ARG);
+        float k = x * LOG2E + ROUND - ROUND;
+        float r = Math.fma(k, -LN2_HI, x);
+        r = Math.fma(k, -LN2_LO, r);
+        float p = Math.fma(r, P0, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float e = Math.fma(p, r * r, r) + 1f;
+        return e * Float.intBitsToFloat(((int) k + 127) << 23);
     }
 
     /** Index of the first maximum. */

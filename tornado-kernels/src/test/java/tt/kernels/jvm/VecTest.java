@@ -1,0 +1,30 @@
+package tt.kernels.jvm;
+
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class VecTest {
+    @Test
+    void expIsWithinThreeUlpOfDoubleExpAndLanesMatchTheScalarBitForBit() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[] x = new float[Vec.F.length() * 4096], lanes = new float[x.length];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(-87, 88);
+        for (int i = 0; i < x.length; i += Vec.F.length()) Vec.exp(FloatVector.fromArray(Vec.F, x, i)).intoArray(lanes, i);
+        double worstUlps = 0;
+        for (int i = 0; i < x.length; i++) {
+            float scalar = Vec.exp(x[i]);
+            assertEquals(Float.floatToIntBits(scalar), Float.floatToIntBits(lanes[i]), "lane vs scalar at x = " + x[i]);
+            double ref = Math.exp(x[i]);
+            worstUlps = Math.max(worstUlps, Math.abs(scalar - ref) / Math.ulp((float) ref));
+        }
+        // Tolerance: 3 ulp of the float result (Cephes' expf polynomial is good to about 2).
+        assertTrue(worstUlps <= 3, "worst error " + worstUlps + " ulp");
+        assertEquals(0f, Vec.exp(-100f));
+        assertEquals(1f, Vec.exp(0f));
+    }
+}
