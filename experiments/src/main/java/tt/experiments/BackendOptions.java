@@ -7,6 +7,9 @@ import tt.kernels.jvm.NativeBlas;
 
 /** --backend / --threads, shared by every subcommand that runs kernels. */
 public final class BackendOptions {
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--backend", defaultValue = "jvm", description = "Backend to run on: jvm (default).")
     String backend;
 
@@ -22,14 +25,14 @@ public final class BackendOptions {
 
     public Backend open() {
         if (!backend.equals("jvm")) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Main()),
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--backend " + backend + " is not available in this build; use --backend jvm");
         }
         if (!blas.equals("java") && !blas.equals("native")) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Main()), "--blas " + blas + ": expected java or native");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--blas " + blas + ": expected java or native");
         }
         if (blas.equals("native") && !NativeBlas.isAvailable()) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new Main()), "--blas native: " + NativeBlas.description());
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--blas native: " + NativeBlas.description());
         }
         return new JvmBackend(threadCount(), blas.equals("native"));
     }

@@ -15,6 +15,23 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The CLI with its error policy: bad input (a wrong option value, a missing or malformed file)
+     * prints one line saying what and where, exit code 2; anything else is a bug and keeps its
+     * stack trace.
+     */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true)
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    if (e instanceof IllegalArgumentException || e instanceof java.io.IOException
+                            || e instanceof java.io.UncheckedIOException) {
+                        cmd.getErr().println("tt " + cmd.getCommandName() + ": " + e.getMessage());
+                        return 2;
+                    }
+                    throw e;
+                });
     }
 }

@@ -15,6 +15,8 @@ import java.util.concurrent.Callable;
         "Train a Transformer: synthetic tasks (no files), Multi30k or your own parallel files.",
         "Writes RUN_DIR/runs.csv, RUN_DIR/checkpoints/ and RUN_DIR/tokenizer.json."})
 public final class TrainCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--out", defaultValue = "runs/train", description = "Run directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
@@ -33,7 +35,7 @@ public final class TrainCommand implements Callable<Integer> {
             saved.steps = options.steps;
             o = saved;
         } else if (!resume && Files.exists(out.resolve("runs.csv"))) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "--out " + out + " already holds a run; pass --resume to continue it or choose another --out");
         }
         try (Backend backend = backendOptions.open()) {

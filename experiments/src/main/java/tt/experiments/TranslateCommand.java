@@ -25,6 +25,8 @@ import java.util.concurrent.Callable;
 /** Translates sentences with a trained checkpoint, greedy or beam search. */
 @Command(name = "translate", description = "Translate sentences (arguments, or one per line on stdin) with a checkpoint.")
 public final class TranslateCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
     @Option(names = {"-c", "--checkpoint"}, required = true,
             description = "A run directory, its checkpoints/ directory, or one step-NNNNNN directory.")
     Path checkpoint;
@@ -62,11 +64,11 @@ public final class TranslateCommand implements Callable<Integer> {
     }
 
     /** A run directory, its checkpoints directory, or a step directory: the checkpoint to load. */
-    static Path resolve(Path given) throws java.io.IOException {
+    private Path resolve(Path given) throws java.io.IOException {
         if (Files.exists(given.resolve(Checkpoint.MODEL))) return given;
         if (Checkpoint.exists(given)) return Checkpoint.latest(given);
         if (Checkpoint.exists(given.resolve("checkpoints"))) return Checkpoint.latest(given.resolve("checkpoints"));
-        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(new TranslateCommand()),
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                 "--checkpoint " + given + ": no " + Checkpoint.MODEL + " or checkpoints/" + Checkpoint.LATEST + " there; give a run directory");
     }
 
