@@ -28,8 +28,9 @@ public final class QuickstartCommand implements Callable<Integer> {
         FileTrees.delete(out);
         try (Backend backend = backendOptions.open()) {
             TrainingRun.Evaluation last = new TrainingRun(o, out, backend, System.out).run(false);
-            System.out.printf("reverse task: %.1f%% of %d validation sequences reversed exactly; log in %s%n",
-                    100 * last.exactMatch(), o.valSize, out.resolve("runs.csv"));
+            PlotCommand.plot(java.util.List.of(out), out);
+            System.out.printf("reverse task: %.1f%% of %d validation sequences reversed exactly; log in %s, curves in %s%n",
+                    100 * last.exactMatch(), o.valSize, out.resolve("runs.csv"), out.resolve("loss.png"));
             return 0;
         }
     }
