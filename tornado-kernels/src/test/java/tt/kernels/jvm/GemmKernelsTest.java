@@ -4,6 +4,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import tt.kernels.Dim;
+import tt.kernels.FloatBuf;
+import tt.kernels.Kernel;
+import tt.kernels.StepGraph;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -99,6 +103,30 @@ class GemmKernelsTest {
                     else assertArrayEquals(expected, c, Arrays.toString(s) + " transA=" + transA + " transB=" + transB + " threads=" + threads);
                 }
             }
+        }
+    }
+
+    /** The backend binds Kernel.Gemm to the same kernel (bit-identical) or, on request, to OpenBLAS. */
+    @Test
+    void jvmBackendRunsGemmCalls() {
+        int m = 19, n = 70, k = 33;
+        SplittableRandom rnd = new SplittableRandom(9);
+        FloatBuf a = FloatBuf.of("a", random(rnd, m * k)), b = FloatBuf.of("b", random(rnd, n * k));
+        float[] expected = new float[m * n];
+        try (Parallel par = new Parallel(1)) {
+            GemmKernels.gemm(par, 1, m, n, k, false, true, 1f, a.array(), 0, b.array(), 0, 0f, expected, 0);
+        }
+        for (boolean nativeBlas : new boolean[] {false, true}) {
+            if (nativeBlas && !NativeBlas.isAvailable()) continue; // covered by nativeBlasMatchesFloat64Reference's assumption
+            FloatBuf c = FloatBuf.allocate("c", m * n);
+            StepGraph g = new StepGraph("gemm");
+            g.add("gemm", new Kernel.Gemm(Dim.fixed(1), Dim.fixed(m), Dim.fixed(n), Dim.fixed(k), false, true, 1f, a, b, 0f, c));
+            try (JvmBackend backend = new JvmBackend(2, nativeBlas)) {
+                backend.compile(g).run();
+                assertTrue(backend.device().contains(nativeBlas ? "OpenBLAS" : "GEMM: Java"), backend.device());
+            }
+            if (!nativeBlas) assertArrayEquals(expected, c.toArray());
+            else for (int i = 0; i < m * n; i++) assertEquals(expected[i], c.get(i), 1e-4f, "native C[" + i + "]");
         }
     }
 
