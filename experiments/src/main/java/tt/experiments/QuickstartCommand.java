@@ -23,7 +23,7 @@ public final class QuickstartCommand implements Callable<Integer> {
             boolean ok = true;
             for (int[] s : shapes) ok &= selfCheck(backend, s[0], s[1], s[2], s[3]);
             for (int[] s : new int[][] {{1, 2048, 256, 1024}, {1, 2048, 1024, 256}, {64, 32, 64, 32}}) {
-                double gflops = BenchCommand.gemmGflops(backend, s[0], s[1], s[2], s[3], false, false, 1.0);
+                double gflops = BenchCommand.gemmGflops(backend, s[0], s[1], s[2], s[3], false, false, 1.0, 1.0);
                 System.out.printf("gemm batch=%d m=%d n=%d k=%d: %.1f GFLOP/s%n", s[0], s[1], s[2], s[3], gflops);
             }
             return ok ? 0 : 1;
