@@ -25,8 +25,8 @@ public final class GemmKernels {
      */
     static final int MR = 6, NR = 4 * V;
     /**
-     * Cache blocks: a KC x NR panel of B stays in L1 while MC/MR panels of A stream past it from L2;
-     * the packed KC x NC block of B is reused by every row block of a thread.
+     * Cache blocks: an MR x KC panel of A stays in L1 while the NR-wide panels of the packed KC x NC
+     * block of B (in L2) stream past it; that block serves every MC-row block of a thread.
      */
     static final int KC = 256, MC = 32 * MR, NC = 16 * NR;
     /** Products whose operands together hold at most this many floats (L1-sized) are read in place. */
@@ -109,7 +109,7 @@ public final class GemmKernels {
      */
     private static void pack(float[] src, int off, int ps, int qs, int kc, int count, int width,
                              float[] dst, int d, int dp, int dq, int[] map) {
-        if (qs != 1 && dq == 1 && count == width && qs < 1024) {
+        if (qs != 1 && dq == 1 && count == width && qs * Float.BYTES < 4096) {
             for (int q = 0; q < width; q++) map[q] = q * qs;
             for (int p = 0; p < kc; p++, off += ps, d += dp) {
                 for (int q = 0; q < width; q += V) FloatVector.fromArray(S, src, off, map, q).intoArray(dst, d + q);

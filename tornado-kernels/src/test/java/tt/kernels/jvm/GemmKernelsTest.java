@@ -23,8 +23,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * GEMM against a float64 reference on random inputs. Tolerance per element:
  * |c - ref| <= 1e-5 * (|alpha| * sum_p |a_ip b_pj| + |beta c_ij|) + 1e-6.
- * Shapes cover 1x1x1, primes, and non-multiples of the 12 x 2-vector tile, the K block (256) and
- * the N block (32 panels); guard cells around every operand must stay untouched.
+ * Shapes cover 1x1x1, primes, and non-multiples of the 6 x 4-vector tile and of the M, K and N
+ * blocks; guard cells around every operand must stay untouched.
  */
 class GemmKernelsTest {
     private static final int GUARD = 7;
@@ -36,7 +36,7 @@ class GemmKernelsTest {
                   float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);
     }
 
-    /** batch, m, n, k: tiny, prime, and off every block size (MR 12, NR 32 on AVX-512, KC 256). */
+    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, NR 64 on AVX-512, MC 192, KC 256), small and packed paths. */
     private static final int[][] SHAPES = {
             {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}};
 
