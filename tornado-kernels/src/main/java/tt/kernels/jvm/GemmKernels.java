@@ -46,7 +46,7 @@ public final class GemmKernels {
                             float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
         int tiles = (m + MR - 1) / MR;
-        int grain = (int) Math.min(tiles, Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1))));
+        int grain = (int) Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1)));
         boolean small = k <= KC && (long) k * (m + n) <= SMALL_FLOATS;
         par.range(batch * tiles, grain, (start, end) -> {
             Scratch scratch = SCRATCH.get();
