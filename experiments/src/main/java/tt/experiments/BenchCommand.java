@@ -117,6 +117,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--seconds", defaultValue = "2", description = "Time per shape (default: ${DEFAULT-VALUE}).")
         double seconds;
 
+        @Option(names = "--warmup", defaultValue = "2", description = "Untimed seconds per shape first: Vector API code is slow until the JIT compiles it (default: ${DEFAULT-VALUE}).")
+        double warmup;
+
         @Override public Integer call() {
             try (Backend backend = backendOptions.open()) {
                 System.out.println("backend: " + backend.name() + " (" + backend.device() + ")");
@@ -125,21 +128,23 @@ public final class BenchCommand implements Runnable {
                     if (p.length != 4) throw new IllegalArgumentException("--shapes " + s + ": expected batch x m x n x k, e.g. 1x2048x256x1024");
                     int batch = Integer.parseInt(p[0]), m = Integer.parseInt(p[1]), n = Integer.parseInt(p[2]), k = Integer.parseInt(p[3]);
                     System.out.printf("gemm %s%s: %.1f GFLOP/s%n", s, transB ? " (A*B^T)" : "",
-                            gemmGflops(backend, batch, m, n, k, false, transB, seconds));
+                            gemmGflops(backend, batch, m, n, k, false, transB, warmup, seconds));
                 }
             }
             return 0;
         }
     }
 
-    /** Best-of-runs GFLOP/s of one GEMM call run repeatedly for about {@code seconds}. */
-    static double gemmGflops(Backend backend, int batch, int m, int n, int k, boolean transA, boolean transB, double seconds) {
+    /** Best-of-runs GFLOP/s of one GEMM call run repeatedly for about {@code seconds}, after {@code warmup} untimed seconds. */
+    static double gemmGflops(Backend backend, int batch, int m, int n, int k, boolean transA, boolean transB,
+                             double warmup, double seconds) {
         SplittableRandom rnd = new SplittableRandom(1);
         FloatBuf a = random("a", batch * m * k, rnd), b = random("b", batch * k * n, rnd);
         FloatBuf c = FloatBuf.allocate("c", batch * m * n);
         StepGraph g = new StepGraph("bench");
         g.add("gemm", new Kernel.Gemm(Dim.fixed(batch), Dim.fixed(m), Dim.fixed(n), Dim.fixed(k), transA, transB, 1f, a, b, 0f, c));
         Backend.Executable exe = backend.compile(g);
+        for (long end = System.nanoTime() + (long) (warmup * 1e9); System.nanoTime() < end; ) exe.run();
         double flops = 2.0 * batch * m * n * k, best = Double.MAX_VALUE;
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         int runs = 0;

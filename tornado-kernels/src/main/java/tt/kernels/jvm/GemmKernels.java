@@ -3,36 +3,42 @@ package tt.kernels.jvm;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.util.Arrays;
-
 /**
  * C = alpha * op(A) op(B) + beta * C, batched over dense row-major matrices (see Kernel.Gemm).
  *
- * <p>Goto/BLIS blocking on the Vector API. Per K block of {@link #KC}, B is packed into panels
- * {@link #NR} columns wide and A into panels {@link #MR} rows tall, zero-padded at the edges, so
- * transposes cost nothing and the MR x NR register-blocked microkernel never branches; its tile is
- * then added into C under a lane mask. Threads split row tiles of all batches (whole small
- * matrices, or row ranges of a big one), so each element of C is computed by one thread, in a K
- * order fixed by KC alone: results are bit-identical for any thread count.
+ * <p>Goto/BLIS blocking on the Vector API. Per K block of {@link #KC}, the register-blocked
+ * microkernel multiplies an MR-row panel of A (rows {@code aRow} apart, K contiguous) by an
+ * NR-column panel of B (K rows {@code bRow} apart, columns contiguous) into a tile, which is then
+ * added into C under a lane mask. Panels are packed into per-thread buffers, zero-padded at the
+ * edges, except in small products, whose whole interior panels are read in place when the layout
+ * already fits (packing them would cost as much as multiplying them). Packed or in place, the
+ * arithmetic is the same. Threads split row tiles of all batches (whole small matrices, or row
+ * ranges of a big one), so each element of C is computed by one thread, in a K order fixed by KC
+ * alone: results are bit-identical for any thread count.
  */
 public final class GemmKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
-    /** The microkernel's tile: 12 rows x 2 vectors, 24 accumulators in 32 AVX-512 registers. */
-    static final int MR = 12, NR = 2 * V;
     /**
-     * Cache blocks: a KC x NR panel of B stays in L1 while MC/MR panels of A stream past it from L2;
-     * the packed KC x NC block of B is reused by every row block of a thread.
+     * The microkernel's tile: 6 rows x 4 vectors, 24 accumulators in 32 AVX-512 registers. Few rows
+     * keep the row addresses of an A panel read in place in general registers.
      */
-    static final int KC = 256, MC = 16 * MR, NC = 32 * NR;
+    static final int MR = 6, NR = 4 * V;
+    /**
+     * Cache blocks: an MR x KC panel of A stays in L1 while the NR-wide panels of the packed KC x NC
+     * block of B (in L2) stream past it; that block serves every MC-row block of a thread.
+     */
+    static final int KC = 256, MC = 32 * MR, NC = 16 * NR;
+    /** Products whose operands together hold at most this many floats (L1-sized) are read in place. */
+    private static final int SMALL_FLOATS = 1 << 14;
     /** Multiply-adds a thread should have before a split pays for waking it. */
     private static final long GRAIN_FMAS = 1L << 20;
 
     /** Per-thread packing buffers, reused across calls (pool threads live as long as the backend). */
-    private record Scratch(float[] a, float[] b, float[] tile) {}
+    private record Scratch(float[] a, float[] b, float[] tile, int[] map) {}
 
-    private static final ThreadLocal<Scratch> SCRATCH =
-            ThreadLocal.withInitial(() -> new Scratch(new float[MC * KC], new float[KC * NC], new float[MR * NR]));
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() ->
+            new Scratch(new float[MC * KC], new float[KC * NC], new float[MR * NR], new int[NR]));
 
     private GemmKernels() {}
 
@@ -40,13 +46,14 @@ public final class GemmKernels {
                             float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
         int tiles = (m + MR - 1) / MR;
-        int grain = (int) Math.min(tiles, Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1))));
+        int grain = (int) Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1)));
+        boolean small = k <= KC && (long) k * (m + n) <= SMALL_FLOATS;
         par.range(batch * tiles, grain, (start, end) -> {
             Scratch scratch = SCRATCH.get();
             for (int u = start; u < end; ) {
                 int mat = u / tiles, t0 = u % tiles, t1 = Math.min(tiles, t0 + end - u);
                 rowBlock(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
-                        c, cOff + mat * m * n, t0 * MR, Math.min(m, t1 * MR), scratch);
+                        c, cOff + mat * m * n, t0 * MR, Math.min(m, t1 * MR), small, scratch);
                 u += t1 - t0;
             }
         });
@@ -54,28 +61,37 @@ public final class GemmKernels {
 
     /** Rows [r0, r1) of one matrix's C. With k == 0 one empty K block still applies beta. */
     private static void rowBlock(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
-                                 float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1, Scratch s) {
-        // Element (p, q) of a panel source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
+                                 float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1,
+                                 boolean small, Scratch s) {
+        // Element (p, q) of a panel's source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
         int aRowStride = transA ? 1 : k, aKStride = transA ? m : 1;
         int bColStride = transB ? k : 1, bKStride = transB ? 1 : n;
+        boolean aInPlace = small && !transA, bInPlace = small && !transB;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc == 0 || pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 for (int jr = 0; jr < nc; jr += NR) {
-                    pack(b, bOff + pc * bKStride + (jc + jr) * bColStride, bKStride, bColStride, kc,
-                            Math.min(NR, nc - jr), NR, s.b, jr * kc);
+                    if (!(bInPlace && jr + NR <= nc)) {
+                        pack(b, bOff + pc * bKStride + (jc + jr) * bColStride, bKStride, bColStride, kc,
+                                Math.min(NR, nc - jr), NR, s.b, jr * kc, NR, 1, s.map);
+                    }
                 }
                 float betaNow = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
                 for (int ic = r0; ic < r1; ic += MC) {
                     int mc = Math.min(MC, r1 - ic);
                     for (int ir = 0; ir < mc; ir += MR) {
-                        pack(a, aOff + pc * aKStride + (ic + ir) * aRowStride, aKStride, aRowStride, kc,
-                                Math.min(MR, mc - ir), MR, s.a, ir * kc);
+                        if (!(aInPlace && ir + MR <= mc)) {
+                            pack(a, aOff + pc * aKStride + (ic + ir) * aRowStride, aKStride, aRowStride, kc,
+                                    Math.min(MR, mc - ir), MR, s.a, ir * KC, 1, KC, s.map);
+                        }
                     }
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            microKernel(kc, s.a, ir * kc, s.b, jr * kc, s.tile);
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        boolean aHere = aInPlace && ir + MR <= mc;
+                        for (int jr = 0; jr < nc; jr += NR) {
+                            boolean bHere = bInPlace && jr + NR <= nc;
+                            microKernel(kc, aHere ? a : s.a, aHere ? aOff + (ic + ir) * k + pc : ir * KC, aHere ? k : KC,
+                                    bHere ? b : s.b, bHere ? bOff + pc * n + jc + jr : jr * kc, bHere ? n : NR, s.tile);
                             addTile(s.tile, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, betaNow,
                                     c, cOff + (ic + ir) * n + jc + jr, n);
                         }
@@ -86,54 +102,62 @@ public final class GemmKernels {
     }
 
     /**
-     * Copies a kc x count block (element (p, q) at src[off + p*ps + q*qs]) into dst[d + p*width + q],
-     * zero-filling q in [count, width). Reads run along whichever source dimension is contiguous.
+     * dst[d + p*dp + q*dq] = src[off + p*ps + q*qs] for p < kc, q < count, and 0 for q in [count, width).
+     * One of ps, qs is 1: the inner loop runs along it, so reads are contiguous. A whole panel that
+     * transposes into contiguous q is gathered a vector at a time instead (about twice as fast),
+     * unless its source rows lie 4 KiB or more apart: those share L1 sets, and a gather over them thrashes.
      */
-    private static void pack(float[] src, int off, int ps, int qs, int kc, int count, int width, float[] dst, int d) {
-        if (qs == 1) {
-            for (int p = 0; p < kc; p++) System.arraycopy(src, off + p * ps, dst, d + p * width, count);
-        } else {
-            for (int q = 0; q < count; q++) {
-                for (int p = 0, from = off + q * qs; p < kc; p++) dst[d + p * width + q] = src[from + p * ps];
+    private static void pack(float[] src, int off, int ps, int qs, int kc, int count, int width,
+                             float[] dst, int d, int dp, int dq, int[] map) {
+        if (qs != 1 && dq == 1 && count == width && qs * Float.BYTES < 4096) {
+            for (int q = 0; q < width; q++) map[q] = q * qs;
+            for (int p = 0; p < kc; p++, off += ps, d += dp) {
+                for (int q = 0; q < width; q += V) FloatVector.fromArray(S, src, off, map, q).intoArray(dst, d + q);
             }
+            return;
         }
-        if (count < width) {
-            for (int p = 0; p < kc; p++) Arrays.fill(dst, d + p * width + count, d + (p + 1) * width, 0f);
+        if (qs == 1) copyRows(src, off, ps, kc, count, dst, d, dp, dq);
+        else copyRows(src, off, qs, count, kc, dst, d, dq, dp);
+        for (int q = count; q < width; q++) {
+            for (int p = 0; p < kc; p++) dst[d + p * dp + q * dq] = 0f;
         }
     }
 
-    /** tile[MR x NR] = packed A panel (kc x MR) times packed B panel (kc x NR); accumulators stay in registers. */
-    private static void microKernel(int kc, float[] a, int ai, float[] b, int bi, float[] tile) {
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-                c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00,
-                c70 = c00, c71 = c00, c80 = c00, c81 = c00, c90 = c00, c91 = c00, cA0 = c00, cA1 = c00, cB0 = c00, cB1 = c00;
-        for (int p = 0; p < kc; p++, ai += MR, bi += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + V), x;
-            x = FloatVector.broadcast(S, a[ai]);      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[ai + 1]);  c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[ai + 2]);  c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[ai + 3]);  c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, a[ai + 4]);  c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, a[ai + 5]);  c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, a[ai + 6]);  c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, a[ai + 7]);  c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
-            x = FloatVector.broadcast(S, a[ai + 8]);  c80 = x.fma(b0, c80); c81 = x.fma(b1, c81);
-            x = FloatVector.broadcast(S, a[ai + 9]);  c90 = x.fma(b0, c90); c91 = x.fma(b1, c91);
-            x = FloatVector.broadcast(S, a[ai + 10]); cA0 = x.fma(b0, cA0); cA1 = x.fma(b1, cA1);
-            x = FloatVector.broadcast(S, a[ai + 11]); cB0 = x.fma(b0, cB0); cB1 = x.fma(b1, cB1);
+    /** dst[d + o*dOuter + i*dInner] = src[off + o*sOuter + i] for o < outer, i < inner. */
+    private static void copyRows(float[] src, int off, int sOuter, int outer, int inner,
+                                 float[] dst, int d, int dOuter, int dInner) {
+        for (int o = 0; o < outer; o++, off += sOuter, d += dOuter) {
+            if (dInner == 1) System.arraycopy(src, off, dst, d, inner);
+            else for (int i = 0; i < inner; i++) dst[d + i * dInner] = src[off + i];
         }
-        c00.intoArray(tile, 0);       c01.intoArray(tile, V);
-        c10.intoArray(tile, NR);      c11.intoArray(tile, NR + V);
-        c20.intoArray(tile, 2 * NR);  c21.intoArray(tile, 2 * NR + V);
-        c30.intoArray(tile, 3 * NR);  c31.intoArray(tile, 3 * NR + V);
-        c40.intoArray(tile, 4 * NR);  c41.intoArray(tile, 4 * NR + V);
-        c50.intoArray(tile, 5 * NR);  c51.intoArray(tile, 5 * NR + V);
-        c60.intoArray(tile, 6 * NR);  c61.intoArray(tile, 6 * NR + V);
-        c70.intoArray(tile, 7 * NR);  c71.intoArray(tile, 7 * NR + V);
-        c80.intoArray(tile, 8 * NR);  c81.intoArray(tile, 8 * NR + V);
-        c90.intoArray(tile, 9 * NR);  c91.intoArray(tile, 9 * NR + V);
-        cA0.intoArray(tile, 10 * NR); cA1.intoArray(tile, 10 * NR + V);
-        cB0.intoArray(tile, 11 * NR); cB1.intoArray(tile, 11 * NR + V);
+    }
+
+    /**
+     * tile[MR x NR] = A panel (row r at a[ai + r*aRow], K contiguous) times B panel (K row p at
+     * b[bi + p*bRow], NR contiguous columns); the accumulators stay in registers.
+     */
+    private static void microKernel(int kc, float[] a, int ai, int aRow, float[] b, int bi, int bRow, float[] tile) {
+        int a1 = ai + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00,
+                c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00,
+                c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        for (int p = 0; p < kc; p++, bi += bRow) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + V),
+                    b2 = FloatVector.fromArray(S, b, bi + 2 * V), b3 = FloatVector.fromArray(S, b, bi + 3 * V), x;
+            x = FloatVector.broadcast(S, a[ai + p]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a[a1 + p]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, a[a2 + p]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(S, a[a3 + p]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(S, a[a4 + p]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(S, a[a5 + p]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+        }
+        // Written out: a helper taking vectors may not be inlined this deep, and would box them.
+        c00.intoArray(tile, 0);          c01.intoArray(tile, V);              c02.intoArray(tile, 2 * V);          c03.intoArray(tile, 3 * V);
+        c10.intoArray(tile, NR);         c11.intoArray(tile, NR + V);         c12.intoArray(tile, NR + 2 * V);     c13.intoArray(tile, NR + 3 * V);
+        c20.intoArray(tile, 2 * NR);     c21.intoArray(tile, 2 * NR + V);     c22.intoArray(tile, 2 * NR + 2 * V); c23.intoArray(tile, 2 * NR + 3 * V);
+        c30.intoArray(tile, 3 * NR);     c31.intoArray(tile, 3 * NR + V);     c32.intoArray(tile, 3 * NR + 2 * V); c33.intoArray(tile, 3 * NR + 3 * V);
+        c40.intoArray(tile, 4 * NR);     c41.intoArray(tile, 4 * NR + V);     c42.intoArray(tile, 4 * NR + 2 * V); c43.intoArray(tile, 4 * NR + 3 * V);
+        c50.intoArray(tile, 5 * NR);     c51.intoArray(tile, 5 * NR + V);     c52.intoArray(tile, 5 * NR + 2 * V); c53.intoArray(tile, 5 * NR + 3 * V);
     }
 
     /** C[rows x cols] = alpha * tile + beta * C, reading C only when beta != 0 (so NaNs in a discarded C vanish). */

@@ -4,6 +4,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import tt.kernels.Dim;
+import tt.kernels.FloatBuf;
+import tt.kernels.Kernel;
+import tt.kernels.StepGraph;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,8 +23,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * GEMM against a float64 reference on random inputs. Tolerance per element:
  * |c - ref| <= 1e-5 * (|alpha| * sum_p |a_ip b_pj| + |beta c_ij|) + 1e-6.
- * Shapes cover 1x1x1, primes, and non-multiples of the 12 x 2-vector tile, the K block (256) and
- * the N block (32 panels); guard cells around every operand must stay untouched.
+ * Shapes cover 1x1x1, primes, and non-multiples of the 6 x 4-vector tile and of the M, K and N
+ * blocks; guard cells around every operand must stay untouched.
  */
 class GemmKernelsTest {
     private static final int GUARD = 7;
@@ -32,7 +36,7 @@ class GemmKernelsTest {
                   float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);
     }
 
-    /** batch, m, n, k: tiny, prime, and off every block size (MR 12, NR 32 on AVX-512, KC 256). */
+    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, NR 64 on AVX-512, MC 192, KC 256), small and packed paths. */
     private static final int[][] SHAPES = {
             {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}};
 
@@ -99,6 +103,30 @@ class GemmKernelsTest {
                     else assertArrayEquals(expected, c, Arrays.toString(s) + " transA=" + transA + " transB=" + transB + " threads=" + threads);
                 }
             }
+        }
+    }
+
+    /** The backend binds Kernel.Gemm to the same kernel (bit-identical) or, on request, to OpenBLAS. */
+    @Test
+    void jvmBackendRunsGemmCalls() {
+        int m = 19, n = 70, k = 33;
+        SplittableRandom rnd = new SplittableRandom(9);
+        FloatBuf a = FloatBuf.of("a", random(rnd, m * k)), b = FloatBuf.of("b", random(rnd, n * k));
+        float[] expected = new float[m * n];
+        try (Parallel par = new Parallel(1)) {
+            GemmKernels.gemm(par, 1, m, n, k, false, true, 1f, a.array(), 0, b.array(), 0, 0f, expected, 0);
+        }
+        for (boolean nativeBlas : new boolean[] {false, true}) {
+            if (nativeBlas && !NativeBlas.isAvailable()) continue; // covered by nativeBlasMatchesFloat64Reference's assumption
+            FloatBuf c = FloatBuf.allocate("c", m * n);
+            StepGraph g = new StepGraph("gemm");
+            g.add("gemm", new Kernel.Gemm(Dim.fixed(1), Dim.fixed(m), Dim.fixed(n), Dim.fixed(k), false, true, 1f, a, b, 0f, c));
+            try (JvmBackend backend = new JvmBackend(2, nativeBlas)) {
+                backend.compile(g).run();
+                assertTrue(backend.device().contains(nativeBlas ? "OpenBLAS" : "GEMM: Java"), backend.device());
+            }
+            if (!nativeBlas) assertArrayEquals(expected, c.toArray());
+            else for (int i = 0; i < m * n; i++) assertEquals(expected[i], c.get(i), 1e-4f, "native C[" + i + "]");
         }
     }
 
