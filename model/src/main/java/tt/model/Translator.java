@@ -39,17 +39,35 @@ public final class Translator {
      */
     public int[][] beam(int[][] sources, int beamSize, double alpha, int maxLen) {
         if (beamSize < 1) throw new IllegalArgumentException("beam size must be >= 1, got " + beamSize);
-        int steps = Math.min(maxLen + 1, model.limits.maxLen());
-        int perChunk = Math.max(1, Math.min(model.limits.maxSentences(), model.limits.maxTokens() / Math.max(steps, longest(sources) + 1)) / beamSize);
         int srcMax = model.limits.maxLen() - 1;
         int[][] clipped = Arrays.stream(sources).map(src -> src.length > srcMax ? Arrays.copyOf(src, srcMax) : src).toArray(int[][]::new);
+        // Similar lengths together: each chunk decodes only as long as its longest source allows.
+        Integer[] order = new Integer[clipped.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, Comparator.comparingInt(i -> clipped[i].length));
         int[][] out = new int[sources.length][];
-        for (int start = 0; start < sources.length; start += perChunk) {
-            int[][] chunk = Arrays.copyOfRange(clipped, start, Math.min(sources.length, start + perChunk));
-            int[][] best = beamChunk(chunk, beamSize, alpha, steps);
-            System.arraycopy(best, 0, out, start, best.length);
+        for (int start = 0; start < order.length; ) {
+            int longestSrc = clipped[order[start]].length, count = 0;
+            while (start + count < order.length) {
+                int longer = Math.max(longestSrc, clipped[order[start + count]].length);
+                int rows = (count + 1) * beamSize;
+                if (count > 0 && (rows > model.limits.maxSentences()
+                        || (long) rows * Math.max(steps(longer, maxLen), longer + 1) > model.limits.maxTokens())) break;
+                longestSrc = longer;
+                count++;
+            }
+            int[][] chunk = new int[count][];
+            for (int i = 0; i < count; i++) chunk[i] = clipped[order[start + i]];
+            int[][] best = beamChunk(chunk, beamSize, alpha, steps(longestSrc, maxLen));
+            for (int i = 0; i < count; i++) out[order[start + i]] = best[i];
+            start += count;
         }
         return out;
+    }
+
+    /** Decoder positions for a chunk: at most maxLen tokens + &lt;/s&gt;, and at most 2 * source + 10 (fairseq-style a*x+b). */
+    private int steps(int longestSource, int maxLen) {
+        return Math.min(Math.min(maxLen + 1, model.limits.maxLen()), 2 * longestSource + 10);
     }
 
     private record Hypothesis(int[] tokens, double logProb) {}
