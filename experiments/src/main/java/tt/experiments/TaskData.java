@@ -27,13 +27,13 @@ record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> 
     static TaskData load(TrainOptions o, Path runDir) throws IOException {
         if (o.synthetic()) {
             SyntheticTask.Kind kind = SyntheticTask.Kind.valueOf(o.task.toUpperCase(Locale.ROOT));
-            SyntheticTask train = SyntheticTask.of(kind, o.trainSize, o.seed);
+            SyntheticTask train = SyntheticTask.of(kind, o.trainSize != null ? o.trainSize : 20_000, o.seed);
             SyntheticTask val = SyntheticTask.of(kind, o.valSize, o.seed + 1_000_003L);
             Tokenizer tok = train.tokenizer();
             List<EncodedPair> valPairs = val.pairs();
             return new TaskData(tok, train.pairs(), valPairs, valPairs.stream().map(p -> tok.decode(p.target())).toList());
         }
-        ParallelCorpus.Options options = ParallelCorpus.Options.DEFAULT.withMaxSentences(o.trainSize > 0 ? o.trainSize : Integer.MAX_VALUE);
+        ParallelCorpus.Options options = ParallelCorpus.Options.DEFAULT.withMaxSentences(o.trainSize != null ? o.trainSize : Integer.MAX_VALUE);
         ParallelCorpus train, val;
         switch (o.task) {
             case "multi30k" -> {

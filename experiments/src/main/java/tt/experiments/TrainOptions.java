@@ -42,8 +42,8 @@ public final class TrainOptions {
     @Option(names = "--val-src", description = "Validation source file (task files).") Path valSrc;
     @Option(names = "--val-tgt", description = "Validation target file (task files).") Path valTgt;
 
-    @Option(names = "--train-size", defaultValue = "20000", description = "Synthetic training pairs, or a cap on corpus pairs (default: ${DEFAULT-VALUE} synthetic, whole corpus otherwise).")
-    int trainSize = 20000;
+    @Option(names = "--train-size", description = "Synthetic training pairs (default 20000), or a cap on corpus pairs (default: the whole corpus).")
+    Integer trainSize;
 
     @Option(names = "--val-size", defaultValue = "500", description = "Synthetic validation pairs (default: ${DEFAULT-VALUE}).")
     int valSize = 500;
