@@ -68,6 +68,7 @@ final class TrainingRun {
         } else {
             trainer.initialize(options.seed);
         }
+        Manifest.write(runDir, options, backend);
         out.printf("%s: %s, %,d parameters, %d training pairs, vocabulary %d, backend %s (%s)%n", runName, options.preset,
                 model.parameterCount(), train.size(), config.tgtVocab(), backend.name(), backend.device());
 
