@@ -22,9 +22,9 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -83,7 +83,7 @@ public class GemmBenchmark {
 
     /** Markdown table of GFLOP/s per shape, transB and threads, java beside openblas, from a JMH CSV (-rf csv). */
     public static String table(Path csv) throws IOException {
-        Map<String, double[]> rows = new TreeMap<>(); // "shape|transB|threads" -> {java, openblas} GFLOP/s
+        Map<String, double[]> rows = new LinkedHashMap<>(); // "shape|transB|threads" -> {java, openblas} GFLOP/s, in run order
         try (Reader in = Files.newBufferedReader(csv)) {
             for (CSVRecord r : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
                 if (!r.get("Benchmark").endsWith("GemmBenchmark.gemm")) continue;
