@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgs = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC"})
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 8, time = 1) // C2 takes seconds to compile the Vector API kernels; until then they run boxed
 @Measurement(iterations = 5, time = 1)
 public class GemmBenchmark {
     /** [batch x] m x n x k: the Transformer's projection shapes and a batch of attention heads. */
