@@ -31,9 +31,14 @@ public final class BackendOptions {
         if (!blas.equals("java") && !blas.equals("native")) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--blas " + blas + ": expected java or native");
         }
-        if (blas.equals("native") && !NativeBlas.isAvailable()) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--blas native: " + NativeBlas.description());
+        return blas.equals("native") ? nativeBlas(threadCount(), "--blas native") : new JvmBackend(threadCount());
+    }
+
+    /** The jvm backend with GEMMs on the system OpenBLAS; an error naming {@code option} when there is none. */
+    Backend nativeBlas(int threads, String option) {
+        if (!NativeBlas.isAvailable()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), option + ": " + NativeBlas.description());
         }
-        return new JvmBackend(threadCount(), blas.equals("native"));
+        return new JvmBackend(threads, true);
     }
 }

@@ -22,9 +22,9 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgs = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC"})
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 8, time = 1) // C2 takes seconds to compile the Vector API kernels; until then they run boxed
 @Measurement(iterations = 5, time = 1)
 public class GemmBenchmark {
     /** [batch x] m x n x k: the Transformer's projection shapes and a batch of attention heads. */
@@ -83,7 +83,7 @@ public class GemmBenchmark {
 
     /** Markdown table of GFLOP/s per shape, transB and threads, java beside openblas, from a JMH CSV (-rf csv). */
     public static String table(Path csv) throws IOException {
-        Map<String, double[]> rows = new TreeMap<>(); // "shape|transB|threads" -> {java, openblas} GFLOP/s
+        Map<String, double[]> rows = new LinkedHashMap<>(); // "shape|transB|threads" -> {java, openblas} GFLOP/s, in run order
         try (Reader in = Files.newBufferedReader(csv)) {
             for (CSVRecord r : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
                 if (!r.get("Benchmark").endsWith("GemmBenchmark.gemm")) continue;
