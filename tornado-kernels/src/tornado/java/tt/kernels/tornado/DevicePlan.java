@@ -67,6 +67,7 @@ final class DevicePlan implements AutoCloseable {
     }
 
     private final DeviceBuffers buffers;
+    private final List<Buf> roots;
     private final TornadoExecutionPlan plan;
     private final Map<Buf, Integer> uploadGraphs = new LinkedHashMap<>();
     private final Map<StepGraph, List<Chunk>> chunks = new IdentityHashMap<>();
@@ -75,7 +76,7 @@ final class DevicePlan implements AutoCloseable {
     DevicePlan(TornadoDevice device, DeviceBuffers buffers, Map<StepGraph, List<BoundCall>> graphs) {
         this.buffers = buffers;
         String prefix = "tt" + PLANS.incrementAndGet() + "_";
-        List<Buf> roots = buffers.roots();
+        roots = buffers.roots();
         Object[] all = roots.stream().map(buffers::array).toArray();
         List<ImmutableTaskGraph> taskGraphs = new ArrayList<>();
         for (Buf root : roots) {
@@ -126,6 +127,9 @@ final class DevicePlan implements AutoCloseable {
             execute(chunk.index(), chunk.describe(graph));
         }
     }
+
+    /** The roots on the device: those of the graphs it was built for. */
+    List<Buf> roots() { return roots; }
 
     /** How many task graphs each step graph became. */
     int taskGraphs(StepGraph graph) { return chunks.get(graph).size(); }

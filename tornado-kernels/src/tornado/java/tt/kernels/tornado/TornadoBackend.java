@@ -56,6 +56,7 @@ public final class TornadoBackend implements Backend {
     @Override public Executable compile(StepGraph graph) {
         Executable known = executables.get(graph);
         if (known != null) return known;
+        closePlan();
         buffers.register(graph.sizes().buffer());
         graph.inputs().forEach(b -> buffers.register(b.root()));
         graph.outputs().forEach(b -> buffers.register(b.root()));
@@ -69,7 +70,6 @@ public final class TornadoBackend implements Backend {
                 throw new UnsupportedOperationException(graph.name() + " " + call.describe() + ": " + e.getMessage(), e);
             }
         }
-        closePlan();
         graphs.put(graph, calls);
         Set<Buf> inputs = roots(graph.inputs()), outputs = roots(graph.outputs());
         Executable exe = () -> {
@@ -131,7 +131,7 @@ public final class TornadoBackend implements Backend {
         if (plan == null) return;
         Set<Buf> inputs = new LinkedHashSet<>();
         graphs.keySet().forEach(g -> inputs.addAll(roots(g.inputs())));
-        plan.download(buffers.roots().stream().filter(r -> !inputs.contains(r)).toList());
+        plan.download(plan.roots().stream().filter(r -> !inputs.contains(r)).toList());
         plan.close();
         plan = null;
     }
