@@ -40,17 +40,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       upload graph; downloads (each run's outputs, log-probs while decoding) are
  *       {@link TornadoExecutionResult#transferToHost} on the last result: every graph holds
  *       every root.</li>
- *   <li>A step graph becomes one task graph, or several when it exceeds TornadoVM's 256 tasks or
- *       its bytecode buffer ({@code -Dtornado.tvm.maxbytecodesize}, 4096 bytes by default); they
- *       run one after another and pass their roots along like any two graphs.</li>
+ *   <li>A step graph becomes one task graph, or several when it exceeds what TornadoVM takes in
+ *       one: 256 tasks, an 8 KB task list (about 70 tasks of ours) and the bytecode buffer
+ *       ({@code -Dtornado.tvm.maxbytecodesize}, 4096 bytes by default); they run one after
+ *       another and pass their roots along like any two graphs.</li>
  * </ul>
  * The plan must know all its graphs when it is built, so the backend builds it lazily and builds
  * a new one when another step graph is compiled (see {@link TornadoBackend}).
  */
 final class DevicePlan implements AutoCloseable {
     private static final AtomicInteger PLANS = new AtomicInteger();
-    /** TornadoVM's limit of tasks per task graph (TornadoExecutionContext.MAX_TASKS). */
-    private static final int MAX_TASKS = 256;
+    /**
+     * TornadoVM's limits per task graph: 256 tasks (TornadoExecutionContext.MAX_TASKS), and the
+     * task list's own 8192-byte buffer (TornadoTaskGraph.highLevelCode), where a task takes 15
+     * bytes plus 5 per argument, at most 20 of them.
+     */
+    private static final int MAX_TASKS = 256, TASK_LIST_BYTES = 8192, TASK_LIST_BYTES_PER_TASK = 15 + 5 * 20;
     /**
      * Bytecode estimates, generous: a task is a LAUNCH with up to 20 arguments and as many
      * dependency edges, plus its parameter array's allocation and transfer; a root costs an
@@ -186,6 +191,7 @@ final class DevicePlan implements AutoCloseable {
     /** Cuts a graph's calls into task graphs under TornadoVM's task and bytecode limits; a call's tasks stay together. */
     private static List<List<BoundCall>> split(StepGraph graph, List<BoundCall> calls, int roots, int budget) {
         int fixed = GRAPH_BYTES + ROOT_BYTES * roots;
+        int maxTasks = Math.min(MAX_TASKS, TASK_LIST_BYTES / TASK_LIST_BYTES_PER_TASK);
         List<List<BoundCall>> out = new ArrayList<>();
         List<BoundCall> current = new ArrayList<>();
         int bytes = fixed, tasks = 0;
@@ -195,7 +201,7 @@ final class DevicePlan implements AutoCloseable {
                 throw new IllegalStateException(graph.name() + " " + call.call().describe() + " needs about " + (fixed + cost)
                         + " bytes of TornadoVM bytecode; run with -Dtornado.tvm.maxbytecodesize=" + 4 * (fixed + cost));
             }
-            if (!current.isEmpty() && (bytes + cost > budget || tasks + n > MAX_TASKS)) {
+            if (!current.isEmpty() && (bytes + cost > budget || tasks + n > maxTasks)) {
                 out.add(current);
                 current = new ArrayList<>();
                 bytes = fixed;
