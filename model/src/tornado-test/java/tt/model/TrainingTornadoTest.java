@@ -5,6 +5,8 @@ import tt.kernels.Backend;
 import tt.kernels.FloatBuf;
 import tt.kernels.jvm.JvmBackend;
 import tt.kernels.tornado.TornadoBackend;
+import tt.model.data.Batch;
+import tt.model.data.EncodedPair;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -76,7 +78,7 @@ class TrainingTornadoTest {
             for (Batch batch : batches) {
                 Trainer.StepResult expected = jvmTrainer.step(batch), actual = tornadoTrainer.step(batch);
                 System.out.printf(Locale.ROOT, "update %d: %d sentences x (%d, %d): loss %.6f vs %.6f, grad norm %.5f vs %.5f%n",
-                        expected.update(), batch.sentences(), batch.srcLen(), batch.tgtLen(), expected.tokenLoss(), actual.tokenLoss(),
+                        expected.update(), batch.size(), batch.sourceLength(), batch.targetLength(), expected.tokenLoss(), actual.tokenLoss(),
                         expected.gradNorm(), actual.gradNorm());
                 assertEquals(expected.tokens(), actual.tokens());
                 worstLoss = Math.max(worstLoss, relative(expected.tokenLoss(), actual.tokenLoss()));
@@ -94,14 +96,13 @@ class TrainingTornadoTest {
         }
     }
 
-    /** Random token sentences (no specials), lengths 3..10 so that padding and masks matter. */
+    /** Random token sentences of 3 to 7 tokens (plus specials), so that padding and masks matter. */
     static Batch randomBatch(SplittableRandom rnd, int sentences, int vocab) {
-        int[][] src = new int[sentences][], tgt = new int[sentences][];
+        List<EncodedPair> pairs = new ArrayList<>();
         for (int i = 0; i < sentences; i++) {
-            src[i] = rnd.ints(rnd.nextInt(3, 8), 4, vocab).toArray();
-            tgt[i] = rnd.ints(rnd.nextInt(3, 8), 4, vocab).toArray();
+            pairs.add(new EncodedPair(i, rnd.ints(rnd.nextInt(3, 8), 4, vocab).toArray(), rnd.ints(rnd.nextInt(3, 8), 4, vocab).toArray()));
         }
-        return Batch.of(src, tgt);
+        return Batch.of(pairs);
     }
 
     static double relative(double expected, double actual) {

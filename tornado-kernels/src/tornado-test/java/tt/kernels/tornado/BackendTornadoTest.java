@@ -59,15 +59,17 @@ class BackendTornadoTest {
     }
 
     @Test
-    void tokenIdsOutsideTheTableFailBeforeTheDeviceRuns() {
-        IntBuf ids = IntBuf.of("ids", 3, 99);
-        StepGraph g = new StepGraph("embed");
-        g.add("lookup", new Kernel.EmbeddingForward(Dim.fixed(2), Dim.fixed(4), 1f, ids, FloatBuf.allocate("table", 20),
-                FloatBuf.allocate("out", 8))).inputs(ids);
+    void idsOutsideTheirTableFailBeforeTheDeviceRuns() {
+        IntBuf ids = IntBuf.of("ids", 3, 99), targets = IntBuf.of("targets", 0, 7);
+        StepGraph embed = new StepGraph("embed").add("lookup", new Kernel.EmbeddingForward(Dim.fixed(2), Dim.fixed(4), 1f, ids,
+                FloatBuf.allocate("table", 20), FloatBuf.allocate("out", 8))).inputs(ids);
+        StepGraph loss = new StepGraph("loss").add("loss", new Kernel.SmoothedLoss(Dim.fixed(2), Dim.fixed(5), 0, 0.1f, true, targets,
+                FloatBuf.allocate("log probs", 10), FloatBuf.allocate("rows", 2), FloatBuf.allocate("stats", 3))).inputs(targets);
         try (TornadoBackend backend = new TornadoBackend("0:0")) {
-            Backend.Executable exe = backend.compile(g);
-            var e = assertThrows(IllegalArgumentException.class, exe::run);
-            assertTrue(e.getMessage().contains("token id 99 at position 1 is outside the embedding table [0, 5)"), e.getMessage());
+            var e = assertThrows(IllegalArgumentException.class, backend.compile(embed)::run);
+            assertTrue(e.getMessage().endsWith("token id 99 at position 1 is outside the embedding table [0, 5)"), e.getMessage());
+            e = assertThrows(IllegalArgumentException.class, backend.compile(loss)::run);
+            assertTrue(e.getMessage().endsWith("target id 7 at row 1 is outside the vocabulary [0, 5)"), e.getMessage());
         }
     }
 

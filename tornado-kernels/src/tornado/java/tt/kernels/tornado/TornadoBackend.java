@@ -2,6 +2,7 @@ package tt.kernels.tornado;
 
 import tt.kernels.Backend;
 import tt.kernels.Buf;
+import tt.kernels.IntBuf;
 import tt.kernels.Kernel;
 import tt.kernels.StepGraph;
 import tt.kernels.tornado.KernelTasks.BoundCall;
@@ -74,7 +75,7 @@ public final class TornadoBackend implements Backend {
         Set<Buf> inputs = roots(graph.inputs()), outputs = roots(graph.outputs());
         Executable exe = () -> {
             graph.checkLiveSizes();
-            for (BoundCall call : calls) checkTokenIds(graph, inputs, call);
+            for (BoundCall call : calls) checkIds(graph, inputs, call);
             DevicePlan p = plan();
             inputs.forEach(p::upload);
             p.run(graph);
@@ -159,15 +160,31 @@ public final class TornadoBackend implements Backend {
         return roots;
     }
 
-    /** Token ids index embedding tables on the device, where nothing checks them: check inputs here, as the JVM backend does. */
-    private static void checkTokenIds(StepGraph graph, Set<Buf> inputs, BoundCall call) {
-        if (!(call.call().kernel() instanceof Kernel.EmbeddingForward k) || !inputs.contains(k.ids().root())) return;
-        int tokens = k.tokens().value(graph.sizes().buffer().array()), rows = k.table().length() / k.dim().max();
-        for (int t = 0; t < tokens; t++) {
-            int id = k.ids().get(t);
-            if (id < 0 || id >= rows) {
-                throw new IllegalArgumentException(graph.name() + " " + call.call().describe() + ": token id " + id + " at position "
-                        + t + " is outside the embedding table [0, " + rows + ")");
+    /**
+     * Token ids and targets index tables and rows on the device, where nothing checks them: check
+     * those the graph takes as inputs here, with the JVM backend's messages.
+     */
+    private static void checkIds(StepGraph graph, Set<Buf> inputs, BoundCall call) {
+        int[] live = graph.sizes().buffer().array();
+        switch (call.call().kernel()) {
+            case Kernel.EmbeddingForward k -> checkIds(graph, inputs, call, k.ids(), k.tokens().value(live), k.table().length() / k.dim().max(),
+                    Integer.MIN_VALUE, "token id %d at position %d is outside the embedding table [0, %d)");
+            case Kernel.EmbeddingBackward k -> checkIds(graph, inputs, call, k.ids(), k.tokens().value(live), k.dTable().length() / k.dim().max(),
+                    Integer.MIN_VALUE, "token id %d at position %d is outside the embedding table [0, %d)");
+            case Kernel.SmoothedLoss k -> checkIds(graph, inputs, call, k.targets(), k.rows().value(live), k.vocab().value(live),
+                    k.padId(), "target id %d at row %d is outside the vocabulary [0, %d)");
+            case Kernel.SmoothedLossBackward k -> checkIds(graph, inputs, call, k.targets(), k.rows().value(live), k.vocab().value(live),
+                    k.padId(), "target id %d at row %d is outside the vocabulary [0, %d)");
+            default -> { }
+        }
+    }
+
+    private static void checkIds(StepGraph graph, Set<Buf> inputs, BoundCall call, IntBuf ids, int n, int bound, int padId, String message) {
+        if (!inputs.contains(ids.root())) return;
+        for (int i = 0; i < n; i++) {
+            int id = ids.get(i);
+            if (id != padId && (id < 0 || id >= bound)) {
+                throw new IllegalArgumentException(graph.name() + " " + call.call().describe() + ": " + String.format(message, id, i, bound));
             }
         }
     }
