@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every kernel on the TornadoVM backend against the JVM backend: one step graph holding each
  * kernel once (several for GEMM's transposes and the loss variants), over random views at odd
  * offsets of a few roots, run at two sets of live sizes below the maxima (no recompilation in
- * between). Shapes are not multiples of the GEMM tile (16) or the work-group sizes (32, 128, 256).
+ * between). Shapes are not multiples of the GEMM blocks (64 x 64, 16 deep) or the work-group sizes
+ * (32, 128, 256).
  * Errors are |tornado - jvm| / max(1, |jvm|) elementwise.
  */
 class KernelsTornadoTest {
@@ -37,7 +38,7 @@ class KernelsTornadoTest {
         try (Backend jvm = new JvmBackend(2); TornadoBackend tornado = new TornadoBackend("0:0")) {
             Backend.Executable jvmRun = jvm.compile(onJvm.graph), tornadoRun = tornado.compile(onTornado.graph);
             double[] worst = new double[onJvm.outputs.size()];
-            for (int[] shape : new int[][] {{2, 7, 13, 29, 8, 3}, {3, 9, 21, 37, 11, 4}}) {
+            for (int[] shape : new int[][] {{2, 7, 13, 29, 8, 3, 65}, {3, 9, 21, 37, 11, 4, 70}}) {
                 onJvm.setSizes(shape);
                 onTornado.setSizes(shape);
                 jvmRun.run();
@@ -67,7 +68,8 @@ class KernelsTornadoTest {
     private static final class Case {
         final StepGraph graph = new StepGraph("kernels");
         final Dim batch = graph.live("batch", 3), seq = graph.live("seq", 9), m = graph.live("m", 21),
-                rows = graph.live("rows", 40), keys = graph.live("keys", 11), step = graph.live("step", 100);
+                rows = graph.live("rows", 40), keys = graph.live("keys", 11), step = graph.live("step", 100),
+                tall = graph.live("tall", 70);
         final FloatBuf in = FloatBuf.allocate("in", 80_000), out = FloatBuf.allocate("out", 80_000);
         final IntBuf ints = IntBuf.allocate("ints", 200);
         final List<Output> outputs = new ArrayList<>();
@@ -86,6 +88,11 @@ class KernelsTornadoTest {
             add(new Kernel.Gemm(batch, m, n, k, false, true, 0.5f, a, b, 1f, output("gemm B^T, beta 1", 3 * 21 * 19, REDUCTION)));
             add(new Kernel.Gemm(batch, m, n, k, true, false, 1f, a, b, 1f, output("gemm A^T, beta 1", 3 * 21 * 19, REDUCTION)));
             add(new Kernel.Gemm(one, m, n, k, true, true, -1f, a, b, 0f, output("gemm A^T B^T", 21 * 19, REDUCTION)));
+            // Several GEMM blocks (64 x 64) each way.
+            Dim wide = Dim.fixed(67), depth = Dim.fixed(20);
+            FloatBuf tallA = input(70 * 20), wideB = input(67 * 20);
+            add(new Kernel.Gemm(one, tall, wide, depth, false, true, 1f, tallA, wideB, 0f, output("gemm 70x67, B^T", 70 * 67, REDUCTION)));
+            add(new Kernel.Gemm(one, tall, wide, depth, true, false, 1f, tallA, wideB, 1f, output("gemm 70x67, A^T", 70 * 67, REDUCTION)));
 
             add(new Kernel.BiasAdd(rows, cols, input(37), output("bias add", 40 * 37, ELEMENTWISE)));
             add(new Kernel.BiasBackward(rows, cols, input(40 * 37), output("bias backward", 37, REDUCTION)));
@@ -147,6 +154,7 @@ class KernelsTornadoTest {
             graph.set(rows, s[3]);
             graph.set(keys, s[4]);
             graph.set(step, s[5]);
+            graph.set(tall, s[6]);
         }
 
         private void add(Kernel kernel) { graph.add(kernel.getClass().getSimpleName(), kernel); }

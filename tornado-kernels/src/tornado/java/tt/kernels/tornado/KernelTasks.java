@@ -17,7 +17,10 @@ import java.util.List;
  * Maps each call of a step graph to TornadoVM tasks over the device arrays of its buffer roots,
  * as JvmBackend maps calls to its kernel methods. Every task takes the graph's live sizes and a
  * parameter array of its own (see {@link Group}); a few settings with few distinct values
- * (transposes, alpha, beta, dropout rate) stay scalars and are compiled in.
+ * (transposes, alpha, beta, dropout rate) stay scalars and are compiled in. Kernels are
+ * KernelContext kernels throughout: how many work-items run follows the live sizes, through a
+ * worker grid set before each run ({@link Launch}); a {@code @Parallel} loop would take it from a
+ * bound fixed when TornadoVM compiles the task.
  *
  * <p>Views of one root are one device array, so a task often gets the same array several times.
  * TornadoVM 5.2 accepts that only when the array is written through its last occurrence (an
@@ -62,7 +65,7 @@ final class KernelTasks {
         return switch (kernel) {
             case Kernel.Fill k -> one(Launch.elements(length(k.x())), params(length(k.x()), k.x().offset()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::fill, ctx, sizes, p, f(k.x()), k.value()));
-            case Kernel.Gemm k -> one(Launch.tiles(k.batch(), k.m(), k.n()),
+            case Kernel.Gemm k -> one(Launch.blocks(k.batch(), k.m(), k.n()),
                     params(k.batch(), k.m(), k.n(), k.k(), k.a().offset(), k.b().offset(), k.c().offset()),
                     (g, id, ctx, p) -> g.task(id, GemmKernels::gemm, ctx, sizes, p, f(k.a()), f(k.b()), f(k.c()),
                             flag(k.transA()), flag(k.transB()), k.alpha(), k.beta()));

@@ -48,11 +48,11 @@ final class Launch {
                 s -> new long[] {roundUp(cols.value(s), NormKernels.COLUMNS), NormKernels.LANES});
     }
 
-    /** {@link GemmKernels#gemm}: (n, m) in TILE x TILE work-groups, one layer per matrix of the batch. */
-    static Launch tiles(Dim batch, Dim m, Dim n) {
-        int t = GemmKernels.TILE;
-        return new Launch(new long[] {t, t, 1},
-                s -> new long[] {roundUp(n.value(s), t), roundUp(m.value(s), t), Math.max(1, batch.value(s))});
+    /** {@link GemmKernels#gemm}: SIDE x SIDE work-items per BLOCK x BLOCK block of (n, m), one layer per matrix of the batch. */
+    static Launch blocks(Dim batch, Dim m, Dim n) {
+        int side = GemmKernels.SIDE, block = GemmKernels.BLOCK;
+        return new Launch(new long[] {side, side, 1}, s -> new long[] {roundUp(n.value(s), block) / block * side,
+                roundUp(m.value(s), block) / block * side, Math.max(1, batch.value(s))});
     }
 
     WorkerGrid newWorker(int[] sizes) {
