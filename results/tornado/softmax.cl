@@ -3,17 +3,17 @@
 // decoder's self-attention; `causal` and `scale` are compiled in, sizes and offsets come from the
 // `sizes` and `p` arrays). One work-group of 128 work-items per row; max and sum reduce in local memory.
 // Captured with:
-//   TT_JAVA_OPTS=-Dtornado.printKernel=True ./tt bench-train --preset tiny --backend tornado --warmup 1 --steps 1
+//   TT_JAVA_OPTS=-Dtornado.printKernel=True ./tt bench step --preset tiny --tokens 512 --len 32 --vocab 2000 --steps 1 --backend tornado
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable 
 #pragma OPENCL EXTENSION cl_khr_fp16 : enable 
 #pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable 
 __kernel void softmax(__global long *_kernel_context, __constant uchar *_constant_region, __local uchar *_local_region, __global int *_atomics, __global uchar *sizes, __global uchar *p, __global uchar *keyLengths, __global uchar *scores, __global uchar *probs, __private float scale, __private int causal)
 {
-  long l_123, l_124, l_93, l_125, l_94, l_67, l_68, l_69, l_134, l_95, l_75, l_76, l_108, l_77, l_109, l_110, l_135, l_136, l_83, l_84, l_85, l_47, l_48, l_49;
-  ulong ul_1, ul_2, ul_0, ul_126, ul_59, ul_137, ul_6, ul_70, ul_3, ul_4, ul_50, ul_57, ul_33, ul_34, ul_96, ul_28, ul_42, ul_35, ul_36, ul_16, ul_13, ul_14, ul_11, ul_12, ul_26, ul_23, ul_24, ul_21, ul_22;
-  int i_60, i_61, i_62, i_55, i_56, i_58, i_51, i_52, i_53, i_54, i_78, i_74, i_63, i_65, i_66, i_91, i_92, i_88, i_79, i_82, i_107, i_103, i_104, i_102, i_119, i_120, i_122, i_113, i_7, i_9, i_10, i_138, i_133, i_27, i_29, i_25, i_19, i_20, i_15, i_17, i_43, i_44, i_45, i_46, i_39, i_40, i_37, i_38, i_31, i_32;
-  float f_90, f_89, f_87, f_98, f_97, f_101, f_100, f_99, f_73, f_72, f_71, f_81, f_86, f_130, f_129, f_64, f_128, f_127, f_132, f_131, f_106, f_114, f_112, f_111, f_117, f_116;
-  bool b_80, b_30, b_41, b_105, b_121, b_8, b_118, b_115, b_18;
+  int i_20, i_27, i_25, i_31, i_29, i_32, i_7, i_133, i_10, i_138, i_9, i_15, i_19, i_17, i_119, i_122, i_120, i_103, i_102, i_107, i_104, i_113, i_91, i_88, i_92, i_74, i_79, i_78, i_82, i_55, i_54, i_53, i_52, i_58, i_56, i_63, i_62, i_61, i_60, i_66, i_65, i_39, i_38, i_37, i_43, i_40, i_46, i_45, i_44, i_51;
+  long l_95, l_94, l_93, l_125, l_124, l_123, l_135, l_134, l_69, l_68, l_67, l_47, l_110, l_77, l_109, l_76, l_108, l_75, l_136, l_85, l_84, l_83, l_49, l_48;
+  float f_112, f_114, f_116, f_117, f_106, f_111, f_97, f_98, f_99, f_100, f_101, f_89, f_90, f_81, f_86, f_87, f_72, f_73, f_64, f_128, f_129, f_130, f_131, f_132, f_71, f_127;
+  ulong ul_59, ul_126, ul_1, ul_0, ul_3, ul_2, ul_4, ul_6, ul_70, ul_137, ul_42, ul_50, ul_57, ul_26, ul_28, ul_33, ul_96, ul_35, ul_34, ul_36, ul_11, ul_13, ul_12, ul_14, ul_16, ul_21, ul_23, ul_22, ul_24;
+  bool b_80, b_30, b_115, b_18, b_8, b_118, b_41, b_105, b_121;
 
   // BLOCK 0
   ul_0  =  (ulong) sizes;
