@@ -34,14 +34,26 @@ export JAVA_HOME="$JDK"
 export PATH="$JAVA_HOME/bin:$PATH"
 command -v mvn >/dev/null || { echo "build.sh: Maven (mvn) is not on the PATH; install it (apt-get install maven)" >&2; exit 1; }
 
+# The TornadoVM backend builds and tests when an SDK is found: TORNADOVM_HOME, else TORNADO_SDK,
+# else the documented default /opt/tornadovm-sdk. TT_TORNADO=0 builds without it.
 MVN=(mvn -B -ntp)
-[ -n "${TORNADOVM_HOME:-${TORNADO_SDK:-}}" ] && [ "${TT_TORNADO:-1}" = 1 ] && MVN+=(-Ptornado)
+sdk=${TORNADOVM_HOME:-${TORNADO_SDK:-}}
+[ -z "$sdk" ] && [ -f /opt/tornadovm-sdk/tornado-argfile ] && sdk=/opt/tornadovm-sdk
+if [ -n "$sdk" ] && [ "${TT_TORNADO:-1}" = 1 ]; then
+  export TORNADOVM_HOME="$sdk"
+  MVN+=(-Ptornado)
+  suites="TornadoVM SDK found at $sdk: running JVM and TornadoVM tests"
+elif [ -n "$sdk" ]; then
+  suites="TT_TORNADO=0: running JVM tests only (TornadoVM SDK at $sdk not used)"
+else
+  suites="no TornadoVM SDK (TORNADOVM_HOME unset and /opt/tornadovm-sdk absent): running JVM tests only"
+fi
 
 what=${1:-help}
 shift || true
 case "$what" in
   build) "${MVN[@]}" -q -DskipTests package ;;
-  test)  "${MVN[@]}" package ;;
+  test)  echo "$suites"; "${MVN[@]}" package ;;
   run)   "${MVN[@]}" -q -DskipTests package && exec ./tt quickstart "$@" ;;
   *) echo "usage: ./build.sh run|test|build   (JDK: $JAVA_HOME)"; exit 2 ;;
 esac

@@ -1,16 +1,19 @@
 package tt.experiments;
 
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import tt.kernels.Backend;
 import tt.kernels.jvm.JvmBackend;
 import tt.kernels.jvm.NativeBlas;
 
-/** --backend / --threads, shared by every subcommand that runs kernels. */
+/** --backend / --threads / --blas / --device, shared by every subcommand that runs kernels. */
 public final class BackendOptions {
-    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
-    picocli.CommandLine.Model.CommandSpec spec;
+    @Spec(Spec.Target.MIXEE) CommandSpec spec;
 
-    @Option(names = "--backend", defaultValue = "jvm", description = "Backend to run on: jvm (default).")
+    @Option(names = "--backend", defaultValue = "jvm",
+            description = "Backend to run on: jvm (default) or tornado (a TornadoVM build, launched by ./tt; see --device).")
     String backend;
 
     @Option(names = "--threads", description = "JVM backend threads (default: all cores).")
@@ -19,26 +22,34 @@ public final class BackendOptions {
     @Option(names = "--blas", defaultValue = "java", description = "GEMM on the jvm backend: java (default, Vector API) or native (system OpenBLAS).")
     String blas;
 
+    @Option(names = "--device", defaultValue = "0:0",
+            description = "TornadoVM device as backend:device (default: ${DEFAULT-VALUE}); `tt devices` lists them.")
+    String device;
+
     public int threadCount() {
         return threads != null ? threads : Runtime.getRuntime().availableProcessors();
     }
 
     public Backend open() {
-        if (!backend.equals("jvm")) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                    "--backend " + backend + " is not available in this build; use --backend jvm");
+        try {
+            return switch (backend) {
+                case "jvm" -> jvm();
+                case "tornado" -> TornadoBridge.open(device);
+                default -> throw new IllegalArgumentException("--backend " + backend + ": use jvm or tornado");
+            };
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
         }
-        if (!blas.equals("java") && !blas.equals("native")) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--blas " + blas + ": expected java or native");
-        }
+    }
+
+    private Backend jvm() {
+        if (!blas.equals("java") && !blas.equals("native")) throw new IllegalArgumentException("--blas " + blas + ": expected java or native");
         return blas.equals("native") ? nativeBlas(threadCount(), "--blas native") : new JvmBackend(threadCount());
     }
 
     /** The jvm backend with GEMMs on the system OpenBLAS; an error naming {@code option} when there is none. */
     Backend nativeBlas(int threads, String option) {
-        if (!NativeBlas.isAvailable()) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), option + ": " + NativeBlas.description());
-        }
+        if (!NativeBlas.isAvailable()) throw new CommandLine.ParameterException(spec.commandLine(), option + ": " + NativeBlas.description());
         return new JvmBackend(threads, true);
     }
 }

@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tt", mixinStandardHelpOptions = true, version = "tornado-transformer 0.1.0",
         description = "The original Transformer in Java: train, evaluate, benchmark.",
         subcommands = {QuickstartCommand.class, TrainCommand.class, TranslateCommand.class, BleuCommand.class,
-                PlotCommand.class, BenchCommand.class, JmhCommand.class, CommandLine.HelpCommand.class})
+                PlotCommand.class, BenchCommand.class, JmhCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Override public void run() {

@@ -1,0 +1,107 @@
+package tt.kernels.tornado;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+import static tt.kernels.jvm.LossKernels.offTargetProbability;
+import static tt.kernels.tornado.Group.THREADS;
+import static tt.kernels.tornado.Group.dim;
+
+/**
+ * Label-smoothed KL / cross-entropy over log-probabilities, forward beside backward. The forward
+ * is two kernels: one work-group per row (loss and argmax), then one work-group adding the rows
+ * into stats = [loss, tokens, correct], all on the device.
+ */
+public final class LossKernels {
+    /** Codes of tt.kernels.Kernel.Reduction, passed as the {@code reduction} argument. */
+    static final int SUM = 0, MEAN = 1, BATCHMEAN = 2, TOKEN = 3;
+
+    private LossKernels() {}
+
+    /**
+     * p = [rows, vocab, padId, targetsOff, logProbsOff, rowLossOff]: rowLoss[r] = -(onTarget *
+     * lp[t] + offTarget * sum of lp over the other non-pad tokens) (+ sum q log q for KL), 0 on pad
+     * rows; correct[r] = 1 when the row's first maximum is its target.
+     */
+    public static void smoothedLossRows(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray logProbs,
+                                        FloatArray rowLoss, FloatArray correct, float epsilon, int klDivergence) {
+        int vocab = dim(sizes, p, 1), pad = p.get(2), r = ctx.groupIdx, lid = ctx.localIdx;
+        float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
+        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
+        int[] indices = ctx.allocateIntLocalArray(THREADS);
+        boolean live = r < dim(sizes, p, 0);
+        int t = live ? targets.get(p.get(3) + r) : pad;
+        int row = p.get(4) + r * vocab;
+        float offSum = 0f, best = -Float.MAX_VALUE;
+        int bestIndex = vocab;
+        if (live) {
+            for (int c = lid; c < vocab; c += THREADS) {
+                float lp = logProbs.get(row + c);
+                if (c != pad && c != t) offSum += lp;
+                if (lp > best) {
+                    best = lp;
+                    bestIndex = c;
+                }
+            }
+        }
+        offSum = Group.sum(ctx, scratch, offSum);
+        int argmax = Group.argmax(ctx, scratch, indices, best, bestIndex);
+        if (live && lid == 0) {
+            float crossEntropy = -(onTarget * logProbs.get(row + t) + offTarget * offSum);
+            // Entropy of the smoothed target, the same for every non-pad row: sum q log q.
+            float qLogQ = (onTarget > 0f ? onTarget * TornadoMath.log(onTarget) : 0f)
+                    + (offTarget > 0f ? (vocab - 2) * offTarget * TornadoMath.log(offTarget) : 0f);
+            boolean counted = t != pad;
+            rowLoss.set(p.get(5) + r, counted ? (klDivergence != 0 ? crossEntropy + qLogQ : crossEntropy) : 0f);
+            correct.set(r, counted && argmax == t ? 1f : 0f);
+        }
+    }
+
+    /** p = [rows, padId, targetsOff, rowLossOff, statsOff]: one work-group sums the non-pad rows into stats. */
+    public static void smoothedLossStats(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray rowLoss,
+                                         FloatArray correct, FloatArray stats) {
+        int rows = dim(sizes, p, 0), pad = p.get(1), lid = ctx.localIdx;
+        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
+        float loss = 0f, tokens = 0f, right = 0f;
+        for (int r = lid; r < rows; r += THREADS) {
+            if (targets.get(p.get(2) + r) != pad) {
+                loss += rowLoss.get(p.get(3) + r);
+                tokens += 1f;
+                right += correct.get(r);
+            }
+        }
+        loss = Group.sum(ctx, scratch, loss);
+        tokens = Group.sum(ctx, scratch, tokens);
+        right = Group.sum(ctx, scratch, right);
+        if (lid == 0) {
+            stats.set(p.get(4), loss);
+            stats.set(p.get(4) + 1, tokens);
+            stats.set(p.get(4) + 2, right);
+        }
+    }
+
+    /**
+     * p = [rows, vocab, sentences, padId, targetsOff, logProbsOff, statsOff, dLogitsOff]:
+     * dLogits += (softmax - q) / normalizer on non-pad rows, the normalizer chosen by
+     * {@code reduction} (TOKEN reads the token count from stats[1] on the device).
+     */
+    public static void smoothedLossBackward(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets,
+                                            FloatArray logProbs, FloatArray stats, FloatArray dLogits,
+                                            float epsilon, int reduction) {
+        int i = ctx.globalIdx, rows = dim(sizes, p, 0), vocab = dim(sizes, p, 1), pad = p.get(3);
+        float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
+        if (i < rows * vocab) {
+            int c = i % vocab, t = targets.get(p.get(4) + i / vocab);
+            if (t != pad) {
+                float normalizer = reduction == MEAN ? (float) rows * vocab
+                        : reduction == BATCHMEAN ? TornadoMath.max(dim(sizes, p, 2), 1)
+                        : reduction == TOKEN ? TornadoMath.max(stats.get(p.get(6) + 1), 1f) : 1f;
+                float q = c == t ? onTarget : c == pad ? 0f : offTarget;
+                int o = p.get(7) + i;
+                dLogits.set(o, dLogits.get(o) + (TornadoMath.exp(logProbs.get(p.get(5) + i)) - q) * (1f / normalizer));
+            }
+        }
+    }
+}
