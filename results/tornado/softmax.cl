@@ -9,11 +9,11 @@
 #pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable 
 __kernel void softmax(__global long *_kernel_context, __constant uchar *_constant_region, __local uchar *_local_region, __global int *_atomics, __global uchar *sizes, __global uchar *p, __global uchar *keyLengths, __global uchar *scores, __global uchar *probs, __private float scale, __private int causal)
 {
-  int i_20, i_27, i_25, i_31, i_29, i_32, i_7, i_133, i_10, i_138, i_9, i_15, i_19, i_17, i_119, i_122, i_120, i_103, i_102, i_107, i_104, i_113, i_91, i_88, i_92, i_74, i_79, i_78, i_82, i_55, i_54, i_53, i_52, i_58, i_56, i_63, i_62, i_61, i_60, i_66, i_65, i_39, i_38, i_37, i_43, i_40, i_46, i_45, i_44, i_51;
-  long l_95, l_94, l_93, l_125, l_124, l_123, l_135, l_134, l_69, l_68, l_67, l_47, l_110, l_77, l_109, l_76, l_108, l_75, l_136, l_85, l_84, l_83, l_49, l_48;
-  float f_112, f_114, f_116, f_117, f_106, f_111, f_97, f_98, f_99, f_100, f_101, f_89, f_90, f_81, f_86, f_87, f_72, f_73, f_64, f_128, f_129, f_130, f_131, f_132, f_71, f_127;
-  ulong ul_59, ul_126, ul_1, ul_0, ul_3, ul_2, ul_4, ul_6, ul_70, ul_137, ul_42, ul_50, ul_57, ul_26, ul_28, ul_33, ul_96, ul_35, ul_34, ul_36, ul_11, ul_13, ul_12, ul_14, ul_16, ul_21, ul_23, ul_22, ul_24;
-  bool b_80, b_30, b_115, b_18, b_8, b_118, b_41, b_105, b_121;
+  int i_21, i_20, i_26, i_30, i_28, i_33, i_32, i_11, i_10, i_8, i_18, i_16, i_125, i_130, i_102, i_105, i_111, i_114, i_112, i_87, i_86, i_99, i_98, i_97, i_75, i_77, i_76, i_83, i_80, i_55, i_54, i_53, i_52, i_59, i_57, i_56, i_63, i_62, i_61, i_67, i_66, i_64, i_39, i_38, i_41, i_40, i_47, i_46, i_45, i_44;
+  long l_127, l_126, l_90, l_89, l_88, l_70, l_69, l_68, l_128, l_117, l_116, l_115, l_50, l_49, l_48;
+  float f_119, f_104, f_106, f_108, f_109, f_96, f_101, f_103, f_92, f_93, f_94, f_95, f_81, f_82, f_84, f_85, f_72, f_73, f_74, f_79, f_65, f_120, f_121, f_122, f_123, f_124;
+  ulong ul_58, ul_60, ul_1, ul_129, ul_0, ul_3, ul_2, ul_4, ul_7, ul_71, ul_43, ul_51, ul_118, ul_27, ul_91, ul_29, ul_35, ul_34, ul_37, ul_36, ul_13, ul_12, ul_15, ul_14, ul_17, ul_23, ul_22, ul_25, ul_24;
+  bool b_31, b_78, b_110, b_19, b_100, b_113, b_107, b_9, b_42;
 
   // BLOCK 0
   ul_0  =  (ulong) sizes;
@@ -22,266 +22,256 @@ __kernel void softmax(__global long *_kernel_context, __constant uchar *_constan
   ul_3  =  (ulong) scores;
   ul_4  =  (ulong) probs;
   __local float adf_5[128];
-  ul_6  =  ul_1 + 20L;
-  i_7  =  *((__global int *) ul_6);
-  b_8  =  i_7 < 0;
-  if(b_8)
+  __local float adf_6[128];
+  ul_7  =  ul_1 + 20L;
+  i_8  =  *((__global int *) ul_7);
+  b_9  =  i_8 < 0;
+  if(b_9)
   {
     // BLOCK 1
-    i_9  =  -1 - i_7;
-    i_10  =  i_9;
+    i_10  =  -1 - i_8;
+    i_11  =  i_10;
   }  // B0
   else
   {
     // BLOCK 2
-    ul_11  =  i_7 & 4294967295UL;
-    ul_12  =  ul_11 + 4L;
-    ul_13  =  ul_12 << 2;
-    ul_14  =  ul_0 + ul_13;
-    i_15  =  *((__global int *) ul_14);
-    i_10  =  i_15;
+    ul_12  =  i_8 & 4294967295UL;
+    ul_13  =  ul_12 + 4L;
+    ul_14  =  ul_13 << 2;
+    ul_15  =  ul_0 + ul_14;
+    i_16  =  *((__global int *) ul_15);
+    i_11  =  i_16;
   }  // B0
   // BLOCK 3 MERGES [2 1 ]
-  ul_16  =  ul_1 + 24L;
-  i_17  =  *((__global int *) ul_16);
-  b_18  =  i_17 < 0;
-  if(b_18)
+  ul_17  =  ul_1 + 24L;
+  i_18  =  *((__global int *) ul_17);
+  b_19  =  i_18 < 0;
+  if(b_19)
   {
     // BLOCK 4
-    i_19  =  -1 - i_17;
-    i_20  =  i_19;
+    i_20  =  -1 - i_18;
+    i_21  =  i_20;
   }  // B3
   else
   {
     // BLOCK 5
-    ul_21  =  i_17 & 4294967295UL;
-    ul_22  =  ul_21 + 4L;
-    ul_23  =  ul_22 << 2;
-    ul_24  =  ul_0 + ul_23;
-    i_25  =  *((__global int *) ul_24);
-    i_20  =  i_25;
+    ul_22  =  i_18 & 4294967295UL;
+    ul_23  =  ul_22 + 4L;
+    ul_24  =  ul_23 << 2;
+    ul_25  =  ul_0 + ul_24;
+    i_26  =  *((__global int *) ul_25);
+    i_21  =  i_26;
   }  // B3
   // BLOCK 6 MERGES [5 4 ]
-  ul_26  =  ul_1 + 28L;
-  i_27  =  *((__global int *) ul_26);
-  ul_28  =  ul_1 + 16L;
-  i_29  =  *((__global int *) ul_28);
-  b_30  =  i_29 < 0;
-  if(b_30)
+  ul_27  =  ul_1 + 28L;
+  i_28  =  *((__global int *) ul_27);
+  ul_29  =  ul_1 + 16L;
+  i_30  =  *((__global int *) ul_29);
+  b_31  =  i_30 < 0;
+  if(b_31)
   {
     // BLOCK 7
-    i_31  =  -1 - i_29;
-    i_32  =  i_31;
+    i_32  =  -1 - i_30;
+    i_33  =  i_32;
   }  // B6
   else
   {
     // BLOCK 8
-    ul_33  =  i_29 & 4294967295UL;
-    ul_34  =  ul_33 + 4L;
-    ul_35  =  ul_34 << 2;
-    ul_36  =  ul_0 + ul_35;
-    i_37  =  *((__global int *) ul_36);
-    i_32  =  i_37;
+    ul_34  =  i_30 & 4294967295UL;
+    ul_35  =  ul_34 + 4L;
+    ul_36  =  ul_35 << 2;
+    ul_37  =  ul_0 + ul_36;
+    i_38  =  *((__global int *) ul_37);
+    i_33  =  i_38;
   }  // B6
   // BLOCK 9 MERGES [8 7 ]
-  i_38  =  get_group_id(0);
-  i_39  =  i_32 * i_27;
-  i_40  =  i_39 * i_10;
-  b_41  =  i_38 < i_40;
-  if(b_41)
+  i_39  =  get_group_id(0);
+  i_40  =  i_33 * i_28;
+  i_41  =  i_40 * i_11;
+  b_42  =  i_39 < i_41;
+  if(b_42)
   {
     // BLOCK 10
-    ul_42  =  ul_1 + 32L;
-    i_43  =  *((__global int *) ul_42);
-    i_44  =  i_10 * i_27;
-    i_45  =  i_38 / i_44;
-    i_46  =  i_43 + i_45;
-    l_47  =  (long) i_46;
-    l_48  =  l_47 + 4L;
-    l_49  =  l_48 << 2;
-    ul_50  =  ul_2 + l_49;
-    i_51  =  *((__global int *) ul_50);
-    i_52  =  min(i_20, i_51);
-    i_53  =  i_38 % i_10;
-    i_54  =  i_53 + 1;
-    i_55  =  min(i_52, i_54);
-    i_56  =  i_55;
+    ul_43  =  ul_1 + 32L;
+    i_44  =  *((__global int *) ul_43);
+    i_45  =  i_11 * i_28;
+    i_46  =  i_39 / i_45;
+    i_47  =  i_44 + i_46;
+    l_48  =  (long) i_47;
+    l_49  =  l_48 + 4L;
+    l_50  =  l_49 << 2;
+    ul_51  =  ul_2 + l_50;
+    i_52  =  *((__global int *) ul_51);
+    i_53  =  min(i_21, i_52);
+    i_54  =  i_39 % i_11;
+    i_55  =  i_54 + 1;
+    i_56  =  min(i_53, i_55);
+    i_57  =  i_56;
   }  // B9
   else
   {
     // BLOCK 11
-    i_56  =  0;
+    i_57  =  0;
   }  // B9
   // BLOCK 12 MERGES [11 10 ]
-  ul_57  =  ul_1 + 36L;
-  i_58  =  *((__global int *) ul_57);
-  ul_59  =  ul_1 + 40L;
-  i_60  =  *((__global int *) ul_59);
-  i_61  =  i_20 * i_38;
-  i_62  =  i_61 + i_58;
-  i_63  =  get_local_id(0);
+  ul_58  =  ul_1 + 36L;
+  i_59  =  *((__global int *) ul_58);
+  ul_60  =  ul_1 + 40L;
+  i_61  =  *((__global int *) ul_60);
+  i_62  =  i_21 * i_39;
+  i_63  =  i_62 + i_59;
+  i_64  =  get_local_id(0);
   // BLOCK 13 MERGES [12 14 ]
-  f_64  =  -3.4028235E38F;
-  i_65  =  i_63;
-  for(;i_65 < i_56;)
+  f_65  =  -3.4028235E38F;
+  i_66  =  i_64;
+  for(;i_66 < i_57;)
   {
     // BLOCK 14
-    i_66  =  i_62 + i_65;
-    l_67  =  (long) i_66;
-    l_68  =  l_67 + 4L;
-    l_69  =  l_68 << 2;
-    ul_70  =  ul_3 + l_69;
-    f_71  =  *((__global float *) ul_70);
-    f_72  =  f_71 * 0.17677669F;
-    f_73  =  fmax(f_64, f_72);
-    i_74  =  i_65 + 128;
-    f_64  =  f_73;
-    i_65  =  i_74;
+    i_67  =  i_63 + i_66;
+    l_68  =  (long) i_67;
+    l_69  =  l_68 + 4L;
+    l_70  =  l_69 << 2;
+    ul_71  =  ul_3 + l_70;
+    f_72  =  *((__global float *) ul_71);
+    f_73  =  f_72 * 0.17677669F;
+    f_74  =  fmax(f_65, f_73);
+    i_75  =  i_66 + 128;
+    f_65  =  f_74;
+    i_66  =  i_75;
   }  // B13
   // BLOCK 15
-  l_75  =  (long) i_63;
-  l_76  =  l_75 << 2;
-  l_77  =  l_76 + 16L;
-  adf_5[l_77]  =  f_64;
+  adf_5[i_64]  =  f_65;
   // BLOCK 16 MERGES [15 20 ]
-  i_78  =  64;
-  for(;i_78 >= 1;)
+  i_76  =  64;
+  for(;i_76 >= 1;)
   {
     // BLOCK 17
     barrier(CLK_LOCAL_MEM_FENCE);
-    i_79  =  i_78 >> 1;
-    b_80  =  i_63 < i_78;
-    if(b_80)
+    i_77  =  i_76 >> 1;
+    b_78  =  i_64 < i_76;
+    if(b_78)
     {
       // BLOCK 18
-      f_81  =  adf_5[l_77];
-      i_82  =  i_78 + i_63;
-      l_83  =  (long) i_82;
-      l_84  =  l_83 << 2;
-      l_85  =  l_84 + 16L;
-      f_86  =  adf_5[l_85];
-      f_87  =  fmax(f_81, f_86);
-      adf_5[l_77]  =  f_87;
+      f_79  =  adf_5[i_64];
+      i_80  =  i_76 + i_64;
+      f_81  =  adf_5[i_80];
+      f_82  =  fmax(f_79, f_81);
+      adf_5[i_64]  =  f_82;
     }  // B17
     else
     {
       // BLOCK 19
     }  // B17
     // BLOCK 20 MERGES [19 18 ]
-    i_88  =  i_79;
-    i_78  =  i_88;
+    i_83  =  i_77;
+    i_76  =  i_83;
   }  // B16
   // BLOCK 21
   barrier(CLK_LOCAL_MEM_FENCE);
-  f_89  =  adf_5[16L];
-  barrier(CLK_LOCAL_MEM_FENCE);
+  f_84  =  adf_5[0];
   // BLOCK 22 MERGES [21 23 ]
-  f_90  =  0.0F;
-  i_91  =  i_63;
-  for(;i_91 < i_56;)
+  f_85  =  0.0F;
+  i_86  =  i_64;
+  for(;i_86 < i_57;)
   {
     // BLOCK 23
-    i_92  =  i_62 + i_91;
-    l_93  =  (long) i_92;
-    l_94  =  l_93 + 4L;
-    l_95  =  l_94 << 2;
-    ul_96  =  ul_3 + l_95;
-    f_97  =  *((__global float *) ul_96);
-    f_98  =  f_97 * 0.17677669F;
-    f_99  =  f_98 - f_89;
-    f_100  =  exp(f_99);
-    f_101  =  f_90 + f_100;
-    i_102  =  i_91 + 128;
-    f_90  =  f_101;
-    i_91  =  i_102;
+    i_87  =  i_63 + i_86;
+    l_88  =  (long) i_87;
+    l_89  =  l_88 + 4L;
+    l_90  =  l_89 << 2;
+    ul_91  =  ul_3 + l_90;
+    f_92  =  *((__global float *) ul_91);
+    f_93  =  f_92 * 0.17677669F;
+    f_94  =  f_93 - f_84;
+    f_95  =  exp(f_94);
+    f_96  =  f_85 + f_95;
+    i_97  =  i_86 + 128;
+    f_85  =  f_96;
+    i_86  =  i_97;
   }  // B22
   // BLOCK 24
-  adf_5[l_77]  =  f_90;
+  adf_6[i_64]  =  f_85;
   // BLOCK 25 MERGES [24 29 ]
-  i_103  =  64;
-  for(;i_103 >= 1;)
+  i_98  =  64;
+  for(;i_98 >= 1;)
   {
     // BLOCK 26
     barrier(CLK_LOCAL_MEM_FENCE);
-    i_104  =  i_103 >> 1;
-    b_105  =  i_63 < i_103;
-    if(b_105)
+    i_99  =  i_98 >> 1;
+    b_100  =  i_64 < i_98;
+    if(b_100)
     {
       // BLOCK 27
-      f_106  =  adf_5[l_77];
-      i_107  =  i_103 + i_63;
-      l_108  =  (long) i_107;
-      l_109  =  l_108 << 2;
-      l_110  =  l_109 + 16L;
-      f_111  =  adf_5[l_110];
-      f_112  =  f_106 + f_111;
-      adf_5[l_77]  =  f_112;
+      f_101  =  adf_6[i_64];
+      i_102  =  i_98 + i_64;
+      f_103  =  adf_6[i_102];
+      f_104  =  f_101 + f_103;
+      adf_6[i_64]  =  f_104;
     }  // B26
     else
     {
       // BLOCK 28
     }  // B26
     // BLOCK 29 MERGES [28 27 ]
-    i_113  =  i_104;
-    i_103  =  i_113;
+    i_105  =  i_99;
+    i_98  =  i_105;
   }  // B25
   // BLOCK 30
   barrier(CLK_LOCAL_MEM_FENCE);
-  f_114  =  adf_5[16L];
-  barrier(CLK_LOCAL_MEM_FENCE);
-  b_115  =  i_56 < 1;
-  if(b_115)
+  f_106  =  adf_6[0];
+  b_107  =  i_57 < 1;
+  if(b_107)
   {
     // BLOCK 31
-    f_116  =  0.0F;
+    f_108  =  0.0F;
   }  // B30
   else
   {
     // BLOCK 32
-    f_117  =  1.0F / f_114;
-    f_116  =  f_117;
+    f_109  =  1.0F / f_106;
+    f_108  =  f_109;
   }  // B30
   // BLOCK 33 MERGES [32 31 ]
-  b_118  =  i_38 < i_40;
-  if(b_118)
+  b_110  =  i_39 < i_41;
+  if(b_110)
   {
     // BLOCK 34
-    i_119  =  i_60 + i_61;
+    i_111  =  i_61 + i_62;
     // BLOCK 35 MERGES [34 39 ]
-    i_120  =  i_63;
-    for(;i_120 < i_20;)
+    i_112  =  i_64;
+    for(;i_112 < i_21;)
     {
       // BLOCK 36
-      b_121  =  i_120 < i_56;
-      if(b_121)
+      b_113  =  i_112 < i_57;
+      if(b_113)
       {
         // BLOCK 37
-        i_122  =  i_62 + i_120;
-        l_123  =  (long) i_122;
-        l_124  =  l_123 + 4L;
-        l_125  =  l_124 << 2;
-        ul_126  =  ul_3 + l_125;
-        f_127  =  *((__global float *) ul_126);
-        f_128  =  f_127 * 0.17677669F;
-        f_129  =  f_128 - f_89;
-        f_130  =  exp(f_129);
-        f_131  =  f_116 * f_130;
-        f_132  =  f_131;
+        i_114  =  i_63 + i_112;
+        l_115  =  (long) i_114;
+        l_116  =  l_115 + 4L;
+        l_117  =  l_116 << 2;
+        ul_118  =  ul_3 + l_117;
+        f_119  =  *((__global float *) ul_118);
+        f_120  =  f_119 * 0.17677669F;
+        f_121  =  f_120 - f_84;
+        f_122  =  exp(f_121);
+        f_123  =  f_108 * f_122;
+        f_124  =  f_123;
       }  // B36
       else
       {
         // BLOCK 38
-        f_132  =  0.0F;
+        f_124  =  0.0F;
       }  // B36
       // BLOCK 39 MERGES [37 38 ]
-      i_133  =  i_119 + i_120;
-      l_134  =  (long) i_133;
-      l_135  =  l_134 + 4L;
-      l_136  =  l_135 << 2;
-      ul_137  =  ul_4 + l_136;
-      *((__global float *) ul_137)  =  f_132;
-      i_138  =  i_120 + 128;
-      i_120  =  i_138;
+      i_125  =  i_111 + i_112;
+      l_126  =  (long) i_125;
+      l_127  =  l_126 + 4L;
+      l_128  =  l_127 << 2;
+      ul_129  =  ul_4 + l_128;
+      *((__global float *) ul_129)  =  f_124;
+      i_130  =  i_112 + 128;
+      i_112  =  i_130;
     }  // B35
     // BLOCK 40
   }  // B33

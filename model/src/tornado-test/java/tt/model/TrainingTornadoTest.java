@@ -81,6 +81,7 @@ class TrainingTornadoTest {
                         expected.update(), batch.size(), batch.sourceLength(), batch.targetLength(), expected.tokenLoss(), actual.tokenLoss(),
                         expected.gradNorm(), actual.gradNorm());
                 assertEquals(expected.tokens(), actual.tokens());
+                assertEquals(expected.correct(), actual.correct(), "correctly predicted tokens");
                 worstLoss = Math.max(worstLoss, relative(expected.tokenLoss(), actual.tokenLoss()));
                 worstNorm = Math.max(worstNorm, relative(expected.gradNorm(), actual.gradNorm()));
             }
@@ -93,6 +94,7 @@ class TrainingTornadoTest {
             assertTrue(worstNorm <= TRAINING_TOLERANCE, "gradient norm error " + worstNorm);
             assertTrue(evalError <= TRAINING_TOLERANCE, "evaluation loss error " + evalError);
             assertEquals(expected.tokens(), actual.tokens());
+            assertEquals(expected.correct(), actual.correct(), "correctly predicted tokens in evaluation");
         }
     }
 

@@ -63,8 +63,13 @@ final class DevicePlan implements AutoCloseable {
      */
     private static final int GRAPH_BYTES = 128, ROOT_BYTES = 24, TASK_BYTES = 240, PRIVATE_BYTES = 48;
 
-    /** One task graph of a step graph: its plan index, its calls, and their worker grids. */
-    private record Chunk(int index, String name, List<BoundCall> calls, List<WorkerGrid> workers, List<Launch> launches) {
+    /** A task's worker grid and how to size it. */
+    private record Worker(WorkerGrid grid, Launch launch) {
+        void resize(int[] live) { launch.resize(grid, live); }
+    }
+
+    /** One task graph of a step graph: its plan index, its calls, and their tasks' workers. */
+    private record Chunk(int index, String name, List<BoundCall> calls, List<Worker> workers) {
         String describe(StepGraph graph) {
             return graph.name() + " calls #" + calls.getFirst().call().index() + "-#" + calls.getLast().call().index()
                     + " (task graph " + name + ")";
@@ -95,7 +100,7 @@ final class DevicePlan implements AutoCloseable {
             List<Chunk> graphChunks = new ArrayList<>();
             for (List<BoundCall> calls : split(graph, e.getValue(), roots.size(), budget)) {
                 String name = prefix + graph.name().replaceAll("[^A-Za-z0-9_]", "_") + "_" + graphChunks.size();
-                Chunk chunk = new Chunk(taskGraphs.size(), name, calls, new ArrayList<>(), new ArrayList<>());
+                Chunk chunk = new Chunk(taskGraphs.size(), name, calls, new ArrayList<>());
                 taskGraphs.add(taskGraph(chunk, all, grids, graph.sizes().buffer().array()).snapshot());
                 graphChunks.add(chunk);
             }
@@ -128,7 +133,7 @@ final class DevicePlan implements AutoCloseable {
     void run(StepGraph graph) {
         int[] live = graph.sizes().buffer().array();
         for (Chunk chunk : chunks.get(graph)) {
-            for (int t = 0; t < chunk.workers().size(); t++) chunk.launches().get(t).resize(chunk.workers().get(t), live);
+            for (Worker w : chunk.workers()) w.resize(live);
             execute(chunk.index(), chunk.describe(graph));
         }
     }
@@ -179,10 +184,9 @@ final class DevicePlan implements AutoCloseable {
             for (Task task : call.tasks()) {
                 String id = "t" + chunk.workers().size();
                 task.adder().add(g, id, ctx);
-                WorkerGrid worker = task.launch().newWorker(live);
-                grids.addWorkerGrid(chunk.name() + "." + id, worker);
-                chunk.workers().add(worker);
-                chunk.launches().add(task.launch());
+                WorkerGrid grid = task.launch().newWorker(live);
+                grids.addWorkerGrid(chunk.name() + "." + id, grid);
+                chunk.workers().add(new Worker(grid, task.launch()));
             }
         }
         return g.persistOnDevice(roots);

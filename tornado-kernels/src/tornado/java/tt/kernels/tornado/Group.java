@@ -29,8 +29,13 @@ final class Group {
         return code >= 0 ? sizes.get(code) : -1 - code;
     }
 
+    // The reductions allocate their local arrays themselves: TornadoVM 5.2 addresses a local array
+    // passed into a helper method as a Java array (byte offset and header as the index), which
+    // writes past it; allocated here, after inlining, it is indexed correctly.
+
     /** The sum of {@code v} over the work-group, returned to every work-item. */
-    static float sum(KernelContext ctx, float[] scratch, float v) {
+    static float sum(KernelContext ctx, float v) {
+        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         int lid = ctx.localIdx;
         scratch[lid] = v;
         for (int s = THREADS / 2; s > 0; s >>= 1) {
@@ -38,13 +43,12 @@ final class Group {
             if (lid < s) scratch[lid] += scratch[lid + s];
         }
         ctx.localBarrier();
-        float total = scratch[0];
-        ctx.localBarrier();
-        return total;
+        return scratch[0];
     }
 
     /** The maximum of {@code v} over the work-group, returned to every work-item. */
-    static float max(KernelContext ctx, float[] scratch, float v) {
+    static float max(KernelContext ctx, float v) {
+        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         int lid = ctx.localIdx;
         scratch[lid] = v;
         for (int s = THREADS / 2; s > 0; s >>= 1) {
@@ -52,33 +56,27 @@ final class Group {
             if (lid < s) scratch[lid] = TornadoMath.max(scratch[lid], scratch[lid + s]);
         }
         ctx.localBarrier();
-        float best = scratch[0];
-        ctx.localBarrier();
-        return best;
+        return scratch[0];
     }
 
     /**
      * The index of the largest {@code v} over the work-group, the lowest index among equals (as a
      * sequential first-maximum scan finds it), returned to every work-item.
      */
-    static int argmax(KernelContext ctx, float[] values, int[] indices, float v, int index) {
+    static int argmax(KernelContext ctx, float v, int index) {
+        float[] values = ctx.allocateFloatLocalArray(THREADS);
+        int[] indices = ctx.allocateIntLocalArray(THREADS);
         int lid = ctx.localIdx;
         values[lid] = v;
         indices[lid] = index;
         for (int s = THREADS / 2; s > 0; s >>= 1) {
             ctx.localBarrier();
-            if (lid < s) {
-                float other = values[lid + s];
-                int otherIndex = indices[lid + s];
-                if (other > values[lid] || (other == values[lid] && otherIndex < indices[lid])) {
-                    values[lid] = other;
-                    indices[lid] = otherIndex;
-                }
+            if (lid < s && (values[lid + s] > values[lid] || (values[lid + s] == values[lid] && indices[lid + s] < indices[lid]))) {
+                values[lid] = values[lid + s];
+                indices[lid] = indices[lid + s];
             }
         }
         ctx.localBarrier();
-        int best = indices[0];
-        ctx.localBarrier();
-        return best;
+        return indices[0];
     }
 }

@@ -29,8 +29,6 @@ public final class LossKernels {
                                         FloatArray rowLoss, FloatArray correct, float epsilon, int klDivergence) {
         int vocab = dim(sizes, p, 1), pad = p.get(2), r = ctx.groupIdx, lid = ctx.localIdx;
         float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
-        int[] indices = ctx.allocateIntLocalArray(THREADS);
         boolean live = r < dim(sizes, p, 0);
         int t = live ? targets.get(p.get(3) + r) : pad;
         int row = p.get(4) + r * vocab;
@@ -46,8 +44,8 @@ public final class LossKernels {
                 }
             }
         }
-        offSum = Group.sum(ctx, scratch, offSum);
-        int argmax = Group.argmax(ctx, scratch, indices, best, bestIndex);
+        offSum = Group.sum(ctx, offSum);
+        int argmax = Group.argmax(ctx, best, bestIndex);
         if (live && lid == 0) {
             float crossEntropy = -(onTarget * logProbs.get(row + t) + offTarget * offSum);
             // Entropy of the smoothed target, the same for every non-pad row: sum q log q.
@@ -63,7 +61,6 @@ public final class LossKernels {
     public static void smoothedLossStats(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray rowLoss,
                                          FloatArray correct, FloatArray stats) {
         int rows = dim(sizes, p, 0), pad = p.get(1), lid = ctx.localIdx;
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         float loss = 0f, tokens = 0f, right = 0f;
         for (int r = lid; r < rows; r += THREADS) {
             if (targets.get(p.get(2) + r) != pad) {
@@ -72,9 +69,9 @@ public final class LossKernels {
                 right += correct.get(r);
             }
         }
-        loss = Group.sum(ctx, scratch, loss);
-        tokens = Group.sum(ctx, scratch, tokens);
-        right = Group.sum(ctx, scratch, right);
+        loss = Group.sum(ctx, loss);
+        tokens = Group.sum(ctx, tokens);
+        right = Group.sum(ctx, right);
         if (lid == 0) {
             stats.set(p.get(4), loss);
             stats.set(p.get(4) + 1, tokens);

@@ -29,7 +29,6 @@ public final class NormKernels {
                                FloatArray probs, float scale, int causal) {
         int queries = dim(sizes, p, 1), keys = dim(sizes, p, 2), heads = p.get(3);
         int r = ctx.groupIdx, lid = ctx.localIdx;
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         boolean live = r < dim(sizes, p, 0) * heads * queries;
         int valid = 0;
         if (live) {
@@ -39,10 +38,10 @@ public final class NormKernels {
         int s = p.get(5) + r * keys, o = p.get(6) + r * keys;
         float max = -Float.MAX_VALUE;
         for (int j = lid; j < valid; j += THREADS) max = TornadoMath.max(max, scale * scores.get(s + j));
-        max = Group.max(ctx, scratch, max);
+        max = Group.max(ctx, max);
         float sum = 0f;
         for (int j = lid; j < valid; j += THREADS) sum += TornadoMath.exp(scale * scores.get(s + j) - max);
-        sum = Group.sum(ctx, scratch, sum);
+        sum = Group.sum(ctx, sum);
         float inv = valid > 0 ? 1f / sum : 0f;
         if (live) {
             for (int j = lid; j < keys; j += THREADS) {
@@ -55,14 +54,13 @@ public final class NormKernels {
     public static void softmaxBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray probs, FloatArray dProbs,
                                        FloatArray dScores, float scale) {
         int keys = dim(sizes, p, 2), r = ctx.groupIdx, lid = ctx.localIdx;
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         boolean live = r < dim(sizes, p, 0) * p.get(3) * dim(sizes, p, 1);
         int pr = p.get(4) + r * keys, dp = p.get(5) + r * keys, ds = p.get(6) + r * keys;
         float dot = 0f;
         if (live) {
             for (int j = lid; j < keys; j += THREADS) dot += probs.get(pr + j) * dProbs.get(dp + j);
         }
-        dot = Group.sum(ctx, scratch, dot);
+        dot = Group.sum(ctx, dot);
         if (live) {
             for (int j = lid; j < keys; j += THREADS) {
                 dScores.set(ds + j, dScores.get(ds + j) + scale * probs.get(pr + j) * (dProbs.get(dp + j) - dot));
@@ -75,19 +73,18 @@ public final class NormKernels {
     /** p = [rows, cols, xOff, yOff]. */
     public static void logSoftmax(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray y) {
         int cols = dim(sizes, p, 1), r = ctx.groupIdx, lid = ctx.localIdx;
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         boolean live = r < dim(sizes, p, 0);
         int xr = p.get(2) + r * cols, yr = p.get(3) + r * cols;
         float max = -Float.MAX_VALUE;
         if (live) {
             for (int c = lid; c < cols; c += THREADS) max = TornadoMath.max(max, x.get(xr + c));
         }
-        max = Group.max(ctx, scratch, max);
+        max = Group.max(ctx, max);
         float sum = 0f;
         if (live) {
             for (int c = lid; c < cols; c += THREADS) sum += TornadoMath.exp(x.get(xr + c) - max);
         }
-        float logZ = max + TornadoMath.log(Group.sum(ctx, scratch, sum));
+        float logZ = max + TornadoMath.log(Group.sum(ctx, sum));
         if (live) {
             for (int c = lid; c < cols; c += THREADS) y.set(yr + c, x.get(xr + c) - logZ);
         }
@@ -104,7 +101,6 @@ public final class NormKernels {
     public static void rowMoment(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray center,
                                  FloatArray out, float eps, int second) {
         int cols = dim(sizes, p, 1), r = ctx.groupIdx, lid = ctx.localIdx;
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         boolean live = r < dim(sizes, p, 0);
         int xr = p.get(2) + r * cols;
         float c = live && second != 0 ? center.get(p.get(3) + r) : 0f, sum = 0f;
@@ -114,7 +110,7 @@ public final class NormKernels {
                 sum += second != 0 ? d * d : d;
             }
         }
-        float moment = Group.sum(ctx, scratch, sum) / cols;
+        float moment = Group.sum(ctx, sum) / cols;
         if (live && lid == 0) out.set(p.get(4) + r, second != 0 ? 1f / TornadoMath.sqrt(moment + eps) : moment);
     }
 
@@ -136,7 +132,6 @@ public final class NormKernels {
     public static void layerNormBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray gamma,
                                          FloatArray mean, FloatArray rstd, FloatArray dy, FloatArray dx) {
         int cols = dim(sizes, p, 1), r = ctx.groupIdx, lid = ctx.localIdx;
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         boolean live = r < dim(sizes, p, 0);
         int xr = p.get(2) + r * cols, dyr = p.get(6) + r * cols, dxr = p.get(7) + r * cols, g0 = p.get(3);
         float mu = 0f, rs = 0f, gSum = 0f, gxSum = 0f;
@@ -149,7 +144,7 @@ public final class NormKernels {
                 gxSum += g * (x.get(xr + c) - mu) * rs;
             }
         }
-        float gMean = Group.sum(ctx, scratch, gSum) / cols, gxMean = Group.sum(ctx, scratch, gxSum) / cols;
+        float gMean = Group.sum(ctx, gSum) / cols, gxMean = Group.sum(ctx, gxSum) / cols;
         if (live) {
             for (int c = lid; c < cols; c += THREADS) {
                 float g = dy.get(dyr + c) * gamma.get(g0 + c);

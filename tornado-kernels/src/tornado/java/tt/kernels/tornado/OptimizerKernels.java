@@ -18,22 +18,20 @@ public final class OptimizerKernels {
     /** p = [n, xOff]: partials[g] = sum of x^2 over a grid-strided share of x. */
     public static void sumOfSquares(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray partials) {
         int n = dim(sizes, p, 0), off = p.get(1);
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         float acc = 0f;
         for (int i = ctx.globalIdx; i < n; i += NORM_GROUPS * THREADS) {
             float v = x.get(off + i);
             acc += v * v;
         }
-        acc = Group.sum(ctx, scratch, acc);
+        acc = Group.sum(ctx, acc);
         if (ctx.localIdx == 0) partials.set(ctx.groupIdx, acc);
     }
 
     /** p = [outOff]: one work-group: out = sqrt(sum of the partials). */
     public static void normOfPartials(KernelContext ctx, IntArray p, FloatArray partials, FloatArray out) {
-        float[] scratch = ctx.allocateFloatLocalArray(THREADS);
         float acc = 0f;
         for (int g = ctx.localIdx; g < NORM_GROUPS; g += THREADS) acc += partials.get(g);
-        acc = Group.sum(ctx, scratch, acc);
+        acc = Group.sum(ctx, acc);
         if (ctx.localIdx == 0) out.set(p.get(0), TornadoMath.sqrt(acc));
     }
 
