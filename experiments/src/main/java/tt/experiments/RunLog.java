@@ -4,6 +4,7 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
+import tt.model.io.AtomicFile;
 
 import java.io.IOException;
 import java.io.Writer;
@@ -36,11 +37,12 @@ final class RunLog implements AutoCloseable {
                 for (CSVRecord r : parser) if (Integer.parseInt(r.get("step")) <= keepUpTo) kept.add(r);
             }
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (CSVPrinter p = new CSVPrinter(Files.newBufferedWriter(tmp, StandardCharsets.UTF_8), format(true))) {
+        AtomicFile.write(file, out -> {
+            Writer w = new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8);
+            CSVPrinter p = new CSVPrinter(w, format(true));
             for (CSVRecord r : kept) p.printRecord(r.toList());
-        }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            p.flush();
+        });
         Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         return new RunLog(new CSVPrinter(w, CSVFormat.DEFAULT));
     }

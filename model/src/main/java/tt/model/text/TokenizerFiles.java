@@ -6,10 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import tt.model.io.AtomicFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -54,9 +54,8 @@ final class TokenizerFiles {
         all.addAll(List.of(fields));
         for (Field f : all) f.values().forEach(json.putArray(f.name())::add);
         var onePerLine = new DefaultPrettyPrinter().withArrayIndenter(DefaultIndenter.SYSTEM_LINEFEED_INSTANCE);
-        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(temp, JSON.writer(onePerLine).writeValueAsString(json) + "\n", StandardCharsets.UTF_8);
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        byte[] bytes = (JSON.writer(onePerLine).writeValueAsString(json) + "\n").getBytes(StandardCharsets.UTF_8);
+        AtomicFile.write(file, out -> out.write(bytes));
     }
 
     private static List<String> strings(JsonNode json, String field, Path file) throws IOException {
