@@ -35,14 +35,17 @@ public final class Bleu {
      */
     public static Score corpus(List<String> hypotheses, List<? extends List<String>> referenceStreams) {
         NGrams.checkCorpus(hypotheses, referenceStreams);
-        long[] stats = new long[2 + 2 * MAX_ORDER]; // hyp length, ref length, correct[order], total[order]
+        long[] stats = new long[2 + 2 * MAX_ORDER];
         for (int i = 0; i < hypotheses.size(); i++) {
-            addSegment(stats, hypotheses.get(i), NGrams.referencesOf(i, referenceStreams));
+            long[] segment = segmentStats(hypotheses.get(i), NGrams.referencesOf(i, referenceStreams));
+            for (int k = 0; k < stats.length; k++) stats[k] += segment[k];
         }
         return fromStats(stats);
     }
 
-    private static void addSegment(long[] stats, String hypothesis, List<String> references) {
+    /** One segment's sufficient statistics: hyp length, ref length, correct[order], total[order]; they add up. */
+    static long[] segmentStats(String hypothesis, List<String> references) {
+        long[] stats = new long[2 + 2 * MAX_ORDER];
         Map<String, Integer> refCounts = new HashMap<>();
         List<Integer> refLengths = new ArrayList<>();
         for (String ref : references) {
@@ -58,6 +61,7 @@ public final class Bleu {
             stats[1 + n] += NGrams.clippedMatches(hypCounts, refCounts);
             stats[1 + MAX_ORDER + n] += NGrams.total(hypCounts);
         }
+        return stats;
     }
 
     private static NGrams tokens(String segment) {
@@ -76,6 +80,19 @@ public final class Bleu {
 
     /** sacreBLEU's compute_bleu with smooth_method='exp', step for step so the doubles agree. */
     static Score fromStats(long[] stats) {
+        return fromStats(stats, false);
+    }
+
+    /**
+     * The score sacreBLEU's significance tests give a bootstrap resample: they sum the statistics as float32 numpy
+     * arrays, and under NumPy 2's promotion rules (NEP 50) {@code 100. * correct / total} then stays float32, so the
+     * precisions are rounded to float (the sums themselves are exact below 2^24).
+     */
+    static double resampledScore(long[] stats) {
+        return fromStats(stats, true).score();
+    }
+
+    private static Score fromStats(long[] stats, boolean floatPrecisions) {
         long hypLength = stats[0], refLength = stats[1];
         long[] correct = Arrays.copyOfRange(stats, 2, 2 + MAX_ORDER);
         long[] total = Arrays.copyOfRange(stats, 2 + MAX_ORDER, 2 + 2 * MAX_ORDER);
@@ -89,9 +106,9 @@ public final class Bleu {
         for (int n = 0; n < MAX_ORDER && total[n] > 0; n++) {
             if (correct[n] == 0) {
                 smooth *= 2;
-                precisions[n] = 100.0 / (smooth * total[n]);
+                precisions[n] = floatPrecisions ? 100f / ((float) smooth * total[n]) : 100.0 / (smooth * total[n]);
             } else {
-                precisions[n] = 100.0 * correct[n] / total[n];
+                precisions[n] = floatPrecisions ? 100f * correct[n] / total[n] : 100.0 * correct[n] / total[n];
             }
         }
         double logSum = 0;
