@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The one set-up command. Finds a JDK >= 25, then:
-#   ./build.sh run     build (no tests) and run the main job on the JVM backend
+#   ./build.sh run     build (no tests) and run the main job: the quickstart experiment on the JVM backend
 #   ./build.sh test    build and run the whole test suite
 #   ./build.sh build   build only (what ./tt needs)
-# Extra arguments after `run` go to `./tt quickstart`.
+# Extra arguments after `run` go to `./tt experiment experiments/specs/quickstart.yaml`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -54,6 +54,6 @@ shift || true
 case "$what" in
   build) "${MVN[@]}" -q -DskipTests package ;;
   test)  echo "$suites"; "${MVN[@]}" package ;;
-  run)   "${MVN[@]}" -q -DskipTests package && exec ./tt quickstart "$@" ;;
+  run)   "${MVN[@]}" -q -DskipTests package && exec ./tt experiment experiments/specs/quickstart.yaml "$@" ;;
   *) echo "usage: ./build.sh run|test|build   (JDK: $JAVA_HOME)"; exit 2 ;;
 esac

@@ -30,10 +30,13 @@ public final class BackendOptions {
         return threads != null ? threads : Runtime.getRuntime().availableProcessors();
     }
 
-    public Backend open() {
+    public Backend open() { return open(threadCount()); }
+
+    /** The chosen backend; on the jvm backend with {@code threads} threads. */
+    public Backend open(int threads) {
         try {
             return switch (backend) {
-                case "jvm" -> jvm();
+                case "jvm" -> jvm(threads);
                 case "tornado" -> TornadoBridge.open(device);
                 default -> throw new IllegalArgumentException("--backend " + backend + ": use jvm or tornado");
             };
@@ -42,9 +45,9 @@ public final class BackendOptions {
         }
     }
 
-    private Backend jvm() {
+    private Backend jvm(int threads) {
         if (!blas.equals("java") && !blas.equals("native")) throw new IllegalArgumentException("--blas " + blas + ": expected java or native");
-        return blas.equals("native") ? nativeBlas(threadCount(), "--blas native") : new JvmBackend(threadCount());
+        return blas.equals("native") ? nativeBlas(threads, "--blas native") : new JvmBackend(threads);
     }
 
     /** The jvm backend with GEMMs on the system OpenBLAS; an error naming {@code option} when there is none. */

@@ -19,9 +19,10 @@ final class Json {
         }
     }
 
-    static <T> T read(String json, Class<T> type) {
+    /** The tree as it will read back from a file: numbers in their JSON form (a float 0.1 and a double 0.1 differ in memory). */
+    static com.fasterxml.jackson.databind.JsonNode reparse(com.fasterxml.jackson.databind.JsonNode tree) {
         try {
-            return MAPPER.readValue(json, type);
+            return MAPPER.readTree(MAPPER.writeValueAsString(tree));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }

@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The tt command line: one subcommand per job. */
 @Command(name = "tt", mixinStandardHelpOptions = true, version = "tornado-transformer 0.1.0",
         description = "The original Transformer in Java: train, evaluate, benchmark.",
-        subcommands = {QuickstartCommand.class, TrainCommand.class, TranslateCommand.class, BleuCommand.class,
+        subcommands = {ExperimentCommand.class, TrainCommand.class, TranslateCommand.class, BleuCommand.class,
                 PlotCommand.class, BenchCommand.class, JmhCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

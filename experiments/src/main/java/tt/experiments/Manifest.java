@@ -22,19 +22,41 @@ final class Manifest {
         String optionsJson = Json.write(options);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("config_sha256", sha256(optionsJson));
-        m.put("git_commit", gitCommit());
-        m.put("jdk", System.getProperty("java.vm.vendor") + " " + Runtime.version());
+        m.putAll(environment());
         m.put("backend", backend.name());
         m.put("device", backend.device());
-        m.put("cores", Runtime.getRuntime().availableProcessors());
-        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         m.put("date", Instant.now().toString());
         m.put("options", Json.MAPPER.readTree(optionsJson));
-        byte[] bytes = Json.write(m).getBytes(StandardCharsets.UTF_8);
-        AtomicFile.write(runDir.resolve("manifest.json"), out -> out.write(bytes));
+        write(runDir.resolve(RunDirectory.MANIFEST), m);
     }
 
-    private static String sha256(String text) {
+    static void write(Path file, Map<String, Object> manifest) throws IOException {
+        byte[] bytes = Json.write(manifest).getBytes(StandardCharsets.UTF_8);
+        AtomicFile.write(file, out -> out.write(bytes));
+    }
+
+    /** What produced the numbers besides the options and the backend: code, JDK, OS, CPU. */
+    static Map<String, Object> environment() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("git_commit", gitCommit());
+        m.put("jdk", System.getProperty("java.vm.vendor") + " " + Runtime.version());
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
+        m.put("cpu", cpuModel());
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        return m;
+    }
+
+    /** The CPU's model name from /proc/cpuinfo (Linux), or the architecture elsewhere. */
+    private static String cpuModel() {
+        try (var lines = java.nio.file.Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst()
+                    .orElse(System.getProperty("os.arch"));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return System.getProperty("os.arch");
+        }
+    }
+
+    static String sha256(String text) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

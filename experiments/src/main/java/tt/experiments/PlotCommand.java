@@ -1,19 +1,13 @@
 package tt.experiments;
 
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,9 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.ToDoubleFunction;
 
 /** Learning curves from runs.csv files: loss and BLEU against updates, one line per run and split, PNG and SVG. */
-@Command(name = "plot", description = "Plot runs.csv files: loss.png/.svg and bleu.png/.svg in --out.")
+@Command(name = "plot", mixinStandardHelpOptions = true, description = "Plot runs.csv files: loss.png/.svg and bleu.png/.svg in --out.")
 public final class PlotCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", description = "runs.csv files (or run directories holding one).")
     List<Path> inputs;
@@ -39,37 +34,41 @@ public final class PlotCommand implements Callable<Integer> {
 
     /** Writes loss and BLEU curves of the given runs.csv files (or run directories) into {@code out}. */
     static void plot(List<Path> inputs, Path out) throws IOException {
-        Map<String, List<CSVRecord>> runs = new LinkedHashMap<>();
+        Map<String, List<RunLog.Row>> runs = new LinkedHashMap<>();
         for (Path in : inputs) {
-            Path csv = Files.isDirectory(in) ? in.resolve("runs.csv") : in;
+            Path csv = Files.isDirectory(in) ? in.resolve(RunDirectory.RUNS_CSV) : in;
             if (!Files.exists(csv)) throw new IOException(csv + ": no such file; give runs.csv files or run directories");
-            try (CSVParser p = CSVParser.parse(csv, StandardCharsets.UTF_8, CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build())) {
-                for (CSVRecord r : p) runs.computeIfAbsent(r.get("run") + " seed " + r.get("seed"), k -> new ArrayList<>()).add(r);
-            }
+            for (RunLog.Row r : RunLog.read(csv)) runs.computeIfAbsent(r.run() + " seed " + r.seed(), k -> new ArrayList<>()).add(r);
         }
-        Files.createDirectories(out);
-        save(chart("Loss per target token (train: training objective, val: NLL)", "token_loss", runs, List.of("train", "val")), out, "loss");
-        save(chart("Validation BLEU (sacreBLEU 13a)", "bleu", runs, List.of("val")), out, "bleu");
+        Figures.save(chart("Negative log-likelihood per target token", "NLL", runs, RunLog.Row::nll, List.of("train", "val")), out, "loss");
+        Figures.save(chart("Validation BLEU (sacreBLEU 13a)", "BLEU", runs, RunLog.Row::bleu, List.of("val")), out, "bleu");
     }
 
-    private static XYChart chart(String title, String column, Map<String, List<CSVRecord>> runs, List<String> splits) {
-        XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("update").yAxisTitle(column).build();
+    private static XYChart chart(String title, String yTitle, Map<String, List<RunLog.Row>> runs, ToDoubleFunction<RunLog.Row> value,
+                                 List<String> splits) {
+        XYChart chart = Figures.lines(title, "update", yTitle);
+        double low = Double.POSITIVE_INFINITY, high = Double.NEGATIVE_INFINITY;
+        int i = 0;
         for (var run : runs.entrySet()) {
+            java.awt.Color color = Figures.color(i++);
             for (String split : splits) {
                 List<Double> x = new ArrayList<>(), y = new ArrayList<>();
-                for (CSVRecord r : run.getValue()) {
-                    if (!r.get("split").equals(split) || r.get(column).isEmpty()) continue;
-                    x.add(Double.parseDouble(r.get("step")));
-                    y.add(Double.parseDouble(r.get(column)));
+                for (RunLog.Row r : run.getValue()) {
+                    if (!r.split().equals(split) || Double.isNaN(value.applyAsDouble(r))) continue;
+                    x.add((double) r.step());
+                    y.add(value.applyAsDouble(r));
+                    low = Math.min(low, y.getLast());
+                    high = Math.max(high, y.getLast());
                 }
-                if (!x.isEmpty()) chart.addSeries(run.getKey() + " " + split, x, y).setMarker(split.equals("val") ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+                if (x.isEmpty()) continue;
+                XYSeries series = chart.addSeries(run.getKey() + " " + split, x, y);
+                series.setLineColor(color);
+                series.setMarkerColor(color);
+                series.setMarker(split.equals("val") ? SeriesMarkers.CIRCLE : SeriesMarkers.NONE);
+                if (!split.equals("val")) series.setLineStyle(new java.awt.BasicStroke(1.2f));
             }
         }
+        if (low <= high) chart.getStyler().setYAxisDecimalPattern(Figures.decimals(low, high));
         return chart;
-    }
-
-    private static void save(XYChart chart, Path out, String name) throws IOException {
-        BitmapEncoder.saveBitmap(chart, out.resolve(name).toString(), BitmapEncoder.BitmapFormat.PNG);
-        VectorGraphicsEncoder.saveVectorGraphic(chart, out.resolve(name).toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
     }
 }

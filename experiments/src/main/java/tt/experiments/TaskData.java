@@ -23,12 +23,39 @@ import java.util.stream.Stream;
 record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> val, List<String> valReferences) {
 
     static final String TOKENIZER_FILE = "tokenizer.json";
+    /** Synthetic validation and test sets are drawn from the data seed plus these, apart from the training set and each other. */
+    private static final long VAL_SEED_OFFSET = 1_000_003L, TEST_SEED_OFFSET = 2_000_003L;
+
+    /** Held-out pairs and their references as text: what a test decode is scored against. */
+    record Heldout(List<EncodedPair> pairs, List<String> references) {}
+
+    /**
+     * The test set of a task: Multi30k's test split (test_2016_flickr), a pair of files for
+     * {@code --task files}, or {@code size} synthetic sequences from the data seed.
+     */
+    static Heldout test(TrainOptions o, Tokenizer tok, Path src, Path tgt, int size) throws IOException {
+        if (o.synthetic()) {
+            List<EncodedPair> pairs = SyntheticTask.of(SyntheticTask.Kind.valueOf(o.task.toUpperCase(Locale.ROOT)), size,
+                    o.dataSeed + TEST_SEED_OFFSET).pairs();
+            return new Heldout(pairs, pairs.stream().map(p -> tok.decode(p.target())).toList());
+        }
+        ParallelCorpus test = switch (o.task) {
+            case "multi30k" -> Multi30k.read(Multi30k.locate(o.data, o.download), Multi30k.Split.TEST, o.srcLang, o.tgtLang,
+                    ParallelCorpus.Options.DEFAULT);
+            case "files" -> {
+                if (src == null || tgt == null) throw new IllegalArgumentException("a test set for --task files needs its src and tgt files");
+                yield ParallelCorpus.read(src, tgt, ParallelCorpus.Options.DEFAULT);
+            }
+            default -> throw new IllegalArgumentException("--task " + o.task + " has no test set");
+        };
+        return new Heldout(test.encode(tok, tok), test.target());
+    }
 
     static TaskData load(TrainOptions o, Path runDir) throws IOException {
         if (o.synthetic()) {
             SyntheticTask.Kind kind = SyntheticTask.Kind.valueOf(o.task.toUpperCase(Locale.ROOT));
-            SyntheticTask train = SyntheticTask.of(kind, o.trainSize != null ? o.trainSize : 20_000, o.seed);
-            SyntheticTask val = SyntheticTask.of(kind, o.valSize, o.seed + 1_000_003L);
+            SyntheticTask train = SyntheticTask.of(kind, o.trainSize != null ? o.trainSize : 20_000, o.dataSeed);
+            SyntheticTask val = SyntheticTask.of(kind, o.valSize, o.dataSeed + VAL_SEED_OFFSET);
             Tokenizer tok = train.tokenizer();
             List<EncodedPair> valPairs = val.pairs();
             return new TaskData(tok, train.pairs(), valPairs, valPairs.stream().map(p -> tok.decode(p.target())).toList());

@@ -1,6 +1,7 @@
 package tt.experiments;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 import tt.kernels.Kernel.Reduction;
 import tt.model.AdamConfig;
@@ -11,7 +12,11 @@ import tt.model.TransformerConfig.Init;
 import tt.model.TransformerConfig.LossKind;
 import tt.model.TransformerConfig.NormPlacement;
 
+import tt.model.data.Multi30k;
+
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * Everything a training run is defined by: the command line of `tt train` and, serialised as JSON,
@@ -23,7 +28,7 @@ public final class TrainOptions {
     // ---- task and data ----
     @Option(names = "--task", defaultValue = "reverse",
             description = "reverse | copy | sort (synthetic, no files), multi30k, or files (--train-src ...). Default: ${DEFAULT-VALUE}.")
-    String task = "reverse";
+    String task;
 
     @Option(names = "--data", description = "Multi30k directory (default: $TT_DATA, then shared/data/multi30k above the working directory).")
     Path data;
@@ -32,10 +37,10 @@ public final class TrainOptions {
     boolean download;
 
     @Option(names = "--src-lang", defaultValue = "de", description = "Multi30k source language (default: ${DEFAULT-VALUE}).")
-    String srcLang = "de";
+    String srcLang;
 
     @Option(names = "--tgt-lang", defaultValue = "en", description = "Multi30k target language (default: ${DEFAULT-VALUE}).")
-    String tgtLang = "en";
+    String tgtLang;
 
     @Option(names = "--train-src", description = "Training source file (task files), plain or .gz.") Path trainSrc;
     @Option(names = "--train-tgt", description = "Training target file (task files).") Path trainTgt;
@@ -46,55 +51,60 @@ public final class TrainOptions {
     Integer trainSize;
 
     @Option(names = "--val-size", defaultValue = "500", description = "Synthetic validation pairs (default: ${DEFAULT-VALUE}).")
-    int valSize = 500;
+    int valSize;
+
+    @Option(names = "--data-seed", defaultValue = "1",
+            description = "Seed of the synthetic sequences (training, validation and test sets), apart from --seed so that every seed of an experiment sees the same data (default: ${DEFAULT-VALUE}).")
+    int dataSeed;
 
     @Option(names = "--tokenizer", defaultValue = "bpe", description = "Corpus tokenizer: bpe or word (default: ${DEFAULT-VALUE}).")
-    String tokenizer = "bpe";
+    String tokenizer;
 
     @Option(names = "--vocab-size", defaultValue = "8000", description = "Shared BPE vocabulary size, or word vocabulary cap (default: ${DEFAULT-VALUE}).")
-    int vocabSize = 8000;
+    int vocabSize;
 
     @Option(names = "--min-freq", defaultValue = "2", description = "Word tokenizer minimum frequency (default: ${DEFAULT-VALUE}).")
-    int minFreq = 2;
+    int minFreq;
 
     @Option(names = "--max-len", defaultValue = "100", description = "Longest sentence kept, in tokens (default: ${DEFAULT-VALUE}).")
-    int maxLen = 100;
+    int maxLen;
 
     // ---- model ----
     @Option(names = "--preset", defaultValue = "tiny", description = "tiny, small, base or big (default: ${DEFAULT-VALUE}).")
-    String preset = "tiny";
+    String preset;
 
-    @Option(names = "--layers") Integer layers;
-    @Option(names = "--d-model") Integer dModel;
-    @Option(names = "--heads") Integer heads;
-    @Option(names = "--d-ff") Integer dFF;
-    @Option(names = "--dropout") Float dropout;
+    @Option(names = "--layers", description = "Encoder and decoder layers (default: the preset's).") Integer layers;
+    @Option(names = "--d-model", description = "Model width (default: the preset's).") Integer dModel;
+    @Option(names = "--heads", description = "Attention heads (default: the preset's).") Integer heads;
+    @Option(names = "--d-ff", description = "Feed-forward width (default: the preset's).") Integer dFF;
+    @Option(names = "--dropout", description = "Dropout rate (default: the preset's).") Float dropout;
 
-    @Option(names = "--norm", description = "post (paper) or pre.") NormPlacement norm;
-    @Option(names = "--init", description = "xavier_uniform (default) or default (torch's nn.Linear / nn.Embedding).") Init init;
-    @Option(names = "--loss", description = "kl (default) or cross_entropy.") LossKind loss;
-    @Option(names = "--reduction", description = "sum, mean, batchmean or token (default).") Reduction reduction;
-    @Option(names = "--label-smoothing", description = "Epsilon (default 0.1).") Float labelSmoothing;
+    @Option(names = "--norm", defaultValue = "post", description = "post (paper) or pre (default: ${DEFAULT-VALUE}).") NormPlacement norm;
+    @Option(names = "--init", defaultValue = "xavier_uniform",
+            description = "xavier_uniform or default (torch's nn.Linear / nn.Embedding) (default: ${DEFAULT-VALUE}).") Init init;
+    @Option(names = "--loss", defaultValue = "kl", description = "kl or cross_entropy (default: ${DEFAULT-VALUE}).") LossKind loss;
+    @Option(names = "--reduction", defaultValue = "token", description = "sum, mean, batchmean or token (default: ${DEFAULT-VALUE}).") Reduction reduction;
+    @Option(names = "--label-smoothing", defaultValue = "0.1", description = "Epsilon (default: ${DEFAULT-VALUE}).") float labelSmoothing;
     @Option(names = "--no-tie", description = "Separate source, target and output embeddings.") boolean noTie;
 
     // ---- optimisation ----
     @Option(names = "--schedule", defaultValue = "noam", description = "noam, cosine-warmup or constant (default: ${DEFAULT-VALUE}).")
-    String schedule = "noam";
+    String schedule;
 
     @Option(names = "--lr", defaultValue = "1.0", description = "Noam factor, or peak / constant learning rate (default: ${DEFAULT-VALUE}).")
-    double lr = 1.0;
+    double lr;
 
     @Option(names = "--warmup", defaultValue = "4000", description = "Warmup updates (default: ${DEFAULT-VALUE}).")
-    int warmup = 4000;
+    int warmup;
 
     @Option(names = "--steps", defaultValue = "1000", description = "Optimizer updates (default: ${DEFAULT-VALUE}).")
-    int steps = 1000;
+    int steps;
 
     @Option(names = "--max-tokens", defaultValue = "4096", description = "Padded tokens per batch and side (default: ${DEFAULT-VALUE}).")
-    int maxTokens = 4096;
+    int maxTokens;
 
     @Option(names = "--accumulate", defaultValue = "1", description = "Batches accumulated per update (default: ${DEFAULT-VALUE}).")
-    int accumulate = 1;
+    int accumulate;
 
     @Option(names = "--clip-norm", defaultValue = "0", description = "Global gradient norm clip, 0 = off (default: ${DEFAULT-VALUE}).")
     float clipNorm;
@@ -103,26 +113,122 @@ public final class TrainOptions {
     float weightDecay;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of init, data order and dropout (default: ${DEFAULT-VALUE}).")
-    int seed = 1;
+    int seed;
 
     // ---- evaluation ----
     @Option(names = "--eval-every", defaultValue = "500", description = "Evaluate every N updates and at the end (default: ${DEFAULT-VALUE}).")
-    int evalEvery = 500;
+    int evalEvery;
 
     @Option(names = "--eval-sentences", defaultValue = "1000", description = "Validation sentences decoded for BLEU (default: ${DEFAULT-VALUE}).")
-    int evalSentences = 1000;
+    int evalSentences;
 
     @Option(names = "--beam", defaultValue = "1", description = "Beam width for evaluation decodes, 1 = greedy (default: ${DEFAULT-VALUE}).")
-    int beam = 1;
+    int beam;
 
     @Option(names = "--length-penalty", defaultValue = "0.6", description = "GNMT length penalty alpha for beam search (default: ${DEFAULT-VALUE}).")
-    double lengthPenalty = 0.6;
+    double lengthPenalty;
 
     @Option(names = "--log-every", defaultValue = "50", description = "Training rows in runs.csv every N updates (default: ${DEFAULT-VALUE}).")
-    int logEvery = 50;
+    int logEvery;
 
     @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Checkpoint every N updates and at the end, 0 = only at the end (default: ${DEFAULT-VALUE}).")
-    int checkpointEvery = 1000;
+    int checkpointEvery;
+
+    /** The options `tt train` would get from these arguments; the defaults are the annotations above, their one home. */
+    static TrainOptions parse(String... args) {
+        TrainOptions o = new TrainOptions();
+        new CommandLine(o).setCaseInsensitiveEnumValuesAllowed(true).parseArgs(args);
+        return o;
+    }
+
+    /** Every option's range and the combinations that cannot work, before any work starts; the error names the option. */
+    TrainOptions check() {
+        List<String> tasks = List.of("reverse", "copy", "sort", "multi30k", "files");
+        require(tasks.contains(task), "--task", task + " is not a task; use " + String.join(", ", tasks));
+        if (task.equals("files")) {
+            for (var f : new Object[][] {{"--train-src", trainSrc}, {"--train-tgt", trainTgt}, {"--val-src", valSrc}, {"--val-tgt", valTgt}}) {
+                require(f[1] != null, (String) f[0], "is needed with --task files (and so are --train-src, --train-tgt, --val-src and --val-tgt)");
+            }
+        }
+        if (task.equals("multi30k")) {
+            require(Multi30k.LANGUAGES.contains(srcLang), "--src-lang", srcLang + ": Multi30k has " + Multi30k.LANGUAGES);
+            require(Multi30k.LANGUAGES.contains(tgtLang), "--tgt-lang", tgtLang + ": Multi30k has " + Multi30k.LANGUAGES);
+            require(!srcLang.equals(tgtLang), List.of("--tgt-lang", "--src-lang"), "--tgt-lang is the same language as --src-lang (" + srcLang + ")");
+        }
+        require(trainSize == null || trainSize >= 1, "--train-size", "must be at least 1, got " + trainSize);
+        require(valSize >= 1, "--val-size", "must be at least 1, got " + valSize);
+        require(tokenizer.equals("bpe") || tokenizer.equals("word"), "--tokenizer", tokenizer + ": use bpe or word");
+        require(vocabSize >= 16, "--vocab-size", "must be at least 16 (4 special tokens and some symbols), got " + vocabSize);
+        require(minFreq >= 1, "--min-freq", "must be at least 1, got " + minFreq);
+        require(maxLen >= 1, "--max-len", "must be at least 1, got " + maxLen);
+        require(PRESETS.contains(preset.toLowerCase(Locale.ROOT)), "--preset", preset + " is not a preset; use " + String.join(", ", PRESETS));
+        require(layers == null || layers >= 1, "--layers", "must be at least 1, got " + layers);
+        require(dModel == null || dModel >= 1, "--d-model", "must be at least 1, got " + dModel);
+        require(heads == null || heads >= 1, "--heads", "must be at least 1, got " + heads);
+        require(dFF == null || dFF >= 1, "--d-ff", "must be at least 1, got " + dFF);
+        require(dropout == null || (dropout >= 0 && dropout < 1), "--dropout", "must be in [0, 1), got " + dropout);
+        TransformerConfig preset = TransformerConfig.preset(this.preset, ANY_VOCAB);
+        int width = dModel != null ? dModel : preset.dModel(), headCount = heads != null ? heads : preset.heads();
+        require(width % headCount == 0, List.of("--d-model", "--heads"), "--d-model " + width + (dModel == null ? " (preset " + this.preset + ")" : "")
+                + " is not a multiple of --heads " + headCount + (heads == null ? " (preset " + this.preset + ")" : ""));
+        require(labelSmoothing >= 0 && labelSmoothing < 1, "--label-smoothing", "must be in [0, 1), got " + labelSmoothing);
+        require(SCHEDULES.contains(schedule), "--schedule", schedule + " is not a schedule; use " + String.join(", ", SCHEDULES));
+        require(lr > 0 && Double.isFinite(lr), "--lr", "must be positive, got " + lr);
+        require(warmup >= 0, "--warmup", "must be 0 or more, got " + warmup);
+        require(warmup >= 1 || !schedule.equals("noam"), List.of("--warmup", "--schedule"), "--warmup must be at least 1 with --schedule noam, got " + warmup);
+        require(steps >= 1, "--steps", "must be at least 1, got " + steps);
+        require(maxTokens >= maxLen + 1, List.of("--max-tokens", "--max-len"), "--max-tokens " + maxTokens + " cannot hold one sentence of --max-len "
+                + maxLen + " plus <s> or </s>; give at least " + (maxLen + 1));
+        require(accumulate >= 1, "--accumulate", "must be at least 1, got " + accumulate);
+        require(clipNorm >= 0, "--clip-norm", "must be 0 (off) or positive, got " + clipNorm);
+        require(weightDecay >= 0, "--weight-decay", "must be 0 (off) or positive, got " + weightDecay);
+        require(evalEvery >= 1, "--eval-every", "must be at least 1, got " + evalEvery);
+        require(evalSentences >= 0, "--eval-sentences", "must be 0 (no decoding) or more, got " + evalSentences);
+        require(beam >= 1, "--beam", "must be at least 1 (1 = greedy), got " + beam);
+        require(lengthPenalty >= 0, "--length-penalty", "must be 0 or more, got " + lengthPenalty);
+        require(logEvery >= 1, "--log-every", "must be at least 1, got " + logEvery);
+        require(checkpointEvery >= 0, "--checkpoint-every", "must be 0 (only at the end) or more, got " + checkpointEvery);
+        return this;
+    }
+
+    private static final List<String> PRESETS = List.of("tiny", "small", "base", "big");
+    private static final List<String> SCHEDULES = List.of("noam", "cosine-warmup", "constant");
+    /** Any vocabulary will do to read a preset's shape. */
+    private static final int ANY_VOCAB = 100;
+
+    private static void require(boolean ok, String option, String problem) {
+        if (!ok) throw new OptionError(List.of(option), option + " " + problem);
+    }
+
+    /** A combination of options that cannot work; the message names them all. */
+    private static void require(boolean ok, List<String> options, String message) {
+        if (!ok) throw new OptionError(options, message);
+    }
+
+    /** Options that are out of range or do not fit together; {@code options} are their names, e.g. "--lr". */
+    static final class OptionError extends IllegalArgumentException {
+        final List<String> options;
+
+        OptionError(List<String> options, String message) {
+            super(message);
+            this.options = options;
+        }
+    }
+
+    /**
+     * What the run is, as JSON with the preset's values filled in for the architecture options left
+     * unset, so that two option sets that build the same run compare equal.
+     */
+    com.fasterxml.jackson.databind.node.ObjectNode identity() {
+        com.fasterxml.jackson.databind.node.ObjectNode tree = Json.MAPPER.valueToTree(this);
+        if (PRESETS.contains(preset.toLowerCase(Locale.ROOT))) {  // else check() has the error to give
+            TransformerConfig p = TransformerConfig.preset(preset, ANY_VOCAB);
+            tree.put("layers", layers != null ? layers : p.layers()).put("dModel", dModel != null ? dModel : p.dModel())
+                    .put("heads", heads != null ? heads : p.heads()).put("dFF", dFF != null ? dFF : p.dFF())
+                    .put("dropout", dropout != null ? dropout : p.dropout());
+        }
+        return (com.fasterxml.jackson.databind.node.ObjectNode) Json.reparse(tree);
+    }
 
     boolean synthetic() { return task.equals("reverse") || task.equals("copy") || task.equals("sort"); }
 
@@ -133,13 +239,7 @@ public final class TrainOptions {
         if (heads != null) b.heads(heads);
         if (dFF != null) b.dFF(dFF);
         if (dropout != null) b.dropout(dropout);
-        if (norm != null) b.norm(norm);
-        if (init != null) b.init(init);
-        if (loss != null) b.loss(loss);
-        if (reduction != null) b.reduction(reduction);
-        if (labelSmoothing != null) b.labelSmoothing(labelSmoothing);
-        if (noTie) b.tieEmbeddings(false);
-        return b.build();
+        return b.norm(norm).init(init).loss(loss).reduction(reduction).labelSmoothing(labelSmoothing).tieEmbeddings(!noTie).build();
     }
 
     /** Sentences up to maxLen tokens plus &lt;s&gt; or &lt;/s&gt;. */

@@ -35,9 +35,15 @@ class TrainingRunTest {
         }
     }
 
+    /** The tiny preset on the UvA tutorial's reverse task, as the quickstart used to train it. */
+    static TrainOptions reverseTask(int steps) {
+        return TrainOptions.parse("--task", "reverse", "--preset", "tiny", "--steps", Integer.toString(steps), "--max-tokens", "2048",
+                "--max-len", "17", "--warmup", "200", "--eval-every", "200", "--log-every", "20", "--checkpoint-every", "0");
+    }
+
     @Test
     void tinyModelReversesSequencesAlmostAlways(@TempDir Path dir) throws IOException {
-        TrainOptions o = QuickstartCommand.quickstartOptions(600);
+        TrainOptions o = reverseTask(600);
         o.evalEvery = 600;
         o.evalSentences = 500;
         TrainingRun.Evaluation last = train(o, dir, false);
@@ -47,7 +53,7 @@ class TrainingRunTest {
 
     @Test
     void resumingFromACheckpointReproducesTheUninterruptedRun(@TempDir Path dir) throws IOException {
-        TrainOptions o = QuickstartCommand.quickstartOptions(200);
+        TrainOptions o = reverseTask(200);
         o.maxTokens = 256;
         o.logEvery = 1;
         o.evalEvery = 1000;

@@ -1,5 +1,6 @@
 package tt.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import tt.kernels.FloatBuf;
 import tt.model.io.AtomicFile;
@@ -38,11 +39,14 @@ public final class Checkpoint {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int KEEP = 2;
 
-    /** Where in the data a run stands: epoch, next batch of that epoch, seconds trained so far. */
-    public record Position(int epoch, int batch, double elapsedSeconds) {}
+    /**
+     * Where a run stands besides the model: epoch, next batch of that epoch, seconds trained so far,
+     * and whatever the runner needs to continue its logs exactly (kept as JSON, opaque here).
+     */
+    public record Position(int epoch, int batch, double elapsedSeconds, JsonNode runner) {}
 
-    /** Everything in state.json. */
-    record State(int updates, int microSteps, int epoch, int batch, double elapsedSeconds, String options) {}
+    /** Everything in state.json: counters, position, the runner's state and the run's options. */
+    record State(int updates, int microSteps, int epoch, int batch, double elapsedSeconds, JsonNode runner, JsonNode options) {}
 
     private Checkpoint() {}
 
@@ -57,7 +61,12 @@ public final class Checkpoint {
         return checkpoints.resolve(Files.readString(pointer, StandardCharsets.UTF_8).strip());
     }
 
-    public static void save(Path checkpoints, Trainer trainer, Tokenizer tokenizer, Position position, String options)
+    /**
+     * Writes a checkpoint of the trainer's current update and points {@code latest} at it. Of the
+     * others only the newest one below it is kept: higher steps belong to a timeline this run left
+     * (it resumed from an earlier checkpoint), and must not crowd out the one just written.
+     */
+    public static void save(Path checkpoints, Trainer trainer, Tokenizer tokenizer, Position position, JsonNode options)
             throws IOException {
         Transformer model = trainer.model();
         trainer.backend().download(model.stateBuffers().toArray(tt.kernels.Buf[]::new));
@@ -76,15 +85,17 @@ public final class Checkpoint {
         new Safetensors(moments, Map.of("step", Integer.toString(trainer.updates()))).write(tmp.resolve(OPTIMIZER));
         Trainer.Counters c = trainer.counters();
         byte[] state = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new State(c.updates(), c.microSteps(),
-                position.epoch(), position.batch(), position.elapsedSeconds(), options));
+                position.epoch(), position.batch(), position.elapsedSeconds(), position.runner(), options));
         AtomicFile.write(tmp.resolve(STATE), out -> out.write(state));
         tokenizer.save(tmp.resolve(TOKENIZER));
         FileTrees.delete(dir);
         Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         AtomicFile.write(checkpoints.resolve(LATEST), out -> out.write(name.getBytes(StandardCharsets.UTF_8)));
-        try (Stream<Path> old = Files.list(checkpoints)) {
-            List<Path> steps = old.filter(p -> p.getFileName().toString().startsWith("step-")).sorted(Comparator.reverseOrder()).toList();
-            for (Path p : steps.subList(Math.min(KEEP, steps.size()), steps.size())) FileTrees.delete(p);
+        try (Stream<Path> all = Files.list(checkpoints)) {
+            List<Path> older = all.filter(p -> p.getFileName().toString().matches("step-\\d+") && !p.getFileName().toString().equals(name))
+                    .sorted(Comparator.reverseOrder()).toList();
+            List<Path> keep = older.stream().filter(p -> p.getFileName().toString().compareTo(name) < 0).limit(KEEP - 1).toList();
+            for (Path p : older) if (!keep.contains(p)) FileTrees.delete(p);
         }
     }
 
@@ -101,11 +112,11 @@ public final class Checkpoint {
         State s = state(dir);
         model.gradientRoot().fill(0f);
         trainer.restore(new Trainer.Counters(s.updates(), s.microSteps()));
-        return new Position(s.epoch(), s.batch(), s.elapsedSeconds());
+        return new Position(s.epoch(), s.batch(), s.elapsedSeconds(), s.runner());
     }
 
     /** The run options a checkpoint was trained with (as the runner serialised them). */
-    public static String options(Path checkpointDir) throws IOException { return state(checkpointDir).options(); }
+    public static JsonNode options(Path checkpointDir) throws IOException { return state(checkpointDir).options(); }
 
     /** The model config recorded in a checkpoint's model.safetensors. */
     public static TransformerConfig config(Path checkpointDir) throws IOException {

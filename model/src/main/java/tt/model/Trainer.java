@@ -11,17 +11,32 @@ import java.util.List;
  * Host and device meet only at batch inputs, per-update scalars, and the loss statistics.
  */
 public final class Trainer {
-    /** What one update reports: loss under the configured reduction, per-token loss, counts, norm, lr. */
-    public record StepResult(int update, double loss, double tokenLoss, int tokens, int correct, float gradNorm, double lr) {}
+    /**
+     * Sums of the loss statistics over batches: the smoothed objective (as configured: KL or
+     * cross-entropy against the label-smoothed target, per token before reduction), non-pad target
+     * tokens, tokens whose argmax is the target, and the plain negative log-likelihood of the targets.
+     */
+    public record LossTotals(double objective, long tokens, long correct, double nll) {
+        static final LossTotals ZERO = new LossTotals(0, 0, 0, 0);
 
-    /** Loss summed over tokens, tokens and correct predictions over an evaluation set. */
-    public record EvalResult(double lossSum, long tokens, long correct) {
-        public double tokenLoss() { return lossSum / Math.max(tokens, 1); }
+        static LossTotals of(float[] stats) { return new LossTotals(stats[0], (long) stats[1], (long) stats[2], stats[3]); }
 
-        public double perplexity() { return Math.exp(tokenLoss()); }
+        public LossTotals plus(LossTotals o) {
+            return new LossTotals(objective + o.objective, tokens + o.tokens, correct + o.correct, nll + o.nll);
+        }
+
+        public double objectivePerToken() { return objective / Math.max(tokens, 1); }
+
+        public double nllPerToken() { return nll / Math.max(tokens, 1); }
+
+        /** exp of the per-token NLL: a perplexity whatever the smoothing, unlike exp of the objective. */
+        public double perplexity() { return Math.exp(nllPerToken()); }
 
         public double accuracy() { return (double) correct / Math.max(tokens, 1); }
     }
+
+    /** What one update reports: the loss as optimised (configured reduction, mean over accumulated batches), totals, norm, lr. */
+    public record StepResult(int update, double loss, LossTotals totals, float gradNorm, double lr) {}
 
     private final Transformer model;
     private final Backend backend;
@@ -69,41 +84,35 @@ public final class Trainer {
 
     /** One optimizer update over one or more batches whose gradients are accumulated. */
     public StepResult step(List<Batch> batches) {
-        double loss = 0, lossSum = 0;
-        int tokens = 0, correct = 0;
+        double loss = 0;
+        LossTotals totals = LossTotals.ZERO;
         for (Batch b : batches) {
             model.setBatch(b);
             model.setStep(microSteps++);
             trainStep.run();
-            float[] s = model.stats.toArray();
-            lossSum += s[0];
-            tokens += (int) s[1];
-            correct += (int) s[2];
-            loss += s[0] / model.config.reduction().normalizer(b.size() * b.targetLength(), model.config.tgtVocab(), b.size(), s[1]);
+            LossTotals batch = LossTotals.of(model.stats.toArray());
+            totals = totals.plus(batch);
+            loss += batch.objective() / model.config.reduction().normalizer(b.size() * b.targetLength(), model.config.tgtVocab(),
+                    b.size(), batch.tokens());
         }
         updates++;
         double lr = schedule.lr(updates);
         model.hyper.copyFrom(new float[] {(float) lr, (float) (1 - Math.pow(model.adam.beta1(), updates)),
                 (float) (1 - Math.pow(model.adam.beta2(), updates)), 1f / batches.size()});
         update.run();
-        return new StepResult(updates, loss / batches.size(), lossSum / Math.max(tokens, 1), tokens, correct,
-                model.gradNorm.get(0), lr);
+        return new StepResult(updates, loss / batches.size(), totals, model.gradNorm.get(0), lr);
     }
 
     public StepResult step(Batch batch) { return step(List.of(batch)); }
 
-    /** Teacher-forced loss, perplexity and token accuracy, dropout off. */
-    public EvalResult evaluate(Iterable<Batch> batches) {
-        double lossSum = 0;
-        long tokens = 0, correct = 0;
+    /** Teacher-forced loss statistics, dropout off, the objective being the plain NLL. */
+    public LossTotals evaluate(Iterable<Batch> batches) {
+        LossTotals totals = LossTotals.ZERO;
         for (Batch b : batches) {
             model.setBatch(b);
             evaluate.run();
-            float[] s = model.stats.toArray();
-            lossSum += s[0];
-            tokens += (long) s[1];
-            correct += (long) s[2];
+            totals = totals.plus(LossTotals.of(model.stats.toArray()));
         }
-        return new EvalResult(lossSum, tokens, correct);
+        return totals;
     }
 }

@@ -4,6 +4,7 @@ import tt.kernels.FloatBuf;
 import tt.kernels.Kernel.Adam;
 import tt.kernels.Kernel.Fill;
 import tt.kernels.Kernel.GlobalNorm;
+import tt.kernels.Kernel.SmoothedLoss;
 import tt.kernels.LiveSizes;
 import tt.kernels.StepGraph;
 import tt.model.data.Batch;
@@ -30,8 +31,8 @@ public final class Transformer {
     final Buffers buffers;
     /** Per-update scalars [lr, 1 - beta1^t, 1 - beta2^t, 1 / accumulated batches]. */
     final FloatBuf hyper = FloatBuf.allocate("hyper", 4);
-    /** [summed loss, non-pad tokens, correct tokens] of the last batch. */
-    final FloatBuf stats = FloatBuf.allocate("stats", 3);
+    /** [summed loss, non-pad tokens, correct tokens, summed NLL] of the last batch. */
+    final FloatBuf stats = FloatBuf.allocate("stats", SmoothedLoss.STATS);
     final FloatBuf gradNorm = FloatBuf.allocate("grad_norm", 1);
     final FloatBuf positional, adamM, adamV;
 

@@ -128,7 +128,7 @@ class SmoothedLossTest {
         Dim rows = g.live("rows", ROWS), sentences = g.live("sentences", SENTENCES), vocab = Dim.fixed(VOCAB);
         float[] lp = new float[ROWS * VOCAB];
         for (int i = 0; i < lp.length; i++) lp[i] = (float) logProbs[i / VOCAB][i % VOCAB];
-        FloatBuf logProbBuf = FloatBuf.of("log_probs", lp), stats = FloatBuf.allocate("stats", 3);
+        FloatBuf logProbBuf = FloatBuf.of("log_probs", lp), stats = FloatBuf.allocate("stats", tt.kernels.Kernel.SmoothedLoss.STATS);
         FloatBuf dLogits = FloatBuf.allocate("d_logits", ROWS * VOCAB);
         IntBuf targetBuf = IntBuf.of("targets", targets);
         g.add("loss", new SmoothedLoss(rows, vocab, PAD, c.labelSmoothing(), c.loss() == TransformerConfig.LossKind.KL,

@@ -36,12 +36,12 @@ class TrainingTest {
             Trainer trainer = new Trainer(model, backend, new Schedule.Constant(1e-3));
             trainer.initialize(5);
             Trainer.StepResult last = null;
-            for (int step = 0; step < 300 && (last == null || last.tokenLoss() > 0.05 || last.correct() < last.tokens()); step++) {
+            for (int step = 0; step < 300 && (last == null || last.totals().objectivePerToken() > 0.05 || last.totals().correct() < last.totals().tokens()); step++) {
                 last = trainer.step(batch);
             }
             // Memorising needs no regularisation: dropout off, so teacher forcing and decoding see the trained function.
-            assertTrue(last.correct() == last.tokens(), "not memorised after " + last.update() + " steps: " + last);
-            Trainer.EvalResult eval = trainer.evaluate(List.of(batch));
+            assertTrue(last.totals().correct() == last.totals().tokens(), "not memorised after " + last.update() + " steps: " + last);
+            Trainer.LossTotals eval = trainer.evaluate(List.of(batch));
             assertTrue(eval.accuracy() == 1.0, "teacher-forced accuracy " + eval.accuracy());
 
             Translator translator = new Translator(model, backend);

@@ -78,17 +78,18 @@ class TrainingTornadoTest {
             for (Batch batch : batches) {
                 Trainer.StepResult expected = jvmTrainer.step(batch), actual = tornadoTrainer.step(batch);
                 System.out.printf(Locale.ROOT, "update %d: %d sentences x (%d, %d): loss %.6f vs %.6f, grad norm %.5f vs %.5f%n",
-                        expected.update(), batch.size(), batch.sourceLength(), batch.targetLength(), expected.tokenLoss(), actual.tokenLoss(),
+                        expected.update(), batch.size(), batch.sourceLength(), batch.targetLength(), expected.totals().objectivePerToken(), actual.totals().objectivePerToken(),
                         expected.gradNorm(), actual.gradNorm());
-                assertEquals(expected.tokens(), actual.tokens());
-                assertEquals(expected.correct(), actual.correct(), "correctly predicted tokens");
-                worstLoss = Math.max(worstLoss, relative(expected.tokenLoss(), actual.tokenLoss()));
+                assertEquals(expected.totals().tokens(), actual.totals().tokens());
+                assertEquals(expected.totals().correct(), actual.totals().correct(), "correctly predicted tokens");
+                worstLoss = Math.max(worstLoss, relative(expected.totals().objectivePerToken(), actual.totals().objectivePerToken()));
+                worstLoss = Math.max(worstLoss, relative(expected.totals().nllPerToken(), actual.totals().nllPerToken()));
                 worstNorm = Math.max(worstNorm, relative(expected.gradNorm(), actual.gradNorm()));
             }
-            Trainer.EvalResult expected = jvmTrainer.evaluate(batches.subList(0, 3)), actual = tornadoTrainer.evaluate(batches.subList(0, 3));
-            double evalError = relative(expected.lossSum(), actual.lossSum());
+            Trainer.LossTotals expected = jvmTrainer.evaluate(batches.subList(0, 3)), actual = tornadoTrainer.evaluate(batches.subList(0, 3));
+            double evalError = relative(expected.nll(), actual.nll());
             System.out.printf(Locale.ROOT, "ten updates: worst loss error %.2e, grad norm error %.2e; evaluation loss %.6f vs %.6f, "
-                    + "error %.2e (tolerance %.0e)%n", worstLoss, worstNorm, expected.tokenLoss(), actual.tokenLoss(), evalError,
+                    + "error %.2e (tolerance %.0e)%n", worstLoss, worstNorm, expected.nllPerToken(), actual.nllPerToken(), evalError,
                     TRAINING_TOLERANCE);
             assertTrue(worstLoss <= TRAINING_TOLERANCE, "loss error " + worstLoss);
             assertTrue(worstNorm <= TRAINING_TOLERANCE, "gradient norm error " + worstNorm);

@@ -244,16 +244,20 @@ public interface Kernel {
      * 1-epsilon on the true token and spreads epsilon over the vocabulary minus pad and the true
      * token; pad-target rows contribute nothing. With {@code klDivergence} the loss is
      * KL(q || p) = sum q (log q - log p), as torch's KLDivLoss; otherwise cross-entropy -sum q log p.
-     * Writes stats = [summed loss, non-pad tokens, correctly predicted tokens (argmax == target)].
-     * Non-pad targets must lie in [0, vocab).
+     * Writes stats = [summed loss, non-pad tokens, correctly predicted tokens (argmax == target),
+     * summed negative log-likelihood of the targets]: the last is what perplexity is made of, whatever
+     * the smoothing and loss kind. Non-pad targets must lie in [0, vocab).
      */
     record SmoothedLoss(Dim rows, Dim vocab, int padId, float epsilon, boolean klDivergence,
                         IntBuf targets, FloatBuf logProbs, FloatBuf rowLoss, FloatBuf stats) implements Kernel {
+        /** Length of the stats buffer. */
+        public static final int STATS = 4;
+
         public void check(Checks ch) {
             ch.ints(targets, ch.size(rows), "rows");
             ch.floats(logProbs, ch.product(rows, vocab), "rows*vocab");
             ch.floats(rowLoss, ch.size(rows), "rows");
-            ch.floats(stats, 3, "3 (loss, tokens, correct)");
+            ch.floats(stats, STATS, STATS + " (loss, tokens, correct, nll)");
             ch.probability(epsilon);
         }
     }
@@ -269,7 +273,7 @@ public interface Kernel {
             ch.ints(targets, ch.size(rows), "rows");
             ch.floats(logProbs, ch.product(rows, vocab), "rows*vocab");
             ch.floats(dLogits, ch.product(rows, vocab), "rows*vocab");
-            ch.floats(stats, 3, "3 (loss, tokens, correct)");
+            ch.floats(stats, SmoothedLoss.STATS, SmoothedLoss.STATS + " (loss, tokens, correct, nll)");
             ch.probability(epsilon);
         }
     }

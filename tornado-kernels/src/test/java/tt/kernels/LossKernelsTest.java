@@ -103,7 +103,7 @@ class LossKernelsTest {
         Dim rows = Dim.fixed(3), vocab = Dim.fixed(5);
         for (int bad : new int[] {5, -2}) {
             IntBuf targets = ints("targets", 2, bad, PAD_ID);
-            FloatBuf logProbs = floats("logProbs", 15, rnd), stats = floats("stats", 3, rnd);
+            FloatBuf logProbs = floats("logProbs", 15, rnd), stats = floats("stats", Kernel.SmoothedLoss.STATS, rnd);
             for (Kernel k : new Kernel[] {
                     new Kernel.SmoothedLoss(rows, vocab, PAD_ID, 0.1f, true, targets, logProbs, floats("rowLoss", 3, rnd), stats),
                     new Kernel.SmoothedLossBackward(rows, vocab, Dim.fixed(1), PAD_ID, 0.1f, Reduction.SUM, targets, logProbs, stats,
@@ -134,7 +134,7 @@ class LossKernelsTest {
         int rows = grid.r(), vocab = grid.c(), n = grid.n();
         Dim sentences = live(grid.graph(), "sentences", (rows + 2) / 3);
         FloatBuf logits = floats("logits", grid.maxN(), rnd), logProbs = floats("logProbs", grid.maxN(), rnd);
-        FloatBuf rowLoss = floats("rowLoss", grid.rows().max(), rnd), stats = floats("stats", 3, rnd);
+        FloatBuf rowLoss = floats("rowLoss", grid.rows().max(), rnd), stats = floats("stats", Kernel.SmoothedLoss.STATS, rnd);
         FloatBuf dLogits = floats("dLogits", grid.maxN(), rnd);
         double[] z = doubles(logits, n);
         int[] t = targets(rows, vocab, z);
@@ -144,10 +144,11 @@ class LossKernelsTest {
         IntBuf targets = ints("targets", allTargets);
 
         double[] lp = NormKernelsTest.logSoftmax(rows, vocab, z), loss = rowLosses(rows, vocab, eps, kl, t, lp);
-        double sum = 0;
+        double sum = 0, nll = 0;
         int correct = 0;
         for (int r = 0; r < rows; r++) {
             sum += loss[r];
+            if (t[r] != PAD_ID) nll -= lp[r * vocab + t[r]];
             int argmax = 0;
             for (int c = 1; c < vocab; c++) if (lp[r * vocab + c] > lp[r * vocab + argmax]) argmax = c;
             if (t[r] != PAD_ID && argmax == t[r]) correct++;
@@ -163,7 +164,8 @@ class LossKernelsTest {
 
         // Losses come from float32 log-probs (1e-6 absolute each): 1e-5 of the largest row loss.
         assertOutput("row loss " + grid.at(), rowLossBefore, loss, rowLoss, 1e-5);
-        assertOutput("stats " + grid.at(), statsBefore, new double[] {sum, tokens(rows, t), correct}, stats, 1e-5, 0);
+        // Sums of rows: 1e-5 relative, and 1e-6 absolute per row for the float32 log-probs a small NLL is made of.
+        assertOutput("stats " + grid.at(), statsBefore, new double[] {sum, tokens(rows, t), correct, nll}, stats, 1e-5, 1e-6 * rows);
         assertEquals(tokens(rows, t), stats.get(1), "non-pad tokens " + grid.at());
         assertEquals(correct, stats.get(2), "correct tokens " + grid.at());
         assertOutput("dLogits " + grid.at(), dLogitsBefore, dLogitsAfter, dLogits, 1e-5);

@@ -39,7 +39,7 @@ class StepGraphTest {
             FloatBuf table = f("table", vocab * cols.max()), dTable = f("dTable", vocab * cols.max());
             FloatBuf s = f("scores", scores), p = f("probs", scores), dp = f("dProbs", scores), ds = f("dScores", scores);
             FloatBuf gamma = f("gamma", cols.max()), beta = f("beta", cols.max()), mean = f("mean", rows.max()), rstd = f("rstd", rows.max());
-            FloatBuf lp = f("logProbs", n), rowLoss = f("rowLoss", rows.max()), stats = f("stats", 3), norm = f("norm", 1);
+            FloatBuf lp = f("logProbs", n), rowLoss = f("rowLoss", rows.max()), stats = f("stats", Kernel.SmoothedLoss.STATS), norm = f("norm", 1);
             FloatBuf params = f("params", n), m = f("m", n), v = f("v", n);
             for (int i = 0; i < n; i++) v.set(i, Math.abs(v.get(i)));
             FloatBuf hyper = FloatBuf.of("hyper", 1e-3f, 0.1f, 0.02f, 1f);

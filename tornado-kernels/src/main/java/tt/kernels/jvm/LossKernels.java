@@ -30,6 +30,7 @@ public final class LossKernels {
         double qLogQ = (onTarget > 0 ? onTarget * Math.log(onTarget) : 0)
                 + (offTarget > 0 ? (vocab - 2) * offTarget * Math.log(offTarget) : 0);
         int[] correct = new int[rows];
+        float[] nll = new float[rows];
         par.range(rows, 8, (s, e) -> {
             for (int r = s; r < e; r++) {
                 int t = targets[tgOff + r];
@@ -43,19 +44,22 @@ public final class LossKernels {
                 double crossEntropy = -(onTarget * logProbs[row + t] + offTarget * offSum);
                 rowLoss[rlOff + r] = (float) (klDivergence ? crossEntropy + qLogQ : crossEntropy);
                 correct[r] = argmax == t ? 1 : 0;
+                nll[r] = -logProbs[row + t];
             }
         });
-        double loss = 0;
+        double loss = 0, nllSum = 0;
         int tokens = 0, right = 0;
         for (int r = 0; r < rows; r++) {
             if (targets[tgOff + r] == padId) continue;
             loss += rowLoss[rlOff + r];
             tokens++;
             right += correct[r];
+            nllSum += nll[r];
         }
         stats[stOff] = (float) loss;
         stats[stOff + 1] = tokens;
         stats[stOff + 2] = right;
+        stats[stOff + 3] = (float) nllSum;
     }
 
     /** dLogits += (softmax - q) / normalizer on non-pad rows. */

@@ -64,7 +64,7 @@ class BackendTornadoTest {
         StepGraph embed = new StepGraph("embed").add("lookup", new Kernel.EmbeddingForward(Dim.fixed(2), Dim.fixed(4), 1f, ids,
                 FloatBuf.allocate("table", 20), FloatBuf.allocate("out", 8))).inputs(ids);
         StepGraph loss = new StepGraph("loss").add("loss", new Kernel.SmoothedLoss(Dim.fixed(2), Dim.fixed(5), 0, 0.1f, true, targets,
-                FloatBuf.allocate("log probs", 10), FloatBuf.allocate("rows", 2), FloatBuf.allocate("stats", 3))).inputs(targets);
+                FloatBuf.allocate("log probs", 10), FloatBuf.allocate("rows", 2), FloatBuf.allocate("stats", Kernel.SmoothedLoss.STATS))).inputs(targets);
         try (TornadoBackend backend = new TornadoBackend("0:0")) {
             var e = assertThrows(IllegalArgumentException.class, backend.compile(embed)::run);
             assertTrue(e.getMessage().endsWith("token id 99 at position 1 is outside the embedding table [0, 5)"), e.getMessage());

@@ -130,11 +130,11 @@ class KernelsTornadoTest {
                 if (r % 3 == 0) targets.set(r, argmax(logProbs, r * 300, 300));  // rows predicted right
             }
             add(new Kernel.SmoothedLoss(rows, vocab, 0, 0.1f, true, targets, logProbs, output("kl loss rows", 40, REDUCTION),
-                    output("kl loss stats", 3, REDUCTION)));
+                    output("kl loss stats", Kernel.SmoothedLoss.STATS, REDUCTION)));
             add(new Kernel.SmoothedLoss(rows, vocab, 0, 0.1f, false, targets, logProbs, output("cross-entropy rows", 40, REDUCTION),
-                    output("cross-entropy stats", 3, REDUCTION)));
-            FloatBuf stats = input(3);
-            stats.copyFrom(new float[] {10f, 25f, 3f});
+                    output("cross-entropy stats", Kernel.SmoothedLoss.STATS, REDUCTION)));
+            FloatBuf stats = input(Kernel.SmoothedLoss.STATS);
+            stats.copyFrom(new float[] {10f, 25f, 3f, 12f});
             add(new Kernel.SmoothedLossBackward(rows, vocab, batch, 0, 0.1f, Reduction.TOKEN, targets, logProbs, stats,
                     output("loss backward, token", 40 * 300, ELEMENTWISE)));
             add(new Kernel.SmoothedLossBackward(rows, vocab, batch, 0, 0.1f, Reduction.BATCHMEAN, targets, logProbs, stats,

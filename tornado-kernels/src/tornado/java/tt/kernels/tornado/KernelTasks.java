@@ -126,16 +126,16 @@ final class KernelTasks {
             case Kernel.LogSoftmax k -> one(Launch.rows(1, k.rows()), params(k.rows(), k.cols(), k.x().offset(), k.y().offset()),
                     (g, id, ctx, p) -> g.task(id, NormKernels::logSoftmax, ctx, sizes, p, f(k.x()), f(k.y())));
             case Kernel.SmoothedLoss k -> {
-                FloatArray correct = scratch(k.rows().max());
+                FloatArray correct = scratch(k.rows().max()), nll = scratch(k.rows().max());
                 yield List.of(
                         task(Launch.rows(1, k.rows()),
                                 params(k.rows(), k.vocab(), k.padId(), k.targets().offset(), k.logProbs().offset(), k.rowLoss().offset()),
                                 (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossRows, ctx, sizes, p, i(k.targets()),
-                                        f(k.logProbs()), f(k.rowLoss()), correct, k.epsilon(), flag(k.klDivergence()))),
+                                        f(k.logProbs()), k.epsilon(), flag(k.klDivergence()), f(k.rowLoss()), correct, nll)),
                         task(Launch.groups(1),
                                 params(k.rows(), k.padId(), k.targets().offset(), k.rowLoss().offset(), k.stats().offset()),
                                 (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossStats, ctx, sizes, p, i(k.targets()),
-                                        f(k.rowLoss()), correct, f(k.stats()))));
+                                        f(k.rowLoss()), correct, nll, f(k.stats()))));
             }
             case Kernel.SmoothedLossBackward k -> one(Launch.elements(k.rows(), k.vocab()),
                     params(k.rows(), k.vocab(), k.sentences(), k.padId(), k.targets().offset(), k.logProbs().offset(),

@@ -12,7 +12,7 @@ import static tt.kernels.tornado.Group.dim;
 /**
  * Label-smoothed KL / cross-entropy over log-probabilities, forward beside backward. The forward
  * is two kernels: one work-group per row (loss and argmax), then one work-group adding the rows
- * into stats = [loss, tokens, correct], all on the device.
+ * into stats = [loss, tokens, correct, nll], all on the device.
  */
 public final class LossKernels {
     /** Codes of tt.kernels.Kernel.Reduction, passed as the {@code reduction} argument. */
@@ -23,10 +23,10 @@ public final class LossKernels {
     /**
      * p = [rows, vocab, padId, targetsOff, logProbsOff, rowLossOff]: rowLoss[r] = -(onTarget *
      * lp[t] + offTarget * sum of lp over the other non-pad tokens) (+ sum q log q for KL), 0 on pad
-     * rows; correct[r] = 1 when the row's first maximum is its target.
+     * rows; correct[r] = 1 when the row's first maximum is its target; nll[r] = -lp[t].
      */
     public static void smoothedLossRows(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray logProbs,
-                                        FloatArray rowLoss, FloatArray correct, float epsilon, int klDivergence) {
+                                        float epsilon, int klDivergence, FloatArray rowLoss, FloatArray correct, FloatArray nll) {
         int vocab = dim(sizes, p, 1), pad = p.get(2), r = ctx.groupIdx, lid = ctx.localIdx;
         float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
         boolean live = r < dim(sizes, p, 0);
@@ -54,28 +54,32 @@ public final class LossKernels {
             boolean counted = t != pad;
             rowLoss.set(p.get(5) + r, counted ? (klDivergence != 0 ? crossEntropy + qLogQ : crossEntropy) : 0f);
             correct.set(r, counted && argmax == t ? 1f : 0f);
+            nll.set(r, counted ? -logProbs.get(row + t) : 0f);
         }
     }
 
     /** p = [rows, padId, targetsOff, rowLossOff, statsOff]: one work-group sums the non-pad rows into stats. */
     public static void smoothedLossStats(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray rowLoss,
-                                         FloatArray correct, FloatArray stats) {
+                                         FloatArray correct, FloatArray nll, FloatArray stats) {
         int rows = dim(sizes, p, 0), pad = p.get(1), lid = ctx.localIdx;
-        float loss = 0f, tokens = 0f, right = 0f;
+        float loss = 0f, tokens = 0f, right = 0f, nllSum = 0f;
         for (int r = lid; r < rows; r += THREADS) {
             if (targets.get(p.get(2) + r) != pad) {
                 loss += rowLoss.get(p.get(3) + r);
                 tokens += 1f;
                 right += correct.get(r);
+                nllSum += nll.get(r);
             }
         }
         loss = Group.sum(ctx, loss);
         tokens = Group.sum(ctx, tokens);
         right = Group.sum(ctx, right);
+        nllSum = Group.sum(ctx, nllSum);
         if (lid == 0) {
             stats.set(p.get(4), loss);
             stats.set(p.get(4) + 1, tokens);
             stats.set(p.get(4) + 2, right);
+            stats.set(p.get(4) + 3, nllSum);
         }
     }
 

@@ -1,0 +1,353 @@
+package tt.experiments;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import tt.experiments.ExperimentSpec.Cell;
+import tt.kernels.Backend;
+import tt.model.Checkpoint;
+import tt.model.io.AtomicFile;
+import tt.model.io.FileTrees;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.IntFunction;
+
+/**
+ * Runs an experiment's cells, each a training run in OUT/EXPERIMENT/runs/VARIANT/seed-N holding
+ * cell.json (what the cell is, to notice a changed spec), its run files and, once done,
+ * result.json. A rerun skips finished cells, resumes interrupted ones from their last checkpoint
+ * and starts the rest; cells run one at a time or K at a time with the threads split between them,
+ * which changes no number. Results are merged and summarised by {@link #summarize}.
+ */
+final class ExperimentRunner {
+    /** Where a cell stands. */
+    enum Status { PENDING, INTERRUPTED, RUNNING, FINISHED, FAILED, CHANGED }
+
+    record CellState(Cell cell, Status status, String detail) {}
+
+    final ExperimentSpec spec;
+    final Path dir;
+    private final PrintStream terminal;
+
+    ExperimentRunner(ExperimentSpec spec, Path out, PrintStream terminal) {
+        this.spec = spec;
+        this.dir = out.resolve(spec.name);
+        this.terminal = terminal;
+    }
+
+    // ---- what a cell is, and where it stands ----
+
+    /** What a cell trains: if this changes, its results are no longer the spec's. */
+    private ObjectNode identity(Cell c) {
+        ObjectNode id = Json.MAPPER.createObjectNode();
+        id.put("variant", c.variant().name()).put("seed", c.seed());
+        id.set("options", c.options().identity());
+        id.set("test", Json.MAPPER.valueToTree(spec.test));
+        return (ObjectNode) Json.reparse(id);
+    }
+
+    CellState state(Cell c) throws IOException {
+        Path d = c.dir(dir);
+        String owner = RunLock.owner(d);
+        if (!owner.isEmpty() && !owner.equals("this process")) return new CellState(c, Status.RUNNING, "in use by " + owner);
+        if (RunDirectory.runFiles(d).isEmpty()) return new CellState(c, Status.PENDING, "");
+        JsonNode saved = readJson(d.resolve(RunDirectory.CELL));
+        if (saved == null) {
+            return new CellState(c, Status.CHANGED, "holds " + RunDirectory.names(RunDirectory.runFiles(d)) + " but no " + RunDirectory.CELL
+                    + ", so not a run of this experiment");
+        }
+        List<String> changes = differences(saved.path("identity"), identity(c));
+        if (!changes.isEmpty()) return new CellState(c, Status.CHANGED, String.join(", ", changes));
+        JsonNode result = readJson(d.resolve(RunDirectory.RESULT));
+        String status = result == null ? "" : result.path("status").asText();
+        if (status.equals("finished")) return new CellState(c, Status.FINISHED, "");
+        Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS);
+        String at = Checkpoint.exists(checkpoints) ? "checkpoint " + Checkpoint.latest(checkpoints).getFileName() : "no checkpoint";
+        if (status.equals("failed")) return new CellState(c, Status.FAILED, result.path("message").asText() + " (" + at + ")");
+        return Checkpoint.exists(checkpoints) ? new CellState(c, Status.INTERRUPTED, at) : new CellState(c, Status.PENDING, "started, " + at);
+    }
+
+    /** "options.lr: 1.0 -> 2.0" for every field that differs between two identities. */
+    private static List<String> differences(JsonNode before, JsonNode now) {
+        List<String> out = new ArrayList<>();
+        for (String part : List.of("variant", "seed", "options", "test")) {
+            JsonNode a = before.path(part), b = now.path(part);
+            if (a.equals(b)) continue;
+            if (!a.isObject() || !b.isObject()) {
+                out.add(part + ": " + a + " -> " + b);
+                continue;
+            }
+            java.util.Set<String> fields = new java.util.TreeSet<>();
+            a.fieldNames().forEachRemaining(fields::add);
+            b.fieldNames().forEachRemaining(fields::add);
+            // An option the cell's version did not have yet (absent before) is one it ran at that option's default.
+            for (String f : fields) if (a.has(f) && !a.path(f).equals(b.path(f))) out.add(f + ": " + a.path(f) + " -> " + b.path(f));
+        }
+        return out;
+    }
+
+    private static JsonNode readJson(Path file) throws IOException {
+        if (!Files.exists(file)) return null;
+        try {
+            return Json.MAPPER.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IOException(file + ": unreadable (" + e.getMessage() + "); delete the cell's directory to rerun it", e);
+        }
+    }
+
+    // ---- running ----
+
+    /** How the cells of one invocation run: backends with so many threads each, so many cells at a time. */
+    record Plan(IntFunction<Backend> backends, int threads, int parallel, boolean force) {}
+
+    /**
+     * Runs the given cells that are not finished; returns how many failed. Cells whose spec
+     * changed are refused (before anything runs) unless {@code force}, which discards them.
+     */
+    int run(List<Cell> cells, Plan plan) throws IOException, InterruptedException {
+        List<CellState> states = new ArrayList<>();
+        for (Cell c : cells) states.add(state(c));
+        List<CellState> changed = states.stream().filter(s -> s.status() == Status.CHANGED).toList();
+        if (!changed.isEmpty() && !plan.force()) {
+            StringBuilder b = new StringBuilder("the spec changed for " + changed.size() + " cell(s) that already ran:");
+            for (CellState s : changed) b.append("\n  ").append(s.cell().label()).append(" (").append(s.cell().dir(dir)).append("): ").append(s.detail());
+            b.append("\nrerun with --force to discard their results and train them again, or give the experiment a new name");
+            throw new IllegalArgumentException(b.toString());
+        }
+        for (CellState s : changed) {
+            terminal.println("--force: discarding " + s.cell().label() + " (" + s.detail() + "): "
+                    + RunDirectory.names(RunDirectory.runFiles(s.cell().dir(dir))) + " in " + s.cell().dir(dir));
+        }
+        List<Cell> todo = new ArrayList<>();
+        for (CellState s : states) {
+            switch (s.status()) {
+                case FINISHED -> terminal.println("cell " + s.cell().index() + " " + s.cell().label() + ": finished, skipped");
+                case RUNNING -> terminal.println("cell " + s.cell().index() + " " + s.cell().label() + ": " + s.detail() + ", skipped");
+                default -> todo.add(s.cell());
+            }
+        }
+        if (todo.isEmpty()) return 0;
+        int threadsEach = Math.max(1, plan.threads() / Math.min(plan.parallel(), todo.size()));
+        terminal.printf("%s: %d cell(s) to run, %d at a time, %d thread(s) each; logs in %s/runs/VARIANT/seed-N/%s%n",
+                spec.name, todo.size(), Math.min(plan.parallel(), todo.size()), threadsEach, dir, RunDirectory.LOG);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(plan.parallel(), todo.size()));
+        int failed = 0;
+        try {
+            List<Future<Boolean>> done = new ArrayList<>();
+            for (Cell c : todo) done.add(pool.submit(() -> runCell(c, plan, threadsEach)));
+            for (Future<Boolean> f : done) {
+                try {
+                    if (!f.get()) failed++;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof Interrupts.Stopped stopped) throw stopped;
+                    if (e.getCause() instanceof IOException io) throw io;
+                    throw new IllegalStateException(e.getCause());
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+        return failed;
+    }
+
+    /** Trains one cell under its directory's lock; false if it failed (recorded in its result.json). */
+    private boolean runCell(Cell c, Plan plan, int threads) throws IOException {
+        if (Interrupts.requested()) throw new Interrupts.Stopped(0, "stopped before " + c.label() + " started");
+        Path d = c.dir(dir);
+        try (RunLock _ = RunLock.acquire(d, terminal)) {
+            CellState s = state(c);
+            if (s.status() == Status.FINISHED) return true;
+            boolean resume = Checkpoint.exists(d.resolve(RunDirectory.CHECKPOINTS)) && s.status() != Status.CHANGED;
+            JsonNode previous = s.status() == Status.CHANGED ? null : readJson(d.resolve(RunDirectory.CELL));
+            if (!resume) for (Path p : RunDirectory.runFiles(d)) FileTrees.delete(p);
+            Files.deleteIfExists(d.resolve(RunDirectory.RESULT));
+            ObjectNode cellJson = Json.MAPPER.createObjectNode();
+            cellJson.set("identity", identity(c));
+            cellJson.put("index", c.index());
+            cellJson.put("started", previous != null ? previous.path("started").asText() : Instant.now().toString());
+            writeJson(d.resolve(RunDirectory.CELL), cellJson);
+
+            terminal.printf("cell %d %s: %s%n", c.index(), c.label(), resume ? "resuming from " + s.detail() : "starting");
+            try (PrintStream log = cellOutput(d.resolve(RunDirectory.LOG), plan.parallel() > 1 ? "[" + c.label() + "] " : "");
+                 Backend backend = plan.backends().apply(threads)) {
+                TrainingRun.Result r;
+                try {
+                    r = new TrainingRun(c.options(), d, c.variant().name(), backend, log).run(resume, spec.test);
+                } catch (Interrupts.Stopped stopped) {
+                    log.println(stopped.getMessage());
+                    throw stopped;
+                } catch (RuntimeException | IOException | OutOfMemoryError e) {
+                    String message = e.getMessage() != null ? e.getMessage() : e.toString();
+                    e.printStackTrace(log);
+                    writeJson(d.resolve(RunDirectory.RESULT), Json.MAPPER.createObjectNode().put("status", "failed").put("message", message)
+                            .put("at", Instant.now().toString()));
+                    terminal.printf("cell %d %s FAILED: %s (log: %s)%n", c.index(), c.label(), message, d.resolve(RunDirectory.LOG));
+                    return false;
+                }
+                if (r.testHypotheses() != null) {
+                    writeLines(d.resolve(RunDirectory.TEST_HYPOTHESES), r.testHypotheses());
+                    if (!Files.exists(testReferences())) writeLines(testReferences(), r.testReferences());
+                }
+                writeJson(d.resolve(RunDirectory.RESULT), Json.MAPPER.createObjectNode().put("status", "finished")
+                        .put("updates", c.options().steps).put("at", Instant.now().toString()));
+                TrainingRun.Evaluation v = r.validation();
+                terminal.printf("cell %d %s: finished%s%n", c.index(), c.label(), v == null ? ""
+                        : String.format(java.util.Locale.ROOT, ", val NLL %.3f, BLEU %.2f", v.nll(), v.bleu()));
+                return true;
+            }
+        }
+    }
+
+    /** The test set's references, written once by the first cell that decodes it (every cell decodes the same set). */
+    Path testReferences() { return dir.resolve("test.ref"); }
+
+    static void writeJson(Path file, Object value) throws IOException {
+        byte[] bytes = Json.write(value).getBytes(StandardCharsets.UTF_8);
+        AtomicFile.write(file, out -> out.write(bytes));
+    }
+
+    static void writeLines(Path file, List<String> lines) throws IOException {
+        byte[] bytes = lines.stream().map(l -> l + "\n").collect(java.util.stream.Collectors.joining()).getBytes(StandardCharsets.UTF_8);
+        AtomicFile.write(file, out -> out.write(bytes));
+    }
+
+    /**
+     * A cell's output: each whole line goes to its train.log and, with {@code prefix} when cells
+     * run side by side, to the terminal.
+     */
+    private PrintStream cellOutput(Path logFile, String prefix) throws IOException {
+        OutputStream file = Files.newOutputStream(logFile, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        PrintStream screen = terminal;
+        return new PrintStream(new OutputStream() {
+            private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+            @Override public synchronized void write(int b) throws IOException {
+                line.write(b);
+                if (b == '\n') flushLine();
+            }
+
+            private void flushLine() throws IOException {
+                byte[] bytes = line.toByteArray();
+                line.reset();
+                file.write(bytes);
+                file.flush();
+                screen.print(prefix + new String(bytes, StandardCharsets.UTF_8));
+                screen.flush();
+            }
+
+            @Override public synchronized void close() throws IOException {
+                if (line.size() > 0) flushLine();
+                file.close();
+            }
+        }, true, StandardCharsets.UTF_8);
+    }
+
+    // ---- results ----
+
+    /**
+     * Merges the finished cells into OUT/EXPERIMENT/runs.csv, computes summary.csv, draws the
+     * plots and writes manifest.json and report.md; every file is replaced atomically.
+     */
+    Summary summarize(String command) throws IOException {
+        Files.createDirectories(dir);
+        List<Summary.Finished> finished = new ArrayList<>();
+        List<CellState> states = new ArrayList<>();
+        for (Cell c : spec.cells) {
+            CellState s = state(c);
+            states.add(s);
+            if (s.status() != Status.FINISHED) continue;
+            Path hyps = c.dir(dir).resolve(RunDirectory.TEST_HYPOTHESES);
+            finished.add(new Summary.Finished(c, RunLog.read(c.dir(dir).resolve(RunDirectory.RUNS_CSV)),
+                    Files.exists(hyps) ? Files.readAllLines(hyps, StandardCharsets.UTF_8) : null));
+        }
+        List<String> references = Files.exists(testReferences()) ? Files.readAllLines(testReferences(), StandardCharsets.UTF_8) : null;
+        Summary summary = Summary.of(spec, finished, references);
+
+        List<RunLog.Row> merged = new ArrayList<>();
+        for (Summary.Finished f : finished) for (RunLog.Row r : f.rows()) merged.add(r.withRun(f.cell().variant().name()));
+        RunLog.write(dir.resolve(RunDirectory.RUNS_CSV), "variant", merged);
+        summary.writeCsv(dir.resolve("summary.csv"));
+        List<String> plots = writePlots(summary);
+        Map<String, Object> manifest = manifest(command, states);
+        Manifest.write(dir.resolve(RunDirectory.MANIFEST), manifest);
+        Report.write(dir.resolve("report.md"), spec, summary, states, plots, manifest, command);
+        return summary;
+    }
+
+    /** The plots as paths relative to the experiment directory. */
+    private List<String> writePlots(Summary s) throws IOException {
+        Path plots = dir.resolve("plots");
+        List<String> written = new ArrayList<>();
+        if (s.finished.isEmpty()) return written;
+        Figures.save(Figures.seedBands(s, "Validation NLL per target token (mean of seeds, band: min to max)", "NLL", RunLog.Row::nll), plots, "val_nll");
+        written.add("plots/val_nll");
+        Figures.save(Figures.seedBands(s, "Validation BLEU (mean of seeds, band: min to max)", "BLEU", RunLog.Row::bleu), plots, "val_bleu");
+        written.add("plots/val_bleu");
+        for (Summary.Metric m : s.headline()) {
+            var chart = Figures.summaryBars(s, m);
+            if (chart == null) continue;
+            Figures.save(chart, plots, "summary_" + m.column());
+            written.add("plots/summary_" + m.column());
+        }
+        return written;
+    }
+
+    /**
+     * manifest.json: the spec and its hash, the command, this machine (code, JDK, OS, CPU), the
+     * backends and devices the cells reported, and when the cells started and finished.
+     */
+    private Map<String, Object> manifest(String command, List<CellState> states) throws IOException {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("experiment", spec.name);
+        m.put("spec_file", spec.file.name);
+        m.put("spec_sha256", spec.sha256());
+        m.put("command", command);
+        m.putAll(Manifest.environment());
+        java.util.Set<String> devices = new java.util.TreeSet<>(), commits = new java.util.TreeSet<>();
+        String started = null, ended = null;
+        for (CellState s : states) {
+            Path d = s.cell().dir(dir);
+            JsonNode run = readJson(d.resolve(RunDirectory.MANIFEST)), cell = readJson(d.resolve(RunDirectory.CELL));
+            JsonNode result = readJson(d.resolve(RunDirectory.RESULT));
+            if (run != null) {
+                devices.add(run.path("backend").asText() + ": " + run.path("device").asText());
+                commits.add(run.path("git_commit").asText());
+            }
+            if (cell != null && (started == null || cell.path("started").asText().compareTo(started) < 0)) started = cell.path("started").asText();
+            if (s.status() == Status.FINISHED && result != null && (ended == null || result.path("at").asText().compareTo(ended) > 0)) {
+                ended = result.path("at").asText();
+            }
+        }
+        m.put("cell_backends", List.copyOf(devices));
+        m.put("cell_git_commits", List.copyOf(commits));
+        m.put("cells_planned", spec.cells.size());
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (Status st : Status.values()) counts.put(st.name().toLowerCase(java.util.Locale.ROOT), states.stream().filter(s -> s.status() == st).count());
+        m.put("cells", counts);
+        m.put("started", started);
+        m.put("finished", counts.get("finished") == spec.cells.size() ? ended : null);
+        m.put("spec", spec.plain());
+        return m;
+    }
+
+    /** The cells with their index and state, for --list. */
+    List<CellState> states() throws IOException {
+        List<CellState> out = new ArrayList<>();
+        for (Cell c : spec.cells) out.add(state(c));
+        return out;
+    }
+}

@@ -1,0 +1,87 @@
+package tt.experiments;
+
+import tt.experiments.ExperimentRunner.CellState;
+import tt.experiments.RunLog.Row;
+import tt.model.io.AtomicFile;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** report.md of an experiment: readable on GitHub as it is, every number in it also in summary.csv or runs.csv. */
+final class Report {
+    private Report() {}
+
+    static void write(Path file, ExperimentSpec spec, Summary s, List<CellState> states, List<String> plots, Map<String, Object> manifest,
+                      String command) throws IOException {
+        StringBuilder b = new StringBuilder();
+        b.append("# Experiment: ").append(spec.name).append("\n\n");
+        if (!spec.description.isEmpty()) b.append(spec.description.replaceAll("\\s*\n\\s*", " ")).append("\n\n");
+        b.append("Regenerate with `").append(command).append("` (finished cells are kept; `--summarize` rebuilds this report alone).\n\n");
+
+        long finished = states.stream().filter(st -> st.status() == ExperimentRunner.Status.FINISHED).count();
+        b.append("## Summary\n\n");
+        b.append(finished).append(" of ").append(states.size()).append(" cells finished (").append(spec.variants.size()).append(" variants x ")
+                .append(spec.seeds.size()).append(" seeds). Mean ± sample standard deviation over seeds; Δ is the variant minus the baseline ")
+                .append("over the seeds both finished (paired by seed), with its 95% Student t interval.");
+        if (s.metrics.contains(Summary.TEST_BLEU)) {
+            b.append(" p is sacreBLEU's paired bootstrap test (1000 resamples) of the test outputs against the baseline's, seeds averaged in each resample.");
+        }
+        b.append(" Every metric, with min and max, is in [summary.csv](summary.csv); every logged row in [runs.csv](runs.csv).\n\n");
+        b.append(s.table()).append('\n');
+        List<String> findings = s.findings();
+        if (!findings.isEmpty()) {
+            b.append("## What it shows\n\n");
+            for (String f : findings) b.append("- ").append(f).append('\n');
+            b.append('\n');
+        }
+        if (!plots.isEmpty()) {
+            b.append("## Plots\n\n");
+            for (String p : plots) b.append("![").append(p.substring(p.lastIndexOf('/') + 1)).append("](").append(p).append(".png)\n\n");
+            b.append("Each figure is also an SVG beside its PNG.\n\n");
+        }
+        b.append("## Cells\n\n").append(cells(spec, s, states)).append('\n');
+        b.append("## Spec\n\n`").append(spec.file.name).append("`, sha256 `").append(spec.sha256()).append("`:\n\n```yaml\n")
+                .append(spec.file.text.stripTrailing()).append("\n```\n\n");
+        b.append("## Where it ran\n\n");
+        for (String key : List.of("git_commit", "cell_git_commits", "jdk", "os", "cpu", "cores", "cell_backends", "started", "finished")) {
+            Object v = manifest.get(key);
+            b.append("- ").append(key.replace('_', ' ')).append(": ").append(v instanceof List<?> l ? String.join("; ", l.stream().map(String::valueOf).toList())
+                    : String.valueOf(v)).append('\n');
+        }
+        b.append("\nAll of it is in [manifest.json](manifest.json).\n");
+        byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
+        AtomicFile.write(file, out -> out.write(bytes));
+    }
+
+    /** One line per cell: state, final validation numbers, test BLEU, training time and speed. */
+    private static String cells(ExperimentSpec spec, Summary s, List<CellState> states) {
+        List<String> head = new ArrayList<>(List.of("cell", "variant", "seed", "state", "final val NLL", "final val BLEU"));
+        if (spec.test != null) head.add("test BLEU");
+        head.addAll(List.of("train time", "tokens/s"));
+        List<List<String>> rows = new ArrayList<>();
+        for (CellState st : states) {
+            List<String> r = new ArrayList<>(List.of(Integer.toString(st.cell().index()), st.cell().variant().name(), Integer.toString(st.cell().seed()),
+                    st.status().name().toLowerCase(Locale.ROOT) + (st.detail().isEmpty() ? "" : ": " + st.detail())));
+            Summary.Finished f = s.finished.stream().filter(x -> x.cell() == st.cell()).findFirst().orElse(null);
+            if (f == null) {
+                for (int i = r.size(); i < head.size(); i++) r.add("");
+            } else {
+                Row val = f.lastVal();
+                r.add(String.format(Locale.ROOT, "%.3f", val.nll()));
+                r.add(String.format(Locale.ROOT, "%.2f", val.bleu()));
+                if (spec.test != null) r.add(f.test() == null ? "" : String.format(Locale.ROOT, "%.2f", f.test().bleu()));
+                double seconds = f.rows().stream().mapToDouble(Row::elapsedSeconds).max().orElse(Double.NaN);
+                r.add(String.format(Locale.ROOT, "%d:%02d", (long) seconds / 60, (long) seconds % 60));
+                r.add(String.format(Locale.ROOT, "%.0f", f.rows().stream().filter(x -> x.split().equals("train"))
+                        .mapToDouble(Row::tokensPerSecond).average().orElse(Double.NaN)));
+            }
+            rows.add(r);
+        }
+        return Summary.markdown(head, rows);
+    }
+}

@@ -1,0 +1,157 @@
+package tt.experiments;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tt.kernels.jvm.JvmBackend;
+import tt.model.Checkpoint;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The runner end to end on a tiny copy task: results, reruns, changed specs, parallel cells, and a killed cell. */
+class ExperimentRunnerTest {
+    /** About a second a cell on 2 cores. */
+    static final String TINY = """
+            experiment: tiny
+            train: {task: copy, layers: 1, d-model: 32, heads: 2, d-ff: 64, max-len: 17, max-tokens: 256, train-size: 2000,
+                    val-size: 40, steps: %d, warmup: 10, log-every: 5, eval-every: 15, eval-sentences: 10, checkpoint-every: 10}
+            seeds: 2
+            variants:
+              pre: {norm: pre}
+            test: {size: 30}
+            """;
+
+    @TempDir Path dir;
+    private final ByteArrayOutputStream output = new ByteArrayOutputStream();
+    private final PrintStream terminal = new PrintStream(output, true, StandardCharsets.UTF_8);
+
+    private ExperimentSpec spec(int steps) throws IOException {
+        Path f = dir.resolve("tiny.yaml");
+        Files.writeString(f, TINY.formatted(steps));
+        return ExperimentSpec.read(f);
+    }
+
+    private ExperimentRunner run(ExperimentSpec spec, Path out, int parallel, boolean force) throws Exception {
+        ExperimentRunner runner = new ExperimentRunner(spec, out, terminal);
+        assertEquals(0, runner.run(spec.cells, new ExperimentRunner.Plan(JvmBackend::new, 2, parallel, force)), output.toString());
+        runner.summarize("./tt experiment tiny.yaml");
+        return runner;
+    }
+
+    /** runs.csv without the wall-clock columns (elapsed_s, tokens_per_s), which no two runs share. */
+    static List<String> numbers(Path runsCsv) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (RunLog.Row r : RunLog.read(runsCsv)) out.add(r.toString().replaceAll("elapsedSeconds=[^,]*, |tokensPerSecond=[^,)]*", ""));
+        return out;
+    }
+
+    @Test
+    void runsEveryCellThenSkipsFinishedOnesAndRefusesAChangedSpec() throws Exception {
+        ExperimentSpec spec = spec(30);
+        ExperimentRunner runner = run(spec, dir.resolve("out"), 1, false);
+        Path exp = dir.resolve("out/tiny");
+        for (String f : List.of("runs.csv", "summary.csv", "report.md", "manifest.json", "test.ref", "plots/val_nll.png", "plots/val_bleu.svg",
+                "runs/pre/seed-2/test.hyp", "runs/baseline/seed-1/cell.json", "runs/baseline/seed-1/train.log")) {
+            assertTrue(Files.exists(exp.resolve(f)), f + " missing");
+        }
+        List<String> header = Files.readAllLines(exp.resolve("runs.csv")).getFirst().lines().toList();
+        assertTrue(header.getFirst().startsWith("variant,seed,step,epoch,split,tokens,elapsed_s,lr,loss,objective,nll,perplexity,accuracy,bleu,chrf"),
+                header.getFirst());
+        List<RunLog.Row> rows = RunLog.read(exp.resolve("runs.csv"));
+        assertEquals(4 * (6 + 2 + 1), rows.size(), "per cell: 6 training rows, 2 evaluations, 1 test");
+        assertEquals(List.of("baseline", "pre"), rows.stream().map(RunLog.Row::run).distinct().toList());
+        BufferedImage png = ImageIO.read(exp.resolve("plots/val_nll.png").toFile());
+        assertEquals(Figures.WIDTH, png.getWidth());
+        assertEquals(Figures.HEIGHT, png.getHeight());
+        assertTrue(Files.readString(exp.resolve("report.md")).contains("| pre "), "report has the summary table");
+
+        byte[] result = Files.readAllBytes(exp.resolve("runs/pre/seed-1/result.json"));
+        output.reset();
+        run(spec, dir.resolve("out"), 1, false);
+        assertEquals(4, output.toString().split("finished, skipped", -1).length - 1, output.toString());
+        assertEquals(new String(result), Files.readString(exp.resolve("runs/pre/seed-1/result.json")), "a finished cell is left alone");
+
+        ExperimentSpec longer = spec(35);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ExperimentRunner(longer, dir.resolve("out"), terminal).run(longer.cells, new ExperimentRunner.Plan(JvmBackend::new, 2, 1, false)));
+        assertTrue(e.getMessage().contains("the spec changed for 4 cell(s)") && e.getMessage().contains("steps: 30 -> 35")
+                && e.getMessage().contains("--force"), e.getMessage());
+        output.reset();
+        runner = run(longer, dir.resolve("out"), 1, true);
+        assertTrue(output.toString().contains("--force: discarding baseline seed 1 (steps: 30 -> 35)"), output.toString());
+        assertEquals(35, RunLog.read(exp.resolve("runs.csv")).stream().mapToInt(RunLog.Row::step).max().orElseThrow());
+        assertEquals(4, runner.states().stream().filter(s -> s.status() == ExperimentRunner.Status.FINISHED).count());
+    }
+
+    @Test
+    void cellsSideBySideGiveTheSameNumbersAsOneAfterAnother() throws Exception {
+        ExperimentSpec spec = spec(30);
+        run(spec, dir.resolve("one"), 1, false);
+        run(spec, dir.resolve("two"), 2, false);
+        assertEquals(Files.readString(dir.resolve("one/tiny/summary.csv")), Files.readString(dir.resolve("two/tiny/summary.csv")));
+        assertEquals(numbers(dir.resolve("one/tiny/runs.csv")), numbers(dir.resolve("two/tiny/runs.csv")));
+    }
+
+    /** A child JVM running `tt experiment SPEC --out OUT --cell 0 --threads 2`. */
+    private Process child(Path spec, Path out) throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        return new ProcessBuilder(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "experiment", spec.toString(), "--out", out.toString(),
+                "--cell", "0", "--threads", "2").redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+    }
+
+    /** Waits until the cell's latest checkpoint is at least {@code step}; false if the child ended first. */
+    private static boolean awaitCheckpoint(Process p, Path cell, int step) throws Exception {
+        Path checkpoints = cell.resolve("checkpoints");
+        for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120); System.nanoTime() < deadline; Thread.sleep(20)) {
+            if (!p.isAlive()) return false;
+            if (Checkpoint.exists(checkpoints)) {
+                String name = Files.readString(checkpoints.resolve(Checkpoint.LATEST)).strip();
+                if (Integer.parseInt(name.substring("step-".length())) >= step) return true;
+            }
+        }
+        return false;
+    }
+
+    @Test
+    void aCellKilledAndThenStoppedResumesToTheNumbersOfAnUninterruptedRun() throws Exception {
+        ExperimentSpec spec = spec(150);
+        Path straight = dir.resolve("straight"), broken = dir.resolve("broken");
+        ExperimentRunner runner = new ExperimentRunner(spec, straight, terminal);
+        runner.run(List.of(spec.cells.getFirst()), new ExperimentRunner.Plan(JvmBackend::new, 2, 1, false));
+        Path cell = spec.cells.getFirst().dir(broken.resolve("tiny"));
+
+        Process p = child(dir.resolve("tiny.yaml"), broken);
+        assertTrue(awaitCheckpoint(p, cell, 20), "the child did not reach update 20: " + Files.readString(dir.resolve("child.log")));
+        p.destroyForcibly().waitFor();  // kill -9, possibly mid-checkpoint
+        assertFalse(Files.exists(cell.resolve(RunDirectory.RESULT)), "killed before it finished");
+
+        p = child(dir.resolve("tiny.yaml"), broken);
+        assertTrue(awaitCheckpoint(p, cell, 60), "the resumed child did not reach update 60: " + Files.readString(dir.resolve("child.log")));
+        p.destroy();  // SIGTERM: checkpoint at the current update, then exit
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        String log = Files.readString(dir.resolve("child.log"));
+        assertTrue(log.contains("stopped at update") && log.contains("checkpoint saved in"), log);
+        assertFalse(Files.exists(cell.resolve(RunDirectory.RESULT)), "stopped before it finished");
+
+        new ExperimentRunner(spec, broken, terminal).run(List.of(spec.cells.getFirst()), new ExperimentRunner.Plan(JvmBackend::new, 2, 1, false));
+        assertTrue(output.toString().contains("resuming from checkpoint step-"), output.toString());
+        Path straightCell = spec.cells.getFirst().dir(straight.resolve("tiny"));
+        assertEquals(numbers(straightCell.resolve("runs.csv")), numbers(cell.resolve("runs.csv")));
+        assertEquals(Files.readString(straightCell.resolve("test.hyp")), Files.readString(cell.resolve("test.hyp")));
+    }
+}
