@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import tt.kernels.FloatBuf;
 import tt.model.io.AtomicFile;
+import tt.model.io.Checksums;
 import tt.model.io.FileTrees;
 import tt.model.io.Safetensors;
 import tt.model.text.Tokenizer;
@@ -27,15 +28,20 @@ import java.util.stream.Stream;
  *   step-000200/optimizer.safetensors  Adam moments exp_avg.NAME / exp_avg_sq.NAME
  *   step-000200/state.json             counters, data position, run options
  *   step-000200/tokenizer.json
+ *   step-000200/SHA256SUMS             the four files' checksums, as sha256sum writes them
  * </pre>
  * A checkpoint is written under a temporary name and renamed when complete, and only then does
- * {@code latest} point to it, so a crash mid-write leaves the previous one in place. All randomness
+ * {@code latest} point to it, so a crash mid-write leaves the previous one in place. Every file is
+ * checksummed, and every tensor too (metadata "sha256.NAME"), so a damaged checkpoint is refused
+ * naming the file and tensor, and a resume falls back to the newest intact one. All randomness
  * is counter-based (batch order from (seed, epoch), dropout from (seed, batch counter)), so the
  * counters are the whole random state.
  */
 public final class Checkpoint {
     public static final String MODEL = "model.safetensors", OPTIMIZER = "optimizer.safetensors",
-            STATE = "state.json", TOKENIZER = "tokenizer.json", LATEST = "latest";
+            STATE = "state.json", TOKENIZER = "tokenizer.json", SUMS = "SHA256SUMS", LATEST = "latest";
+    private static final List<String> FILES = List.of(MODEL, OPTIMIZER, STATE, TOKENIZER);
+    private static final String TENSOR_SUM = "sha256.";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int KEEP = 2;
 
@@ -72,24 +78,37 @@ public final class Checkpoint {
         trainer.backend().download(model.stateBuffers().toArray(tt.kernels.Buf[]::new));
         String name = String.format("step-%06d", trainer.updates());
         Path tmp = checkpoints.resolve("." + name + ".tmp"), dir = checkpoints.resolve(name);
-        FileTrees.delete(tmp);
-        Files.createDirectories(tmp);
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put("format", "tornado-transformer");
-        meta.put("config", JSON.writeValueAsString(model.config));
-        meta.put("tied_embeddings", Boolean.toString(model.config.tieEmbeddings()));
-        parameters(model.parameters(), Tensor::value, "", meta).write(tmp.resolve(MODEL));
-        SequencedMap<String, tt.model.io.Tensor> moments = new LinkedHashMap<>();
-        moments.putAll(parameters(model.parameters(), t -> slice(model.adamM, t), "exp_avg.", Map.of()).tensors());
-        moments.putAll(parameters(model.parameters(), t -> slice(model.adamV, t), "exp_avg_sq.", Map.of()).tensors());
-        new Safetensors(moments, Map.of("step", Integer.toString(trainer.updates()))).write(tmp.resolve(OPTIMIZER));
-        Trainer.Counters c = trainer.counters();
-        byte[] state = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new State(c.updates(), c.microSteps(),
-                position.epoch(), position.batch(), position.elapsedSeconds(), position.runner(), options));
-        AtomicFile.write(tmp.resolve(STATE), out -> out.write(state));
-        tokenizer.save(tmp.resolve(TOKENIZER));
-        FileTrees.delete(dir);
-        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        try {
+            FileTrees.delete(tmp);
+            Files.createDirectories(tmp);
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("format", "tornado-transformer");
+            meta.put("config", JSON.writeValueAsString(model.config));
+            meta.put("tied_embeddings", Boolean.toString(model.config.tieEmbeddings()));
+            withSums(parameters(model.parameters(), Tensor::value, ""), meta).write(tmp.resolve(MODEL));
+            SequencedMap<String, tt.model.io.Tensor> moments = new LinkedHashMap<>();
+            moments.putAll(parameters(model.parameters(), t -> slice(model.adamM, t), "exp_avg."));
+            moments.putAll(parameters(model.parameters(), t -> slice(model.adamV, t), "exp_avg_sq."));
+            withSums(moments, Map.of("step", Integer.toString(trainer.updates()))).write(tmp.resolve(OPTIMIZER));
+            Trainer.Counters c = trainer.counters();
+            byte[] state = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new State(c.updates(), c.microSteps(),
+                    position.epoch(), position.batch(), position.elapsedSeconds(), position.runner(), options));
+            AtomicFile.write(tmp.resolve(STATE), out -> out.write(state));
+            tokenizer.save(tmp.resolve(TOKENIZER));
+            StringBuilder sums = new StringBuilder();
+            for (String f : FILES) sums.append(Checksums.sha256(tmp.resolve(f))).append("  ").append(f).append('\n');
+            AtomicFile.write(tmp.resolve(SUMS), out -> out.write(sums.toString().getBytes(StandardCharsets.UTF_8)));
+            FileTrees.delete(dir);
+            Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            try {
+                FileTrees.delete(tmp);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw new IOException("writing checkpoint " + dir + " failed (" + Checksums.reason(e) + "); "
+                    + (exists(checkpoints) ? "the previous checkpoint, " + latest(checkpoints).getFileName() + ", is kept" : "there is no earlier checkpoint"), e);
+        }
         AtomicFile.write(checkpoints.resolve(LATEST), out -> out.write(name.getBytes(StandardCharsets.UTF_8)));
         try (Stream<Path> all = Files.list(checkpoints)) {
             List<Path> older = all.filter(p -> p.getFileName().toString().matches("step-\\d+") && !p.getFileName().toString().equals(name))
@@ -99,12 +118,77 @@ public final class Checkpoint {
         }
     }
 
-    /** Loads parameters, moments and counters of the latest checkpoint into a trainer; returns the data position. */
-    public static Position load(Path checkpoints, Trainer trainer) throws IOException {
-        Path dir = latest(checkpoints);
+    /**
+     * The newest checkpoint that verifies ({@link #verify}); each damaged newer one is reported
+     * through {@code warn} and passed over. Fails naming the damage if none verifies.
+     */
+    public static Path latestIntact(Path checkpoints, java.util.function.Consumer<String> warn) throws IOException {
+        Path latest = latest(checkpoints);
+        List<Path> candidates;
+        try (Stream<Path> all = Files.list(checkpoints)) {
+            candidates = all.filter(p -> p.getFileName().toString().matches("step-\\d+") && p.getFileName().toString().compareTo(latest.getFileName().toString()) <= 0)
+                    .sorted(Comparator.reverseOrder()).toList();
+        }
+        IOException first = null;
+        for (Path dir : candidates) {
+            try {
+                verify(dir);
+                if (first != null) warn.accept("using the previous intact checkpoint, " + dir.getFileName() + ", instead");
+                return dir;
+            } catch (IOException e) {
+                warn.accept("checkpoint " + dir + " is damaged: " + e.getMessage());
+                if (first == null) first = e;
+            }
+        }
+        throw first != null ? first : new IOException(latest + ": missing, and no other checkpoint in " + checkpoints);
+    }
+
+    /**
+     * Checks a checkpoint directory: every file against SHA256SUMS (naming the damaged tensor when it
+     * is a tensor's bytes), and state.json's counters. Checkpoints from before checksums are checked
+     * for their state only.
+     */
+    public static void verify(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) throw new IOException(dir + ": no such checkpoint directory");
+        Path sums = dir.resolve(SUMS);
+        if (Files.exists(sums)) {
+            for (String line : Files.readAllLines(sums, StandardCharsets.UTF_8)) {
+                String[] parts = line.split("  ", 2);
+                if (parts.length != 2 || !FILES.contains(parts[1])) throw new IOException(sums + ": damaged (line '" + line + "')");
+                Path f = dir.resolve(parts[1]);
+                if (!Files.exists(f)) throw new IOException(f + " is missing");
+                if (!Checksums.sha256(f).equals(parts[0])) {
+                    if (parts[1].endsWith(".safetensors")) verifyTensors(f);
+                    throw new IOException(f + " does not match its checksum in " + SUMS + " (the file is damaged)");
+                }
+            }
+        }
+        state(dir);
+    }
+
+    /** Every tensor of a safetensors file against its "sha256.NAME" metadata; fails naming the first damaged tensor. */
+    private static Safetensors verifyTensors(Path file) throws IOException {
+        Safetensors st = Safetensors.read(file);
+        for (var e : st.tensors().entrySet()) {
+            String expected = st.metadata().get(TENSOR_SUM + e.getKey());
+            if (expected != null && !expected.equals(Checksums.sha256(e.getValue()))) {
+                throw new IOException(file + ": tensor " + e.getKey() + " does not match its checksum (the file is damaged)");
+            }
+        }
+        return st;
+    }
+
+    private static Safetensors withSums(SequencedMap<String, tt.model.io.Tensor> tensors, Map<String, String> meta) {
+        Map<String, String> m = new LinkedHashMap<>(meta);
+        tensors.forEach((name, t) -> m.put(TENSOR_SUM + name, Checksums.sha256(t)));
+        return new Safetensors(tensors, m);
+    }
+
+    /** Loads parameters, moments and counters of a checkpoint directory into a trainer; returns the data position. */
+    public static Position load(Path dir, Trainer trainer) throws IOException {
         Transformer model = trainer.model();
         loadParameters(dir.resolve(MODEL), model);
-        Safetensors opt = Safetensors.read(dir.resolve(OPTIMIZER));
+        Safetensors opt = verifyTensors(dir.resolve(OPTIMIZER));
         for (Tensor t : model.parameters()) {
             copyInto(opt, "exp_avg." + t.name(), t, slice(model.adamM, t), dir.resolve(OPTIMIZER));
             copyInto(opt, "exp_avg_sq." + t.name(), t, slice(model.adamV, t), dir.resolve(OPTIMIZER));
@@ -128,23 +212,31 @@ public final class Checkpoint {
 
     /** Copies a checkpoint's parameters into a model of the same config (host buffers; upload them after). */
     public static void loadParameters(Path modelFile, Transformer model) throws IOException {
-        Safetensors st = Safetensors.read(modelFile);
+        Safetensors st = verifyTensors(modelFile);
         for (Tensor t : model.parameters()) copyInto(st, t.name(), t, t.value(), modelFile);
     }
 
     private static State state(Path dir) throws IOException {
+        Path file = dir.resolve(STATE);
+        State s;
         try {
-            return JSON.readValue(dir.resolve(STATE).toFile(), State.class);
+            s = JSON.readValue(file.toFile(), State.class);
         } catch (IOException e) {
-            throw new IOException(dir.resolve(STATE) + ": unreadable checkpoint state (" + e.getMessage() + ")", e);
+            throw new IOException(file + ": unreadable checkpoint state (" + Checksums.reason(e) + ")", e);
         }
+        String problem = s.updates() < 0 ? "update count " + s.updates() : s.microSteps() < s.updates() ? "fewer batches than updates"
+                : s.epoch() < 0 || s.batch() < 0 ? "position " + s.epoch() + "/" + s.batch()
+                : !(s.elapsedSeconds() >= 0) ? "elapsed time " + s.elapsedSeconds()
+                : s.options() == null || !s.options().isObject() ? "no run options" : null;
+        if (problem != null) throw new IOException(file + ": damaged checkpoint state (" + problem + ")");
+        return s;
     }
 
-    private static Safetensors parameters(List<Tensor> params, java.util.function.Function<Tensor, FloatBuf> data,
-                                          String prefix, Map<String, String> meta) {
+    private static SequencedMap<String, tt.model.io.Tensor> parameters(List<Tensor> params, java.util.function.Function<Tensor, FloatBuf> data,
+                                                                        String prefix) {
         SequencedMap<String, tt.model.io.Tensor> tensors = new LinkedHashMap<>();
         for (Tensor t : params) tensors.put(prefix + t.name(), new tt.model.io.Tensor.F32(t.shape(), data.apply(t).toArray()));
-        return new Safetensors(tensors, meta);
+        return tensors;
     }
 
     private static FloatBuf slice(FloatBuf root, Tensor t) {
@@ -158,6 +250,9 @@ public final class Checkpoint {
         if (!java.util.Arrays.equals(f.shape(), param.shape())) {
             throw new IOException(path + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(f.shape())
                     + " but the model expects " + java.util.Arrays.toString(param.shape()));
+        }
+        for (int i = 0; i < f.data().length; i++) {
+            if (!Float.isFinite(f.data()[i])) throw new IOException(path + ": tensor '" + name + "' holds " + f.data()[i] + " at element " + i);
         }
         target.copyFrom(f.data());
     }

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -67,18 +66,9 @@ public record Safetensors(SequencedMap<String, Tensor> tensors, Map<String, Stri
             MemorySegment.ofArray(length).set(HEADER_LENGTH, 0, padded.length);
             out.write(length);
             out.write(padded);
-            byte[] chunk = new byte[1 << 20]; // a multiple of every element size
-            for (Tensor t : tensors.values()) writeLittleEndian(t, chunk, out);
+            byte[] chunk = new byte[1 << 20];
+            for (Tensor t : tensors.values()) t.littleEndian(chunk, (bytes, len) -> out.write(bytes, 0, len));
         });
-    }
-
-    private static void writeLittleEndian(Tensor t, byte[] chunk, OutputStream out) throws IOException {
-        MemorySegment data = t.memory(), buffer = MemorySegment.ofArray(chunk);
-        for (long pos = 0; pos < data.byteSize(); pos += chunk.length) {
-            int len = (int) Math.min(chunk.length, data.byteSize() - pos);
-            MemorySegment.copy(data, t.dtype().nativeLayout, pos, buffer, t.dtype().fileLayout, 0, len / t.dtype().bytes());
-            out.write(chunk, 0, len);
-        }
     }
 
     /** Reads a file, checking its header first; every error names the file. */

@@ -14,6 +14,22 @@ public sealed interface Tensor {
     /** The data array viewed as memory in native byte order. */
     MemorySegment memory();
 
+    /** Receives a tensor's bytes a chunk at a time. */
+    @FunctionalInterface
+    interface ByteSink {
+        void accept(byte[] bytes, int length) throws java.io.IOException;
+    }
+
+    /** Hands the data to {@code sink} as little-endian bytes (the file layout), in chunks of {@code chunk}, a multiple of 8 bytes. */
+    default void littleEndian(byte[] chunk, ByteSink sink) throws java.io.IOException {
+        MemorySegment data = memory(), buffer = MemorySegment.ofArray(chunk);
+        for (long pos = 0; pos < data.byteSize(); pos += chunk.length) {
+            int len = (int) Math.min(chunk.length, data.byteSize() - pos);
+            MemorySegment.copy(data, dtype().nativeLayout, pos, buffer, dtype().fileLayout, 0, len / dtype().bytes());
+            sink.accept(chunk, len);
+        }
+    }
+
     /** Element types, with their safetensors names and their layout in the file (little-endian, any alignment). */
     enum DType {
         F32(ValueLayout.JAVA_FLOAT), I32(ValueLayout.JAVA_INT), I64(ValueLayout.JAVA_LONG);
