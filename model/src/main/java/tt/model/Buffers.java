@@ -49,4 +49,7 @@ final class Buffers {
     FloatBuf scratch(String name, int length) { return acts.floats(name, length); }
 
     List<Tensor> parameters() { return Collections.unmodifiableList(parameters); }
+
+    /** Floats in all four arenas. */
+    long floats() { return (long) params.used() + grads.used() + acts.used() + actGrads.used(); }
 }

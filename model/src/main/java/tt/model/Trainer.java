@@ -1,6 +1,7 @@
 package tt.model;
 
 import tt.kernels.Backend;
+import tt.kernels.FloatBuf;
 
 import tt.model.data.Batch;
 
@@ -92,6 +93,10 @@ public final class Trainer {
             trainStep.run();
             LossTotals batch = LossTotals.of(model.stats.toArray());
             totals = totals.plus(batch);
+            if (!Double.isFinite(batch.objective())) {
+                // No update: the parameters stay as they were, the activations show where it broke (firstNonFinite).
+                return new StepResult(updates + 1, Double.NaN, totals, Float.NaN, schedule.lr(updates + 1));
+            }
             loss += batch.objective() / model.config.reduction().normalizer(b.size() * b.targetLength(), model.config.tgtVocab(),
                     b.size(), batch.tokens());
         }
@@ -104,6 +109,33 @@ public final class Trainer {
     }
 
     public StepResult step(Batch batch) { return step(List.of(batch)); }
+
+    /**
+     * After a step whose loss was not finite (and so was not applied): a parameter that is not
+     * finite, or else the first call of the training step, in order, whose output (its kernel's
+     * last buffer) holds a non-finite value, with the buffer and element.
+     */
+    public String firstNonFinite() {
+        List<tt.kernels.StepGraph.Call> calls = model.trainStep.calls();
+        backend.download(calls.stream().flatMap(c -> c.kernel().floatBuffers().stream()).map(FloatBuf::root).distinct()
+                .toArray(tt.kernels.Buf[]::new));
+        for (Tensor t : model.parameters()) {
+            int i = firstNonFinite(t.value());
+            if (i >= 0) return "parameter " + t.name() + " holds " + t.value().get(i) + " at element " + i;
+        }
+        for (tt.kernels.StepGraph.Call c : calls) {
+            if (c.kernel() instanceof tt.kernels.Kernel.Fill) continue;
+            FloatBuf out = c.kernel().floatBuffers().getLast();
+            int i = firstNonFinite(out);
+            if (i >= 0) return c.describe() + " wrote " + out.get(i) + " into '" + out.name() + "' at element " + i;
+        }
+        return "no output of the training step holds a non-finite value";
+    }
+
+    private static int firstNonFinite(FloatBuf b) {
+        for (int i = 0; i < b.length(); i++) if (!Float.isFinite(b.get(i))) return i;
+        return -1;
+    }
 
     /** Teacher-forced loss statistics, dropout off, the objective being the plain NLL. */
     public LossTotals evaluate(Iterable<Batch> batches) {

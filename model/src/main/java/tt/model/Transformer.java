@@ -45,11 +45,25 @@ public final class Transformer {
 
     public final StepGraph trainStep, update, encode, decode, evaluate;
 
-    /** Lays the model out once to measure its arenas, then again over real storage. */
+    /**
+     * Lays the model out once to measure its arenas, then, if the heap has room for them and Adam's
+     * two moments, again over real storage; otherwise fails saying how much it needs.
+     */
     public static Transformer create(TransformerConfig config, BatchLimits limits, AdamConfig adam, int dropoutSeed) {
         Buffers measured = new Transformer(config, limits, adam, dropoutSeed, Buffers.measuring()).buffers;
+        long needed = 4L * (measured.floats() + 2L * measured.params.used());
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (needed > free) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "a %d-layer d_model %d model with batches of %d tokens needs"
+                    + " about %.1f GiB for its buffers, but the JVM heap has %.1f GiB free (of %.1f GiB); lower --max-tokens or the size"
+                    + " of the model, or give the JVM more heap: TT_HEAP=%dg ./tt ...", config.layers(), config.dModel(), limits.maxTokens(),
+                    needed / GIB, free / GIB, rt.maxMemory() / GIB, (long) Math.ceil((needed * 1.3 + (rt.maxMemory() - free)) / GIB)));
+        }
         return new Transformer(config, limits, adam, dropoutSeed, Buffers.sizedLike(measured));
     }
+
+    private static final double GIB = 1L << 30;
 
     private Transformer(TransformerConfig c, BatchLimits limits, AdamConfig adam, int dropoutSeed, Buffers buffers) {
         if (limits.maxLen() > c.maxLen()) {

@@ -34,22 +34,26 @@ public final class Translator {
 
     /**
      * Beam search with GNMT's length penalty: a finished hypothesis scores
-     * logP / ((5 + length) / 6)^alpha. Returns the best finished hypothesis per sentence. Sources
-     * longer than the model's batch length limit are cut to it.
+     * logP / ((5 + length) / 6)^alpha. Returns the best finished hypothesis per sentence. A source
+     * longer than {@link #maxSourceLength()} is an error, never cut.
      */
     public int[][] beam(int[][] sources, int beamSize, double alpha, int maxLen) {
         if (beamSize < 1) throw new IllegalArgumentException("beam size must be >= 1, got " + beamSize);
-        int srcMax = model.limits.maxLen() - 1;
-        int[][] clipped = Arrays.stream(sources).map(src -> src.length > srcMax ? Arrays.copyOf(src, srcMax) : src).toArray(int[][]::new);
+        for (int i = 0; i < sources.length; i++) {
+            if (sources[i].length > maxSourceLength()) {
+                throw new IllegalArgumentException("sentence " + (i + 1) + " has " + sources[i].length + " tokens, more than the "
+                        + maxSourceLength() + " this model was built for");
+            }
+        }
         // Similar lengths together: each chunk decodes only as long as its longest source allows.
-        Integer[] order = new Integer[clipped.length];
+        Integer[] order = new Integer[sources.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingInt(i -> clipped[i].length));
+        Arrays.sort(order, Comparator.comparingInt(i -> sources[i].length));
         int[][] out = new int[sources.length][];
         for (int start = 0; start < order.length; ) {
-            int longestSrc = clipped[order[start]].length, count = 0;
+            int longestSrc = sources[order[start]].length, count = 0;
             while (start + count < order.length) {
-                int longer = Math.max(longestSrc, clipped[order[start + count]].length);
+                int longer = Math.max(longestSrc, sources[order[start + count]].length);
                 int rows = (count + 1) * beamSize;
                 if (count > 0 && (rows > model.limits.maxSentences()
                         || (long) rows * Math.max(steps(longer, maxLen), longer + 1) > model.limits.maxTokens())) break;
@@ -57,13 +61,16 @@ public final class Translator {
                 count++;
             }
             int[][] chunk = new int[count][];
-            for (int i = 0; i < count; i++) chunk[i] = clipped[order[start + i]];
+            for (int i = 0; i < count; i++) chunk[i] = sources[order[start + i]];
             int[][] best = beamChunk(chunk, beamSize, alpha, steps(longestSrc, maxLen));
             for (int i = 0; i < count; i++) out[order[start + i]] = best[i];
             start += count;
         }
         return out;
     }
+
+    /** The longest source this translator takes, in tokens (its model's batch length minus &lt;/s&gt;). */
+    public int maxSourceLength() { return model.limits.maxLen() - 1; }
 
     /** Decoder positions for a chunk: at most maxLen tokens + &lt;/s&gt;, and at most 2 * source + 10 (fairseq-style a*x+b). */
     private int steps(int longestSource, int maxLen) {

@@ -8,11 +8,29 @@ package tt.kernels;
  *
  * <p>Convention for backward kernels: they <em>add</em> into their gradient outputs, as
  * autograd does; a step zeroes its gradient buffers with {@link Fill} first.
+ *
+ * <p>A kernel's last buffer component is one it writes (TornadoVM needs the written array last
+ * in a task's arguments, and diagnostics read a call's output there); Adam, which updates four,
+ * is the exception.
  */
 public interface Kernel {
 
     /** Checks every buffer against the dimensions at their maxima; throws with what is wrong. */
     void check(Checks c);
+
+    /** The float buffers the call reads or writes, in its record's order: for diagnostics, such as where a NaN first appears. */
+    default java.util.List<FloatBuf> floatBuffers() {
+        java.util.List<FloatBuf> out = new java.util.ArrayList<>();
+        for (java.lang.reflect.RecordComponent c : getClass().getRecordComponents()) {
+            if (c.getType() != FloatBuf.class) continue;
+            try {
+                out.add((FloatBuf) c.getAccessor().invoke(this));
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("kernel records have public accessors", e);
+            }
+        }
+        return out;
+    }
 
     /** x[:] = value over the whole view. */
     record Fill(FloatBuf x, float value) implements Kernel {
