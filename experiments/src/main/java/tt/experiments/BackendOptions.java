@@ -27,6 +27,7 @@ public final class BackendOptions {
     String device;
 
     public int threadCount() {
+        if (threads != null && threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be at least 1, got " + threads);
         return threads != null ? threads : Runtime.getRuntime().availableProcessors();
     }
 

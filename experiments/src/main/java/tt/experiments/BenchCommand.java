@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** Whole-call timings through the step graph; JMH (./tt jmh) is the careful per-kernel measurement. */
-@Command(name = "bench", description = "Time whole training steps or single GEMMs through a backend.",
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time whole training steps or single GEMMs through a backend.",
         subcommands = {BenchCommand.Step.class, BenchCommand.Gemm.class})
 public final class BenchCommand implements Runnable {
 
@@ -32,7 +32,7 @@ public final class BenchCommand implements Runnable {
         new picocli.CommandLine(this).usage(System.out);
     }
 
-    @Command(name = "step", description = "Training steps of presets at a fixed token batch: tokens/s and GEMM GFLOP/s.")
+    @Command(name = "step", mixinStandardHelpOptions = true, description = "Training steps of presets at a fixed token batch: tokens/s and GEMM GFLOP/s.")
     static final class Step implements Callable<Integer> {
         @Mixin BackendOptions backendOptions;
 
@@ -103,7 +103,7 @@ public final class BenchCommand implements Runnable {
         return flops;
     }
 
-    @Command(name = "gemm", description = "One GEMM call, best of repeated runs, in GFLOP/s.")
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "One GEMM call, best of repeated runs, in GFLOP/s.")
     static final class Gemm implements Callable<Integer> {
         @Mixin BackendOptions backendOptions;
 

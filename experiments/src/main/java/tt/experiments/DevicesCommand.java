@@ -8,7 +8,7 @@ import picocli.CommandLine.Spec;
 import java.util.concurrent.Callable;
 
 /** The TornadoVM devices, by the backend:device index that --device takes. */
-@Command(name = "devices", description = "List TornadoVM devices as backend:device for --device (needs a TornadoVM build).")
+@Command(name = "devices", mixinStandardHelpOptions = true, description = "List TornadoVM devices as backend:device for --device (needs a TornadoVM build).")
 public final class DevicesCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

@@ -89,7 +89,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         for (String f : summary.findings()) terminal.println("- " + f);
         terminal.println();
         terminal.println("report: " + runner.dir.resolve("report.md") + " (summary.csv, runs.csv, plots/ beside it)");
-        return summary.lines.stream().allMatch(l -> l.finished() == l.planned()) || summarize ? 0 : 1;
+        return summary.lines.stream().allMatch(l -> l.finished() + l.diverged() == l.planned()) || summarize ? 0 : 1;
     }
 
     private static void list(ExperimentRunner runner, PrintStream terminal) throws IOException {

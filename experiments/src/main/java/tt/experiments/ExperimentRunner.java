@@ -35,7 +35,7 @@ import java.util.function.IntFunction;
  */
 final class ExperimentRunner {
     /** Where a cell stands. */
-    enum Status { PENDING, INTERRUPTED, RUNNING, FINISHED, FAILED, CHANGED }
+    enum Status { PENDING, INTERRUPTED, RUNNING, FINISHED, DIVERGED, FAILED, CHANGED }
 
     record CellState(Cell cell, Status status, String detail) {}
 
@@ -75,6 +75,7 @@ final class ExperimentRunner {
         JsonNode result = readJson(d.resolve(RunDirectory.RESULT));
         String status = result == null ? "" : result.path("status").asText();
         if (status.equals("finished")) return new CellState(c, Status.FINISHED, "");
+        if (status.equals("diverged")) return new CellState(c, Status.DIVERGED, result.path("message").asText());
         Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS);
         String at = Checkpoint.exists(checkpoints) ? "checkpoint " + Checkpoint.latest(checkpoints).getFileName() : "no checkpoint";
         if (status.equals("failed")) return new CellState(c, Status.FAILED, result.path("message").asText() + " (" + at + ")");
@@ -136,6 +137,7 @@ final class ExperimentRunner {
         for (CellState s : states) {
             switch (s.status()) {
                 case FINISHED -> terminal.println("cell " + s.cell().index() + " " + s.cell().label() + ": finished, skipped");
+                case DIVERGED -> terminal.println("cell " + s.cell().index() + " " + s.cell().label() + ": diverged before, skipped (the same seed would again)");
                 case RUNNING -> terminal.println("cell " + s.cell().index() + " " + s.cell().label() + ": " + s.detail() + ", skipped");
                 default -> todo.add(s.cell());
             }
@@ -170,7 +172,7 @@ final class ExperimentRunner {
         Path d = c.dir(dir);
         try (RunLock _ = RunLock.acquire(d, terminal)) {
             CellState s = state(c);
-            if (s.status() == Status.FINISHED) return true;
+            if (s.status() == Status.FINISHED || s.status() == Status.DIVERGED) return true;
             boolean resume = Checkpoint.exists(d.resolve(RunDirectory.CHECKPOINTS)) && s.status() != Status.CHANGED;
             JsonNode previous = s.status() == Status.CHANGED ? null : readJson(d.resolve(RunDirectory.CELL));
             if (!resume) for (Path p : RunDirectory.runFiles(d)) FileTrees.delete(p);
@@ -190,6 +192,13 @@ final class ExperimentRunner {
                 } catch (Interrupts.Stopped stopped) {
                     log.println(stopped.getMessage());
                     throw stopped;
+                } catch (TrainingRun.Diverged diverged) {
+                    // An outcome, not a failure: the summary counts it, and a rerun does not retry what the seed fixes.
+                    log.println(diverged.getMessage());
+                    writeJson(d.resolve(RunDirectory.RESULT), Json.MAPPER.createObjectNode().put("status", "diverged")
+                            .put("message", diverged.getMessage()).put("at", Instant.now().toString()));
+                    terminal.printf("cell %d %s: %s%n", c.index(), c.label(), diverged.getMessage());
+                    return true;
                 } catch (RuntimeException | IOException | OutOfMemoryError e) {
                     String message = e.getMessage() != null ? e.getMessage() : e.toString();
                     e.printStackTrace(log);
@@ -265,17 +274,19 @@ final class ExperimentRunner {
     Summary summarize(String command) throws IOException {
         Files.createDirectories(dir);
         List<Summary.Finished> finished = new ArrayList<>();
+        List<Cell> diverged = new ArrayList<>();
         List<CellState> states = new ArrayList<>();
         for (Cell c : spec.cells) {
             CellState s = state(c);
             states.add(s);
+            if (s.status() == Status.DIVERGED) diverged.add(c);
             if (s.status() != Status.FINISHED) continue;
             Path hyps = c.dir(dir).resolve(RunDirectory.TEST_HYPOTHESES);
             finished.add(new Summary.Finished(c, RunLog.read(c.dir(dir).resolve(RunDirectory.RUNS_CSV)),
                     Files.exists(hyps) ? Files.readAllLines(hyps, StandardCharsets.UTF_8) : null));
         }
         List<String> references = Files.exists(testReferences()) ? Files.readAllLines(testReferences(), StandardCharsets.UTF_8) : null;
-        Summary summary = Summary.of(spec, finished, references);
+        Summary summary = Summary.of(spec, finished, diverged, references);
 
         List<RunLog.Row> merged = new ArrayList<>();
         for (Summary.Finished f : finished) for (RunLog.Row r : f.rows()) merged.add(r.withRun(f.cell().variant().name()));

@@ -14,6 +14,9 @@ import java.util.concurrent.Callable;
 @Command(name = "jmh", description = {"Run JMH benchmarks; every argument goes to JMH (./tt jmh -h lists them).",
         "e.g. ./tt jmh GemmBenchmark -rf csv -rff results/bench/gemm-jmh.csv, then ./tt jmh --gemm-table results/bench/gemm-jmh.csv"})
 public final class JmhCommand implements Callable<Integer> {
+    @Option(names = "--help", usageHelp = true, description = "Show this help message and exit (-h goes to JMH).")
+    boolean help;
+
     @Option(names = "--gemm-table", paramLabel = "CSV", description = "Print the GFLOP/s table of a GemmBenchmark CSV result file instead of running.")
     Path gemmTable;
 

@@ -59,6 +59,16 @@ final class RunLock implements AutoCloseable {
         }
         String previous = contents(channel);
         if (lock == null) {
+            // The owner may have locked the file a moment ago and not yet written its name.
+            for (int wait = 0; previous.isEmpty() && wait < 20; wait++) {
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                previous = contents(channel);
+            }
             channel.close();
             throw inUse(dir, previous.isEmpty() ? "another process" : previous);
         }

@@ -46,8 +46,8 @@ final class Summary {
     /** One metric of one variant. {@code pValue} is the paired bootstrap's, for test BLEU only (else NaN). */
     record Stat(Spread spread, Difference difference, double pValue) {}
 
-    /** One variant: seeds finished and planned, and each metric. */
-    record Line(Variant variant, int finished, int planned, Map<Metric, Stat> stats) {}
+    /** One variant: seeds finished, diverged and planned, and each metric (over the finished seeds). */
+    record Line(Variant variant, int finished, int diverged, int planned, Map<Metric, Stat> stats) {}
 
     static final Metric VAL_NLL_FINAL = new Metric("val_nll_final", "final val NLL", false, f -> f.lastVal().nll());
     static final Metric VAL_NLL_BEST = new Metric("val_nll_best", "best val NLL", false, f -> f.best(Row::nll, false));
@@ -82,8 +82,11 @@ final class Summary {
         return m;
     }
 
-    /** Statistics of the finished cells; {@code testReferences} (null without a test set) feed the bootstrap test. */
-    static Summary of(ExperimentSpec spec, List<Finished> finished, List<String> testReferences) {
+    /**
+     * Statistics of the finished cells; {@code diverged} are the cells that stopped diverging (counted,
+     * not averaged); {@code testReferences} (null without a test set) feed the bootstrap test.
+     */
+    static Summary of(ExperimentSpec spec, List<Finished> finished, List<Cell> diverged, List<String> testReferences) {
         List<Metric> metrics = metrics(spec);
         Map<Variant, Map<Integer, Finished>> byVariant = new LinkedHashMap<>();
         for (Variant v : spec.variants) byVariant.put(v, new LinkedHashMap<>());
@@ -104,7 +107,7 @@ final class Summary {
                 Difference d = v == spec.baseline ? Difference.NONE : Difference.paired(mine, theirs);
                 stats.put(m, new Stat(Spread.of(all), d, p));
             }
-            lines.add(new Line(v, cells.size(), spec.seeds.size(), stats));
+            lines.add(new Line(v, cells.size(), (int) diverged.stream().filter(c -> c.variant() == v).count(), spec.seeds.size(), stats));
         }
         return new Summary(spec, metrics, lines, finished);
     }
@@ -126,7 +129,7 @@ final class Summary {
 
     /** Writes summary.csv atomically: one row per variant. */
     void writeCsv(Path file) throws IOException {
-        List<String> header = new ArrayList<>(List.of("variant", "changes", "seeds_finished", "seeds_planned", "seed_pairs"));
+        List<String> header = new ArrayList<>(List.of("variant", "changes", "seeds_finished", "seeds_diverged", "seeds_planned", "seed_pairs"));
         for (Metric m : metrics) {
             for (String part : List.of("mean", "std", "min", "max", "diff", "diff_ci95_low", "diff_ci95_high")) header.add(m.column() + "_" + part);
             if (m == TEST_BLEU) header.add("test_bleu_p_value");
@@ -136,7 +139,7 @@ final class Summary {
                     CSVFormat.DEFAULT.builder().setHeader(header.toArray(String[]::new)).build());
             for (Line l : lines) {
                 int pairs = l == baselineLine() ? l.finished() : l.stats().values().iterator().next().difference().pairs();
-                List<Object> row = new ArrayList<>(List.of(l.variant().name(), changes(l.variant()), l.finished(), l.planned(), pairs));
+                List<Object> row = new ArrayList<>(List.of(l.variant().name(), changes(l.variant()), l.finished(), l.diverged(), l.planned(), pairs));
                 for (Metric m : metrics) {
                     Stat s = l.stats().get(m);
                     for (double v : new double[] {s.spread().mean(), s.spread().std(), s.spread().min(), s.spread().max(),
@@ -174,7 +177,7 @@ final class Summary {
         for (Line l : lines) {
             String name = l.variant().name();
             List<String> r = new ArrayList<>(List.of(l == baselineLine() && !name.equals("baseline") ? name + " (baseline)" : name,
-                    l.finished() + "/" + l.planned()));
+                    l.finished() + "/" + l.planned() + (l.diverged() > 0 ? " (" + l.diverged() + " diverged)" : "")));
             for (Metric m : headline()) {
                 Stat s = l.stats().get(m);
                 r.add(Double.isNaN(s.spread().mean()) ? "–" : fixed(s.spread().mean(), m) + (s.spread().n() > 1 ? " ± " + fixed(s.spread().std(), m) : ""));

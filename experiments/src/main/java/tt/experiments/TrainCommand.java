@@ -41,12 +41,16 @@ public final class TrainCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         TrainOptions o = resume ? resumedOptions() : options;
         o.check();
+        backendOptions.threadCount();  // checks --threads before the run directory is touched
         try (RunLock _ = RunLock.acquire(out, System.out); Backend backend = backendOptions.open()) {
             if (!resume) RunDirectory.claimFresh(out, force, "--out", System.out);
             new TrainingRun(o, out, backend, System.out).run(resume);
         } catch (Interrupts.Stopped e) {
             System.out.println(e.getMessage() + "; continue with: ./tt train --out " + out + " --resume");
             return 130;
+        } catch (TrainingRun.Diverged e) {
+            System.err.println("tt train: " + e.getMessage());
+            return 1;
         }
         return 0;
     }
@@ -59,7 +63,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + "/latest is missing); start a new run without --resume");
         }
         if (force) throw new ParameterException(spec.commandLine(), "--force starts afresh and --resume continues: give one of them");
-        TrainOptions saved = Json.MAPPER.treeToValue(Checkpoint.options(Checkpoint.latest(checkpoints)), TrainOptions.class);
+        TrainOptions saved = Json.MAPPER.treeToValue(Checkpoint.options(Checkpoint.latestIntact(checkpoints, System.out::println)),
+                TrainOptions.class);
         List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
                 .filter(opt -> spec.mixins().get("options").options().contains(opt)).map(OptionSpec::longestName).toList();
         for (String name : given) {

@@ -112,6 +112,10 @@ public final class TrainOptions {
     @Option(names = "--weight-decay", defaultValue = "0", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
     float weightDecay;
 
+    @Option(names = "--divergence-factor", defaultValue = "10",
+            description = "Stop as diverged when the loss exceeds this many times its median over the last 100 updates; 0 = only when it is NaN or infinite (default: ${DEFAULT-VALUE}).")
+    double divergenceFactor;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of init, data order and dropout (default: ${DEFAULT-VALUE}).")
     int seed;
 
@@ -182,6 +186,7 @@ public final class TrainOptions {
         require(accumulate >= 1, "--accumulate", "must be at least 1, got " + accumulate);
         require(clipNorm >= 0, "--clip-norm", "must be 0 (off) or positive, got " + clipNorm);
         require(weightDecay >= 0, "--weight-decay", "must be 0 (off) or positive, got " + weightDecay);
+        require(divergenceFactor >= 0, "--divergence-factor", "must be 0 (NaN and infinities only) or positive, got " + divergenceFactor);
         require(evalEvery >= 1, "--eval-every", "must be at least 1, got " + evalEvery);
         require(evalSentences >= 0, "--eval-sentences", "must be 0 (no decoding) or more, got " + evalSentences);
         require(beam >= 1, "--beam", "must be at least 1 (1 = greedy), got " + beam);

@@ -17,10 +17,12 @@ import tt.model.data.EncodedPair;
 import tt.model.data.TokenBatcher;
 import tt.model.eval.Bleu;
 import tt.model.eval.ChrF;
+import tt.model.io.AtomicFile;
 import tt.model.text.Tokenizer;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,18 +41,38 @@ final class TrainingRun {
     }
 
     /**
-     * The log's state besides the model: target tokens trained on so far, and the training interval
-     * that the next "train" row of runs.csv averages. Saved in every checkpoint.
+     * The log's state besides the model: target tokens trained on so far, the training interval
+     * that the next "train" row of runs.csv averages, and the recent losses the divergence guard
+     * compares with. Saved in every checkpoint.
      */
-    record Progress(long tokens, int intervalUpdates, double intervalLoss, LossTotals interval, double intervalSeconds) {
-        static final Progress START = new Progress(0, 0, 0, new LossTotals(0, 0, 0, 0), 0);
+    record Progress(long tokens, int intervalUpdates, double intervalLoss, LossTotals interval, double intervalSeconds, List<Double> recentLosses) {
+        static final Progress START = new Progress(0, 0, 0, new LossTotals(0, 0, 0, 0), 0, List.of());
+        /** How many updates the divergence guard's median looks back over, and how many it waits for. */
+        static final int WINDOW = 100, MIN_WINDOW = 20;
 
         Progress after(Trainer.StepResult r, double seconds) {
+            List<Double> recent = new ArrayList<>(recentLosses.subList(Math.max(0, recentLosses.size() - WINDOW + 1), recentLosses.size()));
+            recent.add(r.loss());
             return new Progress(tokens + r.totals().tokens(), intervalUpdates + 1, intervalLoss + r.loss(), interval.plus(r.totals()),
-                    intervalSeconds + seconds);
+                    intervalSeconds + seconds, recent);
         }
 
-        Progress logged() { return new Progress(tokens, 0, 0, START.interval, 0); }
+        Progress logged() { return new Progress(tokens, 0, 0, START.interval, 0, recentLosses); }
+
+        /** Why this update's loss means divergence, or null: not finite, or {@code factor} times the recent median (factor 0: never). */
+        String divergence(Trainer.StepResult r, double factor) {
+            if (!Double.isFinite(r.loss())) return "the loss is " + r.loss();
+            if (!Float.isFinite(r.gradNorm())) return "the gradient norm is " + r.gradNorm();
+            if (factor == 0 || recentLosses.size() < MIN_WINDOW) return null;
+            double median = recentLosses.stream().mapToDouble(Double::doubleValue).sorted().skip(recentLosses.size() / 2).findFirst().orElseThrow();
+            return r.loss() > factor * median ? String.format(java.util.Locale.ROOT, "the loss, %.4g, is more than %s times its median over the last %d updates, %.4g",
+                    r.loss(), factor, recentLosses.size(), median) : null;
+        }
+    }
+
+    /** A run stopped because its loss or gradient stopped being usable; its last good checkpoint is kept. */
+    static final class Diverged extends RuntimeException {
+        Diverged(String message) { super(message); }
     }
 
     private final TrainOptions options;
@@ -93,7 +115,10 @@ final class TrainingRun {
     }
 
     private Result train(boolean resume, Test test) throws IOException {
-        java.nio.file.Files.createDirectories(runDir);
+        Files.createDirectories(runDir);
+        Path checkpoints = runDir.resolve(RunDirectory.CHECKPOINTS);
+        Path resumeFrom = resume ? Checkpoint.latestIntact(checkpoints, out::println) : null;
+        if (resume) restoreTokenizer(resumeFrom.resolve(Checkpoint.TOKENIZER));
         TaskData data = TaskData.load(options, runDir);
         List<EncodedPair> train = TokenBatcher.filterByLength(data.train(), options.maxLen);
         List<EncodedPair> val = TokenBatcher.filterByLength(data.val(), options.maxLen);
@@ -106,10 +131,9 @@ final class TrainingRun {
         TokenBatcher batcher = new TokenBatcher(train, options.maxTokens);
         List<Batch> valBatches = new TokenBatcher(val, options.maxTokens).inLengthOrder();
 
-        Path checkpoints = runDir.resolve("checkpoints");
         Checkpoint.Position position = new Checkpoint.Position(0, 0, 0.0, Json.MAPPER.valueToTree(Progress.START));
         if (resume) {
-            position = Checkpoint.load(checkpoints, trainer);
+            position = Checkpoint.load(resumeFrom, trainer);
             out.printf("resumed %s at update %d (epoch %d, batch %d)%n", runDir, trainer.updates(), position.epoch(), position.batch());
             if (trainer.updates() > options.steps) {
                 throw new TrainOptions.OptionError(List.of("--steps"), "--steps " + options.steps + " is below the " + trainer.updates()
@@ -126,6 +150,10 @@ final class TrainingRun {
         Evaluation last = null;
         int epoch = position.epoch(), next = position.batch();
         List<Batch> epochBatches = batcher.epoch(options.seed, epoch);
+        if (next > epochBatches.size()) {
+            throw new IOException(resumeFrom.resolve(Checkpoint.STATE) + ": damaged checkpoint state (batch " + next + " of an epoch of "
+                    + epochBatches.size() + ")");
+        }
         double elapsedBefore = position.elapsedSeconds();
         long start = System.nanoTime();
         JsonNode optionsJson = Json.MAPPER.valueToTree(options);
@@ -142,12 +170,19 @@ final class TrainingRun {
                 }
                 long stepStart = System.nanoTime();
                 Trainer.StepResult r = trainer.step(group);
-                if (!Double.isFinite(r.loss())) {
-                    throw new IllegalStateException("loss became " + r.loss() + " at update " + r.update()
-                            + "; lower --lr or set --clip-norm");
+                double elapsed = elapsedBefore + (System.nanoTime() - start) * 1e-9;
+                String divergence = progress.divergence(r, options.divergenceFactor);
+                if (divergence != null) {
+                    if (!Double.isFinite(r.loss())) divergence += "; first non-finite value: " + trainer.firstNonFinite();
+                    log.row(new RunLog.Row(runName, options.seed, r.update(), epoch, "diverged", progress.tokens(), elapsed, r.lr(), r.loss(),
+                            r.totals().objectivePerToken(), r.totals().nllPerToken(), r.totals().accuracy(), Double.NaN, Double.NaN, Double.NaN,
+                            r.gradNorm(), Double.NaN));
+                    bar.pause();
+                    throw new Diverged(runName + " diverged at update " + r.update() + ": " + divergence + ". "
+                            + (Checkpoint.exists(checkpoints) ? "The last good checkpoint, " + Checkpoint.latest(checkpoints) + ", is kept. " : "")
+                            + "Lower --lr, set --clip-norm, or raise --divergence-factor.");
                 }
                 progress = progress.after(r, (System.nanoTime() - stepStart) * 1e-9);
-                double elapsed = elapsedBefore + (System.nanoTime() - start) * 1e-9;
                 bar.step();
                 bar.setExtraMessage(String.format(" loss %.3f | %.0f tok/s", r.loss(), progress.interval().tokens() / progress.intervalSeconds()));
                 int step = r.update();
@@ -159,10 +194,12 @@ final class TrainingRun {
                     progress = progress.logged();
                 }
                 if (step % options.evalEvery == 0 || step == options.steps) {
-                    last = evaluate(step, trainer, translator, data, valBatches);
+                    bar.pause();
+                    out.printf("%s update %d: evaluating (NLL of %d validation pairs, decoding %d)...%n", runName, step, val.size(),
+                            Math.min(options.evalSentences, val.size()));
+                    last = evaluate(step, trainer, translator, data, val, valBatches);
                     log.row(new RunLog.Row(runName, options.seed, step, epoch, "val", progress.tokens(), elapsed, r.lr(), Double.NaN,
                             Double.NaN, last.nll(), last.accuracy(), last.bleu(), last.chrf(), last.exactMatch(), Double.NaN, Double.NaN));
-                    bar.pause();
                     out.printf("%s update %d: val nll %.4f, perplexity %.2f, accuracy %.4f, BLEU %.2f, chrF %.2f, exact %.4f%n",
                             runName, step, last.nll(), last.perplexity(), last.accuracy(), last.bleu(), last.chrf(), last.exactMatch());
                     bar.resume();
@@ -191,6 +228,15 @@ final class TrainingRun {
         }
     }
 
+    /** A resumed run encodes with the tokenizer its checkpoint was trained with, whatever has happened to the run directory's copy. */
+    private void restoreTokenizer(Path saved) throws IOException {
+        Path current = runDir.resolve(TaskData.TOKENIZER_FILE);
+        if (Files.exists(current) && Files.mismatch(current, saved) == -1) return;
+        if (Files.exists(current)) out.println(current + " differs from the checkpoint's tokenizer; restoring the checkpoint's");
+        byte[] bytes = Files.readAllBytes(saved);
+        AtomicFile.write(current, o -> o.write(bytes));
+    }
+
     /** A live bar on a terminal; elsewhere (CI, files) a plain line every 30 seconds. */
     private ProgressBar progressBar(int done) {
         ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(runName).setInitialMax(options.steps)
@@ -199,12 +245,15 @@ final class TrainingRun {
         return b.setUpdateIntervalMillis(30_000).setConsumer(new DelegatingProgressBarConsumer(out::println, 100)).build();
     }
 
-    /** Teacher-forced NLL and accuracy on every validation batch; BLEU, chrF and exact match on decodes. */
-    private Evaluation evaluate(int step, Trainer trainer, Translator translator, TaskData data, List<Batch> valBatches) {
+    /**
+     * Teacher-forced NLL and accuracy on every validation batch; BLEU, chrF and exact match on the
+     * first --eval-sentences decodes. Both use the pairs within --max-len, as training does.
+     */
+    private Evaluation evaluate(int step, Trainer trainer, Translator translator, TaskData data, List<EncodedPair> val, List<Batch> valBatches) {
         LossTotals e = trainer.evaluate(valBatches);
-        List<EncodedPair> decoded = data.val().subList(0, Math.min(options.evalSentences, data.val().size()));
+        List<EncodedPair> decoded = val.subList(0, Math.min(options.evalSentences, val.size()));
         Decoded d = decode(translator, options.beam, options.lengthPenalty, options.maxLen, data.tokenizer(),
-                new TaskData.Heldout(decoded, data.valReferences().subList(0, decoded.size())));
+                new TaskData.Heldout(decoded, decoded.stream().map(p -> data.valReferences().get(p.id())).toList()));
         return new Evaluation(step, e.nllPerToken(), e.accuracy(), d.bleu(), d.chrf(), d.exactMatch());
     }
 

@@ -3,6 +3,7 @@ package tt.experiments;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import tt.kernels.Backend;
 import tt.model.AdamConfig;
@@ -14,7 +15,9 @@ import tt.model.Translator;
 import tt.model.text.Tokenizer;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,8 +25,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** Translates sentences with a trained checkpoint, greedy or beam search. */
-@Command(name = "translate", description = "Translate sentences (arguments, or one per line on stdin) with a checkpoint.")
+/**
+ * Translates sentences with a trained checkpoint, greedy or beam search: one output line per input
+ * line (an empty line gives an empty line), a line at a time when typed at a terminal.
+ */
+@Command(name = "translate", mixinStandardHelpOptions = true,
+        description = "Translate sentences (arguments, or one per line on stdin) with a checkpoint.")
 public final class TranslateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -46,34 +53,73 @@ public final class TranslateCommand implements Callable<Integer> {
     List<String> sentences = new ArrayList<>();
 
     @Override public Integer call() throws Exception {
+        if (beam < 1) throw new ParameterException(spec.commandLine(), "--beam must be at least 1 (1 = greedy), got " + beam);
+        if (maxLen < 1) throw new ParameterException(spec.commandLine(), "--max-len must be at least 1, got " + maxLen);
+        if (lengthPenalty < 0) throw new ParameterException(spec.commandLine(), "--length-penalty must be 0 or more, got " + lengthPenalty);
         Path dir = resolve(checkpoint);
         TransformerConfig config = Checkpoint.config(dir);
         Tokenizer tokenizer = Tokenizer.load(dir.resolve(Checkpoint.TOKENIZER));
-        List<String> input = sentences.isEmpty() ? stdinLines() : sentences;
-        int len = Math.min(config.maxLen(), maxLen + 1);
+        // Sources up to the model's own length limit; outputs up to --max-len.
+        int len = config.maxLen();
         Transformer model = Transformer.create(config, new BatchLimits(Math.max(4096, len * beam), 4096, len), AdamConfig.paper(), 0);
         Checkpoint.loadParameters(dir.resolve(Checkpoint.MODEL), model);
         try (Backend backend = backendOptions.open()) {
             backend.upload(model.parameterRoot());
             Translator translator = new Translator(model, backend);
-            int[][] sources = input.stream().map(tokenizer::encode).toArray(int[][]::new);
-            int[][] outputs = beam > 1 ? translator.beam(sources, beam, lengthPenalty, maxLen) : translator.greedy(sources, maxLen);
-            for (int[] o : outputs) System.out.println(tokenizer.decode(o));
+            PrintStream out = System.out;
+            if (!sentences.isEmpty()) {
+                translate(translator, tokenizer, sentences, "argument", 1).forEach(out::println);
+            } else if (System.console() != null && System.console().isTerminal()) {
+                BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+                int n = 1;
+                for (String line; (line = in.readLine()) != null; n++) {
+                    try {
+                        out.println(translate(translator, tokenizer, List.of(line), "line", n).getFirst());
+                    } catch (IllegalArgumentException e) {
+                        System.err.println("tt translate: " + e.getMessage());  // typed: say so and take the next line
+                    }
+                }
+            } else {
+                List<String> lines = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).lines().toList();
+                translate(translator, tokenizer, lines, "stdin line", 1).forEach(out::println);
+            }
         }
         return 0;
     }
 
-    /** A run directory, its checkpoints directory, or a step directory: the checkpoint to load. */
-    private Path resolve(Path given) throws java.io.IOException {
-        if (Files.exists(given.resolve(Checkpoint.MODEL))) return given;
-        if (Checkpoint.exists(given)) return Checkpoint.latest(given);
-        if (Checkpoint.exists(given.resolve("checkpoints"))) return Checkpoint.latest(given.resolve("checkpoints"));
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                "--checkpoint " + given + ": no " + Checkpoint.MODEL + " or checkpoints/" + Checkpoint.LATEST + " there; give a run directory");
+    /**
+     * Translations of {@code lines}, one each; blank lines stay blank. A line longer than the model
+     * takes is an error naming it ({@code what} and its number from {@code first}), never cut.
+     */
+    private List<String> translate(Translator translator, Tokenizer tokenizer, List<String> lines, String what, int first) {
+        List<int[]> sources = new ArrayList<>();
+        List<Integer> where = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) continue;
+            int[] ids = tokenizer.encode(lines.get(i));
+            if (ids.length > translator.maxSourceLength()) {
+                throw new IllegalArgumentException(what + " " + (first + i) + ": " + ids.length + " tokens, more than the "
+                        + translator.maxSourceLength() + " the model takes; split the sentence");
+            }
+            sources.add(ids);
+            where.add(i);
+        }
+        int[][] src = sources.toArray(int[][]::new);
+        int[][] outputs = beam > 1 ? translator.beam(src, beam, lengthPenalty, maxLen) : translator.greedy(src, maxLen);
+        List<String> text = new ArrayList<>(java.util.Collections.nCopies(lines.size(), ""));
+        for (int k = 0; k < outputs.length; k++) text.set(where.get(k), tokenizer.decode(outputs[k]));
+        return text;
     }
 
-    private static List<String> stdinLines() throws java.io.IOException {
-        BufferedReader r = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        return r.lines().filter(l -> !l.isBlank()).toList();
+    /** A run directory, its checkpoints directory (newest intact checkpoint), or a step directory (checked): the checkpoint to load. */
+    private Path resolve(Path given) throws IOException {
+        if (Files.exists(given.resolve(Checkpoint.MODEL))) {
+            Checkpoint.verify(given);
+            return given;
+        }
+        Path checkpoints = Checkpoint.exists(given) ? given : given.resolve(RunDirectory.CHECKPOINTS);
+        if (Checkpoint.exists(checkpoints)) return Checkpoint.latestIntact(checkpoints, w -> System.err.println("tt translate: " + w));
+        throw new ParameterException(spec.commandLine(),
+                "--checkpoint " + given + ": no " + Checkpoint.MODEL + " or checkpoints/" + Checkpoint.LATEST + " there; give a run directory");
     }
 }

@@ -52,10 +52,10 @@ class ExperimentRunnerTest {
         return runner;
     }
 
-    /** runs.csv without the wall-clock columns (elapsed_s, tokens_per_s), which no two runs share. */
+    /** runs.csv without the run's name and the wall-clock columns (elapsed_s, tokens_per_s), which no two runs share. */
     static List<String> numbers(Path runsCsv) throws IOException {
         List<String> out = new ArrayList<>();
-        for (RunLog.Row r : RunLog.read(runsCsv)) out.add(r.toString().replaceAll("elapsedSeconds=[^,]*, |tokensPerSecond=[^,)]*", ""));
+        for (RunLog.Row r : RunLog.read(runsCsv)) out.add(r.toString().replaceAll("run=[^,]*, |elapsedSeconds=[^,]*, |tokensPerSecond=[^,\\]]*", ""));
         return out;
     }
 
@@ -108,14 +108,11 @@ class ExperimentRunnerTest {
 
     /** A child JVM running `tt experiment SPEC --out OUT --cell 0 --threads 2`. */
     private Process child(Path spec, Path out) throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "experiment", spec.toString(), "--out", out.toString(),
-                "--cell", "0", "--threads", "2").redirectErrorStream(true).redirectOutput(dir.resolve("child.log").toFile()).start();
+        return ChildJvm.start(dir.resolve("child.log"), "experiment", spec.toString(), "--out", out.toString(), "--cell", "0", "--threads", "2");
     }
 
     /** Waits until the cell's latest checkpoint is at least {@code step}; false if the child ended first. */
-    private static boolean awaitCheckpoint(Process p, Path cell, int step) throws Exception {
+    static boolean awaitCheckpoint(Process p, Path cell, int step) throws Exception {
         Path checkpoints = cell.resolve("checkpoints");
         for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120); System.nanoTime() < deadline; Thread.sleep(20)) {
             if (!p.isAlive()) return false;

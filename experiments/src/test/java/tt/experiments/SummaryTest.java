@@ -49,7 +49,7 @@ class SummaryTest {
             List<String> hyps = v == 0 ? List.of("a b c d e", "f g h x y", "k l") : List.of("a b c d e", "f g h i j", "k l m");
             finished.add(new Summary.Finished(c, rows, hyps));
         }
-        Summary summary = Summary.of(spec, finished, refs);
+        Summary summary = Summary.of(spec, finished, List.of(), refs);
         Summary.Line base = summary.lines.get(0), v = summary.lines.get(1);
         assertEquals(3, v.finished());
 
