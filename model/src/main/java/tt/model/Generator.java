@@ -4,6 +4,7 @@ import tt.kernels.Dim;
 import tt.kernels.FloatBuf;
 import tt.kernels.Kernel.Gemm;
 import tt.kernels.Kernel.LogSoftmax;
+import tt.kernels.Kernel.Reduction;
 import tt.kernels.Kernel.SmoothedLoss;
 import tt.kernels.Kernel.SmoothedLossBackward;
 
@@ -39,9 +40,9 @@ final class Generator {
 
     /** The configured training loss, or with {@code nll} the plain negative log-likelihood (for perplexity). */
     void loss(Pass p, boolean nll) {
-        p.add(nll ? "nll" : "loss", new SmoothedLoss(dims.tgtRows(), dims.vocab(), TransformerConfig.PAD,
+        p.add(nll ? "nll" : "loss", new SmoothedLoss(dims.tgtRows(), dims.vocab(), dims.batch(), TransformerConfig.PAD,
                 nll ? 0f : config.labelSmoothing(), !nll && config.loss() == TransformerConfig.LossKind.KL,
-                in.tgtOut(), logProbs.value(), rowLoss, stats));
+                nll ? Reduction.TOKEN : config.reduction(), in.tgtOut(), logProbs.value(), rowLoss, stats));
     }
 
     void backward(Pass p) {

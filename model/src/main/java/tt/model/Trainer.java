@@ -2,6 +2,7 @@ package tt.model;
 
 import tt.kernels.Backend;
 import tt.kernels.FloatBuf;
+import tt.kernels.Kernel.SmoothedLoss;
 
 import tt.model.data.Batch;
 
@@ -20,7 +21,10 @@ public final class Trainer {
     public record LossTotals(double objective, long tokens, long correct, double nll) {
         static final LossTotals ZERO = new LossTotals(0, 0, 0, 0);
 
-        static LossTotals of(float[] stats) { return new LossTotals(stats[0], (long) stats[1], (long) stats[2], stats[3]); }
+        static LossTotals of(float[] stats) {
+            return new LossTotals(stats[SmoothedLoss.LOSS_SUM], (long) stats[SmoothedLoss.TOKENS], (long) stats[SmoothedLoss.CORRECT],
+                    stats[SmoothedLoss.NLL_SUM]);
+        }
 
         public LossTotals plus(LossTotals o) {
             return new LossTotals(objective + o.objective, tokens + o.tokens, correct + o.correct, nll + o.nll);
@@ -91,14 +95,14 @@ public final class Trainer {
             model.setBatch(b);
             model.setStep(microSteps++);
             trainStep.run();
-            LossTotals batch = LossTotals.of(model.stats.toArray());
+            float[] stats = model.stats.toArray();
+            LossTotals batch = LossTotals.of(stats);
             totals = totals.plus(batch);
             if (!Double.isFinite(batch.objective())) {
                 // No update: the parameters stay as they were, the activations show where it broke (firstNonFinite).
                 return new StepResult(updates + 1, Double.NaN, totals, Float.NaN, schedule.lr(updates + 1));
             }
-            loss += batch.objective() / model.config.reduction().normalizer(b.size() * b.targetLength(), model.config.tgtVocab(),
-                    b.size(), batch.tokens());
+            loss += stats[SmoothedLoss.REDUCED_LOSS];
         }
         updates++;
         double lr = schedule.lr(updates);

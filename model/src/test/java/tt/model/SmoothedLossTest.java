@@ -55,6 +55,7 @@ class SmoothedLossTest {
         assertEquals(Arrays.stream(TARGET_LENGTHS).sum(), stats[1], "non-pad tokens");
         assertEquals(correctPredictions(logProbs, targets), stats[2], "non-pad tokens whose argmax is the target");
         assertEquals(expected, stats[0] / reduction.normalizer(ROWS, VOCAB, SENTENCES, stats[1]), 1e-6 * Math.abs(expected));
+        assertEquals(expected, stats[tt.kernels.Kernel.SmoothedLoss.REDUCED_LOSS], 1e-6 * Math.abs(expected), "the kernel's own reduced loss");
 
         double h = 1e-6, scale = 0;
         double[] numeric = new double[ROWS * VOCAB];
@@ -131,7 +132,7 @@ class SmoothedLossTest {
         FloatBuf logProbBuf = FloatBuf.of("log_probs", lp), stats = FloatBuf.allocate("stats", tt.kernels.Kernel.SmoothedLoss.STATS);
         FloatBuf dLogits = FloatBuf.allocate("d_logits", ROWS * VOCAB);
         IntBuf targetBuf = IntBuf.of("targets", targets);
-        g.add("loss", new SmoothedLoss(rows, vocab, PAD, c.labelSmoothing(), c.loss() == TransformerConfig.LossKind.KL,
+        g.add("loss", new SmoothedLoss(rows, vocab, sentences, PAD, c.labelSmoothing(), c.loss() == TransformerConfig.LossKind.KL, c.reduction(),
                 targetBuf, logProbBuf, FloatBuf.allocate("row_loss", ROWS), stats));
         g.add("loss backward", new SmoothedLossBackward(rows, vocab, sentences, PAD, c.labelSmoothing(), c.reduction(),
                 targetBuf, logProbBuf, stats, dLogits));

@@ -23,8 +23,6 @@ public final class FloatBuf extends Buf {
         return new FloatBuf(name, null, 0, length, null);
     }
 
-    public boolean isAllocated() { return data != null; }
-
     public static FloatBuf of(String name, float... values) {
         return new FloatBuf(name, values.clone(), 0, values.length, null);
     }

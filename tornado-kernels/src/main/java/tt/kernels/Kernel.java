@@ -13,7 +13,7 @@ package tt.kernels;
  * in a task's arguments, and diagnostics read a call's output there); Adam, which updates four,
  * is the exception.
  */
-public interface Kernel {
+public sealed interface Kernel {
 
     /** Checks every buffer against the dimensions at their maxima; throws with what is wrong. */
     void check(Checks c);
@@ -235,7 +235,7 @@ public interface Kernel {
         }
     }
 
-    /** How a summed token loss becomes the reported loss and its gradient. */
+    /** How a summed token loss becomes the reported loss and its gradient; {@link Losses#normalizer} says by what it is divided. */
     enum Reduction {
         /** Sum over all non-pad target tokens. */
         SUM,
@@ -246,14 +246,19 @@ public interface Kernel {
         /** Divided by the number of non-pad target tokens. */
         TOKEN;
 
+        /** The int a device kernel receives for this reduction (kernels take no enums). */
+        public int code() {
+            return switch (this) {
+                case SUM -> Losses.SUM;
+                case MEAN -> Losses.MEAN;
+                case BATCHMEAN -> Losses.BATCHMEAN;
+                case TOKEN -> Losses.TOKEN;
+            };
+        }
+
         /** What the summed loss is divided by, given the live rows, vocabulary, sentences and non-pad tokens. */
         public float normalizer(int rows, int vocab, int sentences, float tokens) {
-            return switch (this) {
-                case SUM -> 1f;
-                case MEAN -> (float) rows * vocab;
-                case BATCHMEAN -> Math.max(sentences, 1);
-                case TOKEN -> Math.max(tokens, 1f);
-            };
+            return Losses.normalizer(code(), rows, vocab, sentences, tokens);
         }
     }
 
@@ -263,13 +268,14 @@ public interface Kernel {
      * token; pad-target rows contribute nothing. With {@code klDivergence} the loss is
      * KL(q || p) = sum q (log q - log p), as torch's KLDivLoss; otherwise cross-entropy -sum q log p.
      * Writes stats = [summed loss, non-pad tokens, correctly predicted tokens (argmax == target),
-     * summed negative log-likelihood of the targets]: the last is what perplexity is made of, whatever
-     * the smoothing and loss kind. Non-pad targets must lie in [0, vocab).
+     * summed negative log-likelihood of the targets, the summed loss divided as {@code reduction}
+     * says]: the NLL is what perplexity is made of, whatever the smoothing and loss kind, and the
+     * reduced loss is the one optimised. Non-pad targets must lie in [0, vocab).
      */
-    record SmoothedLoss(Dim rows, Dim vocab, int padId, float epsilon, boolean klDivergence,
+    record SmoothedLoss(Dim rows, Dim vocab, Dim sentences, int padId, float epsilon, boolean klDivergence, Reduction reduction,
                         IntBuf targets, FloatBuf logProbs, FloatBuf rowLoss, FloatBuf stats) implements Kernel {
-        /** Length of the stats buffer. */
-        public static final int STATS = 4;
+        /** Length of the stats buffer, and the places in it. */
+        public static final int STATS = 5, LOSS_SUM = 0, TOKENS = 1, CORRECT = 2, NLL_SUM = 3, REDUCED_LOSS = 4;
 
         public void check(Checks ch) {
             ch.ints(targets, ch.size(rows), "rows");
@@ -282,8 +288,8 @@ public interface Kernel {
 
     /**
      * dLogits += (softmax - q) / normalizer: the gradient of the reduced loss through log-softmax.
-     * The normalizer follows {@code reduction}, using stats[1] for TOKEN and the live sentence
-     * count {@code sentences} for BATCHMEAN.
+     * The normalizer follows {@code reduction}, using the token count the forward left in stats for
+     * TOKEN and the live sentence count {@code sentences} for BATCHMEAN.
      */
     record SmoothedLossBackward(Dim rows, Dim vocab, Dim sentences, int padId, float epsilon, Reduction reduction,
                                 IntBuf targets, FloatBuf logProbs, FloatBuf stats, FloatBuf dLogits) implements Kernel {

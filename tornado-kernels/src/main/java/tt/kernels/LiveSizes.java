@@ -1,7 +1,6 @@
 package tt.kernels;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -47,5 +46,4 @@ public final class LiveSizes {
 
     public IntBuf buffer() { return values; }
 
-    public List<Dim> dims() { return Collections.unmodifiableList(dims); }
 }

@@ -105,7 +105,7 @@ class LossKernelsTest {
             IntBuf targets = ints("targets", 2, bad, PAD_ID);
             FloatBuf logProbs = floats("logProbs", 15, rnd), stats = floats("stats", Kernel.SmoothedLoss.STATS, rnd);
             for (Kernel k : new Kernel[] {
-                    new Kernel.SmoothedLoss(rows, vocab, PAD_ID, 0.1f, true, targets, logProbs, floats("rowLoss", 3, rnd), stats),
+                    new Kernel.SmoothedLoss(rows, vocab, Dim.fixed(1), PAD_ID, 0.1f, true, Reduction.SUM, targets, logProbs, floats("rowLoss", 3, rnd), stats),
                     new Kernel.SmoothedLossBackward(rows, vocab, Dim.fixed(1), PAD_ID, 0.1f, Reduction.SUM, targets, logProbs, stats,
                             floats("dLogits", 15, rnd))}) {
                 StepGraph g = new StepGraph("step").add("decoder loss", k);
@@ -157,7 +157,7 @@ class LossKernelsTest {
         float[] rowLossBefore = snapshot(rowLoss), statsBefore = snapshot(stats), dLogitsBefore = snapshot(dLogits);
 
         grid.graph().add("log probs", new Kernel.LogSoftmax(grid.rows(), grid.cols(), logits, logProbs))
-                .add("loss", new Kernel.SmoothedLoss(grid.rows(), grid.cols(), PAD_ID, eps, kl, targets, logProbs, rowLoss, stats))
+                .add("loss", new Kernel.SmoothedLoss(grid.rows(), grid.cols(), sentences, PAD_ID, eps, kl, reduction, targets, logProbs, rowLoss, stats))
                 .add("loss backward", new Kernel.SmoothedLossBackward(grid.rows(), grid.cols(), sentences, PAD_ID, eps, reduction,
                         targets, logProbs, stats, dLogits));
         run(grid.graph());
@@ -165,7 +165,8 @@ class LossKernelsTest {
         // Losses come from float32 log-probs (1e-6 absolute each): 1e-5 of the largest row loss.
         assertOutput("row loss " + grid.at(), rowLossBefore, loss, rowLoss, 1e-5);
         // Sums of rows: 1e-5 relative, and 1e-6 absolute per row for the float32 log-probs a small NLL is made of.
-        assertOutput("stats " + grid.at(), statsBefore, new double[] {sum, tokens(rows, t), correct, nll}, stats, 1e-5, 1e-6 * rows);
+        double reduced = sum / Math.max(1, normalizer(reduction, rows, vocab, grid.graph().sizes().get(sentences), t));
+        assertOutput("stats " + grid.at(), statsBefore, new double[] {sum, tokens(rows, t), correct, nll, reduced}, stats, 1e-5, 1e-6 * rows);
         assertEquals(tokens(rows, t), stats.get(1), "non-pad tokens " + grid.at());
         assertEquals(correct, stats.get(2), "correct tokens " + grid.at());
         assertOutput("dLogits " + grid.at(), dLogitsBefore, dLogitsAfter, dLogits, 1e-5);

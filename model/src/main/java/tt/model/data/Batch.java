@@ -38,9 +38,6 @@ public record Batch(int size, int sourceLength, int targetLength, int[] source, 
                 pairs.stream().mapToInt(EncodedPair::id).toArray());
     }
 
-    /** Target tokens to predict: the non-padding cells of {@code targetOut}. */
-    public int targetTokens() { return Arrays.stream(targetLengths).sum(); }
-
     /** Cells the batch occupies, padding included: size * max(sourceLength, targetLength). */
     public int paddedTokens() { return size * Math.max(sourceLength, targetLength); }
 }

@@ -1,6 +1,7 @@
 package tt.kernels.jvm;
 
 import tt.kernels.DropoutMask;
+import tt.kernels.Ids;
 
 /**
  * Element-wise and gather/scatter kernels, each forward beside its backward. Arrays are root
@@ -42,9 +43,10 @@ public final class ElementwiseKernels {
 
     public static void embeddingForward(Parallel par, int tokens, int dim, float scale, int[] ids, int idOff,
                                         float[] table, int tOff, int tableRows, float[] out, int oOff) {
+        Ids.check(Ids.Kind.TOKENS, ids, idOff, tokens, tableRows, Ids.NO_PAD);
         par.range(tokens, Math.max(1, GRAIN / Math.max(dim, 1)), (s, e) -> {
             for (int t = s; t < e; t++) {
-                int src = tOff + tableRow(ids, idOff, t, tableRows) * dim, dst = oOff + t * dim;
+                int src = tOff + ids[idOff + t] * dim, dst = oOff + t * dim;
                 for (int c = 0; c < dim; c++) out[dst + c] = scale * table[src + c];
             }
         });
@@ -56,21 +58,13 @@ public final class ElementwiseKernels {
      */
     public static void embeddingBackward(Parallel par, int tokens, int dim, float scale, int[] ids, int idOff,
                                          float[] dOut, int dOff, float[] dTable, int tOff, int tableRows) {
-        for (int t = 0; t < tokens; t++) tableRow(ids, idOff, t, tableRows);
+        Ids.check(Ids.Kind.TOKENS, ids, idOff, tokens, tableRows, Ids.NO_PAD);
         par.range(dim, 16, (s, e) -> {
             for (int t = 0; t < tokens; t++) {
                 int src = dOff + t * dim, dst = tOff + ids[idOff + t] * dim;
                 for (int c = s; c < e; c++) dTable[dst + c] += scale * dOut[src + c];
             }
         });
-    }
-
-    private static int tableRow(int[] ids, int idOff, int t, int tableRows) {
-        int id = ids[idOff + t];
-        if (id < 0 || id >= tableRows) {
-            throw new IllegalArgumentException("token id " + id + " at position " + t + " is outside the embedding table [0, " + tableRows + ")");
-        }
-        return id;
     }
 
     public static void positionalAdd(Parallel par, int rows, int seqLen, int dim, float[] table, int tOff, float[] x, int xOff) {

@@ -31,10 +31,6 @@ public final class JvmBackend implements Backend {
         if (useNativeBlas) NativeBlas.setThreads(threads);
     }
 
-    public static JvmBackend allCores() {
-        return new JvmBackend(Runtime.getRuntime().availableProcessors());
-    }
-
     public int threads() { return par.threads(); }
 
     @Override public String name() { return "jvm"; }
@@ -49,13 +45,7 @@ public final class JvmBackend implements Backend {
         List<StepGraph.Call> calls = graph.calls();
         int[] sizes = graph.sizes().buffer().array();
         Runnable[] bound = new Runnable[calls.size()];
-        for (StepGraph.Call call : calls) {
-            try {
-                bound[call.index()] = bind(call.kernel(), sizes);
-            } catch (UnsupportedOperationException e) {
-                throw new UnsupportedOperationException(graph.name() + " " + call.describe() + ": " + e.getMessage(), e);
-            }
-        }
+        for (StepGraph.Call call : calls) bound[call.index()] = bind(call.kernel(), sizes);
         return () -> {
             graph.checkLiveSizes();
             for (int i = 0; i < bound.length; i++) {
@@ -142,8 +132,8 @@ public final class JvmBackend implements Backend {
                     k.dGamma().array(), k.dGamma().offset(), k.dBeta().array(), k.dBeta().offset());
             case Kernel.LogSoftmax k -> () -> NormKernels.logSoftmax(par, v(k.rows(), sizes), v(k.cols(), sizes),
                     k.x().array(), k.x().offset(), k.y().array(), k.y().offset());
-            case Kernel.SmoothedLoss k -> () -> LossKernels.smoothedLoss(par, v(k.rows(), sizes), v(k.vocab(), sizes), k.padId(),
-                    k.epsilon(), k.klDivergence(), k.targets().array(), k.targets().offset(),
+            case Kernel.SmoothedLoss k -> () -> LossKernels.smoothedLoss(par, v(k.rows(), sizes), v(k.vocab(), sizes),
+                    v(k.sentences(), sizes), k.padId(), k.epsilon(), k.klDivergence(), k.reduction(), k.targets().array(), k.targets().offset(),
                     k.logProbs().array(), k.logProbs().offset(), k.rowLoss().array(), k.rowLoss().offset(),
                     k.stats().array(), k.stats().offset());
             case Kernel.SmoothedLossBackward k -> () -> LossKernels.smoothedLossBackward(par, v(k.rows(), sizes), v(k.vocab(), sizes),
@@ -155,8 +145,6 @@ public final class JvmBackend implements Backend {
                     k.grads().array(), k.grads().offset(), k.m().array(), k.m().offset(), k.v().array(), k.v().offset(),
                     k.hyper().array(), k.hyper().offset(), k.gradNorm().get(0),
                     k.beta1(), k.beta2(), k.eps(), k.weightDecay(), k.maxNorm());
-            default -> throw new UnsupportedOperationException("the jvm backend has no implementation of kernel "
-                    + kernel.getClass().getName());
         };
     }
 

@@ -1,31 +1,19 @@
 package tt.kernels.jvm;
 
 import tt.kernels.Kernel.Reduction;
+import tt.kernels.Ids;
+import tt.kernels.Kernel.SmoothedLoss;
+import tt.kernels.Losses;
 
 /** Label-smoothed KL / cross-entropy over log-probabilities, forward beside backward. */
 public final class LossKernels {
     private LossKernels() {}
 
-    /** Probability the smoothed target gives each token that is neither the target nor pad. */
-    public static float offTargetProbability(int vocab, float epsilon) {
-        return vocab > 2 ? epsilon / (vocab - 2) : 0f;
-    }
-
-    /** A target outside the vocabulary would read another row's log-probabilities: fail naming it instead. */
-    private static void checkTargets(int rows, int vocab, int padId, int[] targets, int tgOff) {
-        for (int r = 0; r < rows; r++) {
-            int t = targets[tgOff + r];
-            if (t != padId && (t < 0 || t >= vocab)) {
-                throw new IllegalArgumentException("target id " + t + " at row " + r + " is outside the vocabulary [0, " + vocab + ")");
-            }
-        }
-    }
-
-    public static void smoothedLoss(Parallel par, int rows, int vocab, int padId, float epsilon, boolean klDivergence,
-                                    int[] targets, int tgOff, float[] logProbs, int lpOff,
+    public static void smoothedLoss(Parallel par, int rows, int vocab, int sentences, int padId, float epsilon, boolean klDivergence,
+                                    Reduction reduction, int[] targets, int tgOff, float[] logProbs, int lpOff,
                                     float[] rowLoss, int rlOff, float[] stats, int stOff) {
-        checkTargets(rows, vocab, padId, targets, tgOff);
-        float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
+        Ids.check(Ids.Kind.TARGETS, targets, tgOff, rows, vocab, padId);
+        float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
         // Entropy terms of the smoothed target, the same for every non-pad row: sum q log q.
         double qLogQ = (onTarget > 0 ? onTarget * Math.log(onTarget) : 0)
                 + (offTarget > 0 ? (vocab - 2) * offTarget * Math.log(offTarget) : 0);
@@ -56,19 +44,20 @@ public final class LossKernels {
             right += correct[r];
             nllSum += nll[r];
         }
-        stats[stOff] = (float) loss;
-        stats[stOff + 1] = tokens;
-        stats[stOff + 2] = right;
-        stats[stOff + 3] = (float) nllSum;
+        stats[stOff + SmoothedLoss.LOSS_SUM] = (float) loss;
+        stats[stOff + SmoothedLoss.TOKENS] = tokens;
+        stats[stOff + SmoothedLoss.CORRECT] = right;
+        stats[stOff + SmoothedLoss.NLL_SUM] = (float) nllSum;
+        stats[stOff + SmoothedLoss.REDUCED_LOSS] = stats[stOff] / reduction.normalizer(rows, vocab, sentences, tokens);
     }
 
     /** dLogits += (softmax - q) / normalizer on non-pad rows. */
     public static void smoothedLossBackward(Parallel par, int rows, int vocab, int sentences, int padId, float epsilon,
                                             Reduction reduction, int[] targets, int tgOff, float[] logProbs, int lpOff,
                                             float[] stats, int stOff, float[] dLogits, int dlOff) {
-        checkTargets(rows, vocab, padId, targets, tgOff);
-        float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
-        float inv = 1f / reduction.normalizer(rows, vocab, sentences, stats[stOff + 1]);
+        Ids.check(Ids.Kind.TARGETS, targets, tgOff, rows, vocab, padId);
+        float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
+        float inv = 1f / reduction.normalizer(rows, vocab, sentences, stats[stOff + SmoothedLoss.TOKENS]);
         par.range(rows, 8, (s, e) -> {
             for (int r = s; r < e; r++) {
                 int t = targets[tgOff + r];

@@ -63,7 +63,7 @@ class BackendTornadoTest {
         IntBuf ids = IntBuf.of("ids", 3, 99), targets = IntBuf.of("targets", 0, 7);
         StepGraph embed = new StepGraph("embed").add("lookup", new Kernel.EmbeddingForward(Dim.fixed(2), Dim.fixed(4), 1f, ids,
                 FloatBuf.allocate("table", 20), FloatBuf.allocate("out", 8))).inputs(ids);
-        StepGraph loss = new StepGraph("loss").add("loss", new Kernel.SmoothedLoss(Dim.fixed(2), Dim.fixed(5), 0, 0.1f, true, targets,
+        StepGraph loss = new StepGraph("loss").add("loss", new Kernel.SmoothedLoss(Dim.fixed(2), Dim.fixed(5), Dim.fixed(1), 0, 0.1f, true, Kernel.Reduction.TOKEN, targets,
                 FloatBuf.allocate("log probs", 10), FloatBuf.allocate("rows", 2), FloatBuf.allocate("stats", Kernel.SmoothedLoss.STATS))).inputs(targets);
         try (TornadoBackend backend = new TornadoBackend("0:0")) {
             var e = assertThrows(IllegalArgumentException.class, backend.compile(embed)::run);

@@ -129,12 +129,12 @@ class KernelsTornadoTest {
                 if (r % 5 == 0) targets.set(r, 0);  // pad rows
                 if (r % 3 == 0) targets.set(r, argmax(logProbs, r * 300, 300));  // rows predicted right
             }
-            add(new Kernel.SmoothedLoss(rows, vocab, 0, 0.1f, true, targets, logProbs, output("kl loss rows", 40, REDUCTION),
+            add(new Kernel.SmoothedLoss(rows, vocab, batch, 0, 0.1f, true, Reduction.BATCHMEAN, targets, logProbs, output("kl loss rows", 40, REDUCTION),
                     output("kl loss stats", Kernel.SmoothedLoss.STATS, REDUCTION)));
-            add(new Kernel.SmoothedLoss(rows, vocab, 0, 0.1f, false, targets, logProbs, output("cross-entropy rows", 40, REDUCTION),
+            add(new Kernel.SmoothedLoss(rows, vocab, batch, 0, 0.1f, false, Reduction.MEAN, targets, logProbs, output("cross-entropy rows", 40, REDUCTION),
                     output("cross-entropy stats", Kernel.SmoothedLoss.STATS, REDUCTION)));
             FloatBuf stats = input(Kernel.SmoothedLoss.STATS);
-            stats.copyFrom(new float[] {10f, 25f, 3f, 12f});
+            stats.copyFrom(new float[] {10f, 25f, 3f, 12f, 0.4f});
             add(new Kernel.SmoothedLossBackward(rows, vocab, batch, 0, 0.1f, Reduction.TOKEN, targets, logProbs, stats,
                     output("loss backward, token", 40 * 300, ELEMENTWISE)));
             add(new Kernel.SmoothedLossBackward(rows, vocab, batch, 0, 0.1f, Reduction.BATCHMEAN, targets, logProbs, stats,

@@ -133,15 +133,15 @@ final class KernelTasks {
                                 (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossRows, ctx, sizes, p, i(k.targets()),
                                         f(k.logProbs()), k.epsilon(), flag(k.klDivergence()), f(k.rowLoss()), correct, nll)),
                         task(Launch.groups(1),
-                                params(k.rows(), k.padId(), k.targets().offset(), k.rowLoss().offset(), k.stats().offset()),
+                                params(k.rows(), k.padId(), k.targets().offset(), k.rowLoss().offset(), k.stats().offset(), k.vocab(), k.sentences()),
                                 (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossStats, ctx, sizes, p, i(k.targets()),
-                                        f(k.rowLoss()), correct, nll, f(k.stats()))));
+                                        f(k.rowLoss()), correct, nll, k.reduction().code(), f(k.stats()))));
             }
             case Kernel.SmoothedLossBackward k -> one(Launch.elements(k.rows(), k.vocab()),
                     params(k.rows(), k.vocab(), k.sentences(), k.padId(), k.targets().offset(), k.logProbs().offset(),
                             k.stats().offset(), k.dLogits().offset()),
                     (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossBackward, ctx, sizes, p, i(k.targets()), f(k.logProbs()),
-                            f(k.stats()), f(k.dLogits()), k.epsilon(), reduction(k.reduction())));
+                            f(k.stats()), f(k.dLogits()), k.epsilon(), k.reduction().code()));
             case Kernel.GlobalNorm k -> {
                 FloatArray partials = scratch(OptimizerKernels.NORM_GROUPS);
                 yield List.of(
@@ -157,8 +157,6 @@ final class KernelTasks {
                             params(length(k.params()), k.hyper().offset(), k.m().offset(), k.v().offset(), k.params().offset()),
                             (g, id, ctx, p) -> g.task(id, OptimizerKernels::adamStep, ctx, sizes, p, f(k.hyper()), f(k.m()), f(k.v()),
                                     f(k.params()), k.eps(), k.weightDecay())));
-            default -> throw new UnsupportedOperationException("the tornado backend has no implementation of kernel "
-                    + kernel.getClass().getName());
         };
     }
 
@@ -225,15 +223,6 @@ final class KernelTasks {
     private IntArray i(IntBuf b) { return buffers.ints(b); }
 
     private static Dim length(FloatBuf b) { return Dim.fixed(b.length()); }
-
-    private static int reduction(Kernel.Reduction r) {
-        return switch (r) {
-            case SUM -> LossKernels.SUM;
-            case MEAN -> LossKernels.MEAN;
-            case BATCHMEAN -> LossKernels.BATCHMEAN;
-            case TOKEN -> LossKernels.TOKEN;
-        };
-    }
 
     /** TornadoVM kernels take no boolean parameters. */
     private static int flag(boolean b) { return b ? 1 : 0; }

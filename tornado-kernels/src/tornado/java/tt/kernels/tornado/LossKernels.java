@@ -5,19 +5,18 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
-import static tt.kernels.jvm.LossKernels.offTargetProbability;
+import tt.kernels.Losses;
+
 import static tt.kernels.tornado.Group.THREADS;
 import static tt.kernels.tornado.Group.dim;
 
 /**
  * Label-smoothed KL / cross-entropy over log-probabilities, forward beside backward. The forward
  * is two kernels: one work-group per row (loss and argmax), then one work-group adding the rows
- * into stats = [loss, tokens, correct, nll], all on the device.
+ * into stats = [loss, tokens, correct, nll, reduced loss], all on the device. The smoothing and
+ * reduction arithmetic is {@link Losses}', the JVM backend's too.
  */
 public final class LossKernels {
-    /** Codes of tt.kernels.Kernel.Reduction, passed as the {@code reduction} argument. */
-    static final int SUM = 0, MEAN = 1, BATCHMEAN = 2, TOKEN = 3;
-
     private LossKernels() {}
 
     /**
@@ -28,7 +27,7 @@ public final class LossKernels {
     public static void smoothedLossRows(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray logProbs,
                                         float epsilon, int klDivergence, FloatArray rowLoss, FloatArray correct, FloatArray nll) {
         int vocab = dim(sizes, p, 1), pad = p.get(2), r = ctx.groupIdx, lid = ctx.localIdx;
-        float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
+        float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
         boolean live = r < dim(sizes, p, 0);
         int t = live ? targets.get(p.get(3) + r) : pad;
         int row = p.get(4) + r * vocab;
@@ -58,9 +57,12 @@ public final class LossKernels {
         }
     }
 
-    /** p = [rows, padId, targetsOff, rowLossOff, statsOff]: one work-group sums the non-pad rows into stats. */
+    /**
+     * p = [rows, padId, targetsOff, rowLossOff, statsOff, vocab, sentences]: one work-group sums the
+     * non-pad rows into stats, and divides the loss as {@code reduction} (a {@link Losses} code) says.
+     */
     public static void smoothedLossStats(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray rowLoss,
-                                         FloatArray correct, FloatArray nll, FloatArray stats) {
+                                         FloatArray correct, FloatArray nll, int reduction, FloatArray stats) {
         int rows = dim(sizes, p, 0), pad = p.get(1), lid = ctx.localIdx;
         float loss = 0f, tokens = 0f, right = 0f, nllSum = 0f;
         for (int r = lid; r < rows; r += THREADS) {
@@ -80,6 +82,7 @@ public final class LossKernels {
             stats.set(p.get(4) + 1, tokens);
             stats.set(p.get(4) + 2, right);
             stats.set(p.get(4) + 3, nllSum);
+            stats.set(p.get(4) + 4, loss / Losses.normalizer(reduction, rows, dim(sizes, p, 5), dim(sizes, p, 6), tokens));
         }
     }
 
@@ -92,13 +95,11 @@ public final class LossKernels {
                                             FloatArray logProbs, FloatArray stats, FloatArray dLogits,
                                             float epsilon, int reduction) {
         int i = ctx.globalIdx, rows = dim(sizes, p, 0), vocab = dim(sizes, p, 1), pad = p.get(3);
-        float onTarget = 1f - epsilon, offTarget = offTargetProbability(vocab, epsilon);
+        float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
         if (i < rows * vocab) {
             int c = i % vocab, t = targets.get(p.get(4) + i / vocab);
             if (t != pad) {
-                float normalizer = reduction == MEAN ? (float) rows * vocab
-                        : reduction == BATCHMEAN ? TornadoMath.max(dim(sizes, p, 2), 1)
-                        : reduction == TOKEN ? TornadoMath.max(stats.get(p.get(6) + 1), 1f) : 1f;
+                float normalizer = Losses.normalizer(reduction, rows, vocab, dim(sizes, p, 2), stats.get(p.get(6) + 1));
                 float q = c == t ? onTarget : c == pad ? 0f : offTarget;
                 int o = p.get(7) + i;
                 dLogits.set(o, dLogits.get(o) + (TornadoMath.exp(logProbs.get(p.get(5) + i)) - q) * (1f / normalizer));

@@ -2,6 +2,7 @@ package tt.kernels.tornado;
 
 import tt.kernels.Backend;
 import tt.kernels.Buf;
+import tt.kernels.Ids;
 import tt.kernels.IntBuf;
 import tt.kernels.Kernel;
 import tt.kernels.StepGraph;
@@ -160,32 +161,28 @@ public final class TornadoBackend implements Backend {
         return roots;
     }
 
-    /**
-     * Token ids and targets index tables and rows on the device, where nothing checks them: check
-     * those the graph takes as inputs here, with the JVM backend's messages.
-     */
+    /** Token ids and targets index tables and rows on the device, where nothing checks them: check those the graph takes as inputs here. */
     private static void checkIds(StepGraph graph, Set<Buf> inputs, BoundCall call) {
         int[] live = graph.sizes().buffer().array();
         switch (call.call().kernel()) {
-            case Kernel.EmbeddingForward k -> checkIds(graph, inputs, call, k.ids(), k.tokens().value(live), k.table().length() / k.dim().max(),
-                    Integer.MIN_VALUE, "token id %d at position %d is outside the embedding table [0, %d)");
-            case Kernel.EmbeddingBackward k -> checkIds(graph, inputs, call, k.ids(), k.tokens().value(live), k.dTable().length() / k.dim().max(),
-                    Integer.MIN_VALUE, "token id %d at position %d is outside the embedding table [0, %d)");
-            case Kernel.SmoothedLoss k -> checkIds(graph, inputs, call, k.targets(), k.rows().value(live), k.vocab().value(live),
-                    k.padId(), "target id %d at row %d is outside the vocabulary [0, %d)");
-            case Kernel.SmoothedLossBackward k -> checkIds(graph, inputs, call, k.targets(), k.rows().value(live), k.vocab().value(live),
-                    k.padId(), "target id %d at row %d is outside the vocabulary [0, %d)");
-            default -> { }
+            case Kernel.EmbeddingForward k -> checkIds(graph, inputs, call, Ids.Kind.TOKENS, k.ids(), k.tokens().value(live),
+                    k.table().length() / k.dim().max(), Ids.NO_PAD);
+            case Kernel.EmbeddingBackward k -> checkIds(graph, inputs, call, Ids.Kind.TOKENS, k.ids(), k.tokens().value(live),
+                    k.dTable().length() / k.dim().max(), Ids.NO_PAD);
+            case Kernel.SmoothedLoss k -> checkIds(graph, inputs, call, Ids.Kind.TARGETS, k.targets(), k.rows().value(live),
+                    k.vocab().value(live), k.padId());
+            case Kernel.SmoothedLossBackward k -> checkIds(graph, inputs, call, Ids.Kind.TARGETS, k.targets(), k.rows().value(live),
+                    k.vocab().value(live), k.padId());
+            default -> { }  // the other kernels take no ids
         }
     }
 
-    private static void checkIds(StepGraph graph, Set<Buf> inputs, BoundCall call, IntBuf ids, int n, int bound, int padId, String message) {
+    private static void checkIds(StepGraph graph, Set<Buf> inputs, BoundCall call, Ids.Kind kind, IntBuf ids, int n, int bound, int padId) {
         if (!inputs.contains(ids.root())) return;
-        for (int i = 0; i < n; i++) {
-            int id = ids.get(i);
-            if (id != padId && (id < 0 || id >= bound)) {
-                throw new IllegalArgumentException(graph.name() + " " + call.call().describe() + ": " + String.format(message, id, i, bound));
-            }
+        try {
+            Ids.check(kind, ids.array(), ids.offset(), n, bound, padId);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(graph.name() + " " + call.call().describe() + ": " + e.getMessage(), e);
         }
     }
 
