@@ -21,6 +21,17 @@ public final class Checks {
 
     public void floats(FloatBuf b, long needed, String formula) { need(b, needed, formula); }
 
+    /** Each buffer holds a [rows, cols] matrix: the shape of every element-wise kernel's operands. */
+    public void matrices(Dim rows, Dim cols, FloatBuf... bufs) {
+        long n = product(rows, cols);
+        for (FloatBuf b : bufs) need(b, n, "rows*cols");
+    }
+
+    /** Each buffer holds one value per column (biases, gains) or per row (statistics): {@code formula} names which. */
+    public void vectors(Dim d, String formula, FloatBuf... bufs) {
+        for (FloatBuf b : bufs) need(b, size(d), formula);
+    }
+
     public void ints(IntBuf b, long needed, String formula) { need(b, needed, formula); }
 
     public void multipleOf(Buf b, Dim width) {

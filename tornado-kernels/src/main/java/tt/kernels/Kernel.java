@@ -10,12 +10,12 @@ package tt.kernels;
  * autograd does; a step zeroes its gradient buffers with {@link Fill} first.
  *
  * <p>A kernel's last buffer component is one it writes (TornadoVM needs the written array last
- * in a task's arguments, and diagnostics read a call's output there); Adam, which updates four,
- * is the exception.
+ * in a task's arguments, and diagnostics read a call's output there); Adam, which updates
+ * parameters and both moments, is the exception.
  */
 public sealed interface Kernel {
 
-    /** Checks every buffer against the dimensions at their maxima; throws with what is wrong. */
+    /** Checks every buffer against the dimensions' current values (live sizes as they are now); throws with what is wrong. */
     void check(Checks c);
 
     /** The float buffers the call reads or writes, in its record's order: for diagnostics, such as where a NaN first appears. */
@@ -54,16 +54,16 @@ public sealed interface Kernel {
     /** x[r, c] += bias[c]. */
     record BiasAdd(Dim rows, Dim cols, FloatBuf bias, FloatBuf x) implements Kernel {
         public void check(Checks ch) {
-            ch.floats(bias, ch.size(cols), "cols");
-            ch.floats(x, ch.product(rows, cols), "rows*cols");
+            ch.vectors(cols, "cols", bias);
+            ch.matrices(rows, cols, x);
         }
     }
 
     /** dBias[c] += sum over r of dy[r, c]. */
     record BiasBackward(Dim rows, Dim cols, FloatBuf dy, FloatBuf dBias) implements Kernel {
         public void check(Checks ch) {
-            ch.floats(dy, ch.product(rows, cols), "rows*cols");
-            ch.floats(dBias, ch.size(cols), "cols");
+            ch.matrices(rows, cols, dy);
+            ch.vectors(cols, "cols", dBias);
         }
     }
 
@@ -96,38 +96,28 @@ public sealed interface Kernel {
     /** out = a + b (out may be a or b). */
     record Add(Dim rows, Dim cols, FloatBuf a, FloatBuf b, FloatBuf out) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(a, n, "rows*cols");
-            ch.floats(b, n, "rows*cols");
-            ch.floats(out, n, "rows*cols");
+            ch.matrices(rows, cols, a, b, out);
         }
     }
 
     /** y += alpha * x. */
     record Axpy(Dim rows, Dim cols, float alpha, FloatBuf x, FloatBuf y) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(x, n, "rows*cols");
-            ch.floats(y, n, "rows*cols");
+            ch.matrices(rows, cols, x, y);
         }
     }
 
     /** y = max(x, 0). */
     record Relu(Dim rows, Dim cols, FloatBuf x, FloatBuf y) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(x, n, "rows*cols");
-            ch.floats(y, n, "rows*cols");
+            ch.matrices(rows, cols, x, y);
         }
     }
 
     /** dx += dy where y > 0 (y is the forward output). */
     record ReluBackward(Dim rows, Dim cols, FloatBuf y, FloatBuf dy, FloatBuf dx) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(y, n, "rows*cols");
-            ch.floats(dy, n, "rows*cols");
-            ch.floats(dx, n, "rows*cols");
+            ch.matrices(rows, cols, y, dy, dx);
         }
     }
 
@@ -137,9 +127,7 @@ public sealed interface Kernel {
      */
     record Dropout(Dim rows, Dim cols, float p, int seed, Dim step, int site, FloatBuf x, FloatBuf y) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(x, n, "rows*cols");
-            ch.floats(y, n, "rows*cols");
+            ch.matrices(rows, cols, x, y);
             ch.probability(p);
         }
     }
@@ -147,9 +135,7 @@ public sealed interface Kernel {
     /** dx[i] += dy[i] * DropoutMask.factor(seed, sizes[step], site, i, p). */
     record DropoutBackward(Dim rows, Dim cols, float p, int seed, Dim step, int site, FloatBuf dy, FloatBuf dx) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(dy, n, "rows*cols");
-            ch.floats(dx, n, "rows*cols");
+            ch.matrices(rows, cols, dy, dx);
             ch.probability(p);
         }
     }
@@ -200,13 +186,9 @@ public sealed interface Kernel {
     record LayerNorm(Dim rows, Dim cols, float eps, FloatBuf x, FloatBuf gamma, FloatBuf beta,
                      FloatBuf y, FloatBuf mean, FloatBuf rstd) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(x, n, "rows*cols");
-            ch.floats(y, n, "rows*cols");
-            ch.floats(gamma, ch.size(cols), "cols");
-            ch.floats(beta, ch.size(cols), "cols");
-            ch.floats(mean, ch.size(rows), "rows");
-            ch.floats(rstd, ch.size(rows), "rows");
+            ch.matrices(rows, cols, x, y);
+            ch.vectors(cols, "cols", gamma, beta);
+            ch.vectors(rows, "rows", mean, rstd);
         }
     }
 
@@ -214,24 +196,16 @@ public sealed interface Kernel {
     record LayerNormBackward(Dim rows, Dim cols, FloatBuf x, FloatBuf gamma, FloatBuf mean, FloatBuf rstd,
                              FloatBuf dy, FloatBuf dx, FloatBuf dGamma, FloatBuf dBeta) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(x, n, "rows*cols");
-            ch.floats(dy, n, "rows*cols");
-            ch.floats(dx, n, "rows*cols");
-            ch.floats(gamma, ch.size(cols), "cols");
-            ch.floats(dGamma, ch.size(cols), "cols");
-            ch.floats(dBeta, ch.size(cols), "cols");
-            ch.floats(mean, ch.size(rows), "rows");
-            ch.floats(rstd, ch.size(rows), "rows");
+            ch.matrices(rows, cols, x, dy, dx);
+            ch.vectors(cols, "cols", gamma, dGamma, dBeta);
+            ch.vectors(rows, "rows", mean, rstd);
         }
     }
 
     /** y[r, :] = log_softmax(x[r, :]). */
     record LogSoftmax(Dim rows, Dim cols, FloatBuf x, FloatBuf y) implements Kernel {
         public void check(Checks ch) {
-            long n = ch.product(rows, cols);
-            ch.floats(x, n, "rows*cols");
-            ch.floats(y, n, "rows*cols");
+            ch.matrices(rows, cols, x, y);
         }
     }
 
@@ -278,10 +252,15 @@ public sealed interface Kernel {
         public static final int STATS = 5, LOSS_SUM = 0, TOKENS = 1, CORRECT = 2, NLL_SUM = 3, REDUCED_LOSS = 4;
 
         public void check(Checks ch) {
+            checkOperands(ch, rows, vocab, epsilon, targets, logProbs, stats);
+            ch.vectors(rows, "rows", rowLoss);
+        }
+
+        /** What the loss and its backward share: a target per row, [rows, vocab] log-probabilities, the stats. */
+        static void checkOperands(Checks ch, Dim rows, Dim vocab, float epsilon, IntBuf targets, FloatBuf logProbs, FloatBuf stats) {
             ch.ints(targets, ch.size(rows), "rows");
-            ch.floats(logProbs, ch.product(rows, vocab), "rows*vocab");
-            ch.floats(rowLoss, ch.size(rows), "rows");
-            ch.floats(stats, STATS, STATS + " (loss, tokens, correct, nll)");
+            ch.matrices(rows, vocab, logProbs);
+            ch.floats(stats, STATS, STATS + " (loss, tokens, correct, nll, reduced loss)");
             ch.probability(epsilon);
         }
     }
@@ -294,11 +273,8 @@ public sealed interface Kernel {
     record SmoothedLossBackward(Dim rows, Dim vocab, Dim sentences, int padId, float epsilon, Reduction reduction,
                                 IntBuf targets, FloatBuf logProbs, FloatBuf stats, FloatBuf dLogits) implements Kernel {
         public void check(Checks ch) {
-            ch.ints(targets, ch.size(rows), "rows");
-            ch.floats(logProbs, ch.product(rows, vocab), "rows*vocab");
-            ch.floats(dLogits, ch.product(rows, vocab), "rows*vocab");
-            ch.floats(stats, SmoothedLoss.STATS, SmoothedLoss.STATS + " (loss, tokens, correct, nll)");
-            ch.probability(epsilon);
+            SmoothedLoss.checkOperands(ch, rows, vocab, epsilon, targets, logProbs, stats);
+            ch.matrices(rows, vocab, dLogits);
         }
     }
 

@@ -9,7 +9,7 @@ import java.util.concurrent.RecursiveAction;
 /**
  * A fixed team of threads that splits an index range into contiguous parts. Kernels either write
  * disjoint outputs per index or reduce over chunks whose boundaries do not depend on the thread
- * count, so results are identical run to run (and, for most kernels, across thread counts).
+ * count, so results are identical run to run and across thread counts (StepGraphTest checks every kernel).
  */
 public final class Parallel implements AutoCloseable {
 
