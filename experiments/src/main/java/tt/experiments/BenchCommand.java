@@ -84,7 +84,7 @@ public final class BenchCommand implements Runnable {
                 jvm.profile().forEach((kernel, t) -> System.err.printf("  %-22s %8.1f ms/step %6d calls/step%n",
                         kernel, t[0] * 1e-6 / steps, t[1] / steps));
             }
-            double gflop = (gemmFlops(model.trainStep) + gemmFlops(model.update)) * 1e-9;
+            double gflop = (gemmFlops(model.trainStep) + gemmFlops(model.optimizer.update)) * 1e-9;
             int batchTokens = sentences * len * 2;
             System.out.printf("%s,%d,%d,%d,%d,%d,%.1f,%.0f,%.2f,%.1f%n", preset, sentences * len, sentences, len, vocab,
                     model.parameterCount(), seconds * 1e3, batchTokens / seconds, gflop, gflop / seconds);

@@ -250,7 +250,7 @@ public final class TrainOptions {
     /** Sentences up to maxLen tokens plus &lt;s&gt; or &lt;/s&gt;. */
     BatchLimits limits() { return new BatchLimits(maxTokens, maxTokens, maxLen + 1); }
 
-    AdamConfig adam() { return new AdamConfig(0.9f, 0.98f, 1e-9f, weightDecay, clipNorm); }
+    AdamConfig adam() { return AdamConfig.paper().withWeightDecay(weightDecay).withClipNorm(clipNorm); }
 
     Schedule schedule(int dModel) { return Schedule.parse(schedule, lr, warmup, steps, dModel); }
 }

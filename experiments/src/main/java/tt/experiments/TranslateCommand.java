@@ -6,7 +6,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import tt.kernels.Backend;
-import tt.model.AdamConfig;
 import tt.model.BatchLimits;
 import tt.model.Checkpoint;
 import tt.model.Transformer;
@@ -61,7 +60,7 @@ public final class TranslateCommand implements Callable<Integer> {
         Tokenizer tokenizer = Tokenizer.load(dir.resolve(Checkpoint.TOKENIZER));
         // Sources up to the model's own length limit; outputs up to --max-len.
         int len = config.maxLen();
-        Transformer model = Transformer.create(config, new BatchLimits(Math.max(4096, len * beam), 4096, len), AdamConfig.paper(), 0);
+        Transformer model = Transformer.create(config, new BatchLimits(Math.max(4096, len * beam), 4096, len), null, 0);  // no optimizer: inference only
         Checkpoint.loadParameters(dir.resolve(Checkpoint.MODEL), model);
         try (Backend backend = backendOptions.open()) {
             backend.upload(model.parameterRoot());

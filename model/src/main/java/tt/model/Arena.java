@@ -32,6 +32,8 @@ final class Arena {
 
     int used() { return used; }
 
+    boolean measuring() { return root == null; }
+
     /** The whole arena; a measuring arena answers with a storage-less buffer of the size so far. */
     FloatBuf root() { return root != null ? root : FloatBuf.unallocated(name, used); }
 }

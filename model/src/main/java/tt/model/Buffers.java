@@ -50,6 +50,11 @@ final class Buffers {
 
     List<Tensor> parameters() { return Collections.unmodifiableList(parameters); }
 
+    /** A root the size of the parameters (an optimizer's moment), without storage in a measuring pass. */
+    FloatBuf likeParameters(String name) {
+        return params.measuring() ? FloatBuf.unallocated(name, params.used()) : FloatBuf.allocate(name, params.used());
+    }
+
     /** Floats in all four arenas. */
     long floats() { return (long) params.used() + grads.used() + acts.used() + actGrads.used(); }
 }

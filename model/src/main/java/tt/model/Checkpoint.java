@@ -85,11 +85,9 @@ public final class Checkpoint {
             meta.put("format", "tornado-transformer");
             meta.put("config", JSON.writeValueAsString(model.config));
             meta.put("tied_embeddings", Boolean.toString(model.config.tieEmbeddings()));
-            withSums(parameters(model.parameters(), Tensor::value, ""), meta).write(tmp.resolve(MODEL));
-            SequencedMap<String, tt.model.io.Tensor> moments = new LinkedHashMap<>();
-            moments.putAll(parameters(model.parameters(), t -> slice(model.adamM, t), "exp_avg."));
-            moments.putAll(parameters(model.parameters(), t -> slice(model.adamV, t), "exp_avg_sq."));
-            withSums(moments, Map.of("step", Integer.toString(trainer.updates()))).write(tmp.resolve(OPTIMIZER));
+            withSums(fileTensors(model.parameters()), meta).write(tmp.resolve(MODEL));
+            withSums(fileTensors(model.optimizer.checkpointTensors(model.parameters())), Map.of("step", Integer.toString(trainer.updates())))
+                    .write(tmp.resolve(OPTIMIZER));
             Trainer.Counters c = trainer.counters();
             byte[] state = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(new State(c.updates(), c.microSteps(),
                     position.epoch(), position.batch(), position.elapsedSeconds(), position.runner(), options));
@@ -187,14 +185,10 @@ public final class Checkpoint {
     /** Loads parameters, moments and counters of a checkpoint directory into a trainer; returns the data position. */
     public static Position load(Path dir, Trainer trainer) throws IOException {
         Transformer model = trainer.model();
+        trainer.reset();
         loadParameters(dir.resolve(MODEL), model);
-        Safetensors opt = verifyTensors(dir.resolve(OPTIMIZER));
-        for (Tensor t : model.parameters()) {
-            copyInto(opt, "exp_avg." + t.name(), t, slice(model.adamM, t), dir.resolve(OPTIMIZER));
-            copyInto(opt, "exp_avg_sq." + t.name(), t, slice(model.adamV, t), dir.resolve(OPTIMIZER));
-        }
+        loadTensors(dir.resolve(OPTIMIZER), model.optimizer.checkpointTensors(model.parameters()));
         State s = state(dir);
-        model.gradientRoot().fill(0f);
         trainer.restore(new Trainer.Counters(s.updates(), s.microSteps()));
         return new Position(s.epoch(), s.batch(), s.elapsedSeconds(), s.runner());
     }
@@ -212,8 +206,13 @@ public final class Checkpoint {
 
     /** Copies a checkpoint's parameters into a model of the same config (host buffers; upload them after). */
     public static void loadParameters(Path modelFile, Transformer model) throws IOException {
-        Safetensors st = verifyTensors(modelFile);
-        for (Tensor t : model.parameters()) copyInto(st, t.name(), t, t.value(), modelFile);
+        loadTensors(modelFile, model.parameters());
+    }
+
+    /** Copies each tensor's values from a checked safetensors file, by name and shape. */
+    private static void loadTensors(Path file, List<Tensor> tensors) throws IOException {
+        Safetensors st = verifyTensors(file);
+        for (Tensor t : tensors) copyInto(st, t.name(), t, t.value(), file);
     }
 
     private static State state(Path dir) throws IOException {
@@ -232,15 +231,11 @@ public final class Checkpoint {
         return s;
     }
 
-    private static SequencedMap<String, tt.model.io.Tensor> parameters(List<Tensor> params, java.util.function.Function<Tensor, FloatBuf> data,
-                                                                        String prefix) {
-        SequencedMap<String, tt.model.io.Tensor> tensors = new LinkedHashMap<>();
-        for (Tensor t : params) tensors.put(prefix + t.name(), new tt.model.io.Tensor.F32(t.shape(), data.apply(t).toArray()));
-        return tensors;
-    }
-
-    private static FloatBuf slice(FloatBuf root, Tensor t) {
-        return root.view(t.name(), t.value().offset(), t.size());
+    /** Tensors as a safetensors file holds them, by name, in order. */
+    private static SequencedMap<String, tt.model.io.Tensor> fileTensors(List<Tensor> tensors) {
+        SequencedMap<String, tt.model.io.Tensor> out = new LinkedHashMap<>();
+        for (Tensor t : tensors) out.put(t.name(), new tt.model.io.Tensor.F32(t.shape(), t.value().toArray()));
+        return out;
     }
 
     private static void copyInto(Safetensors file, String name, Tensor param, FloatBuf target, Path path) throws IOException {

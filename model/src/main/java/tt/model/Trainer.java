@@ -54,7 +54,8 @@ public final class Trainer {
         this.backend = backend;
         this.schedule = schedule;
         this.trainStep = backend.compile(model.trainStep);
-        this.update = backend.compile(model.update);
+        if (model.optimizer == null) throw new IllegalArgumentException("a model built for inference only (no optimizer) cannot be trained");
+        this.update = backend.compile(model.optimizer.update);
         this.evaluate = backend.compile(model.evaluate);
     }
 
@@ -69,23 +70,22 @@ public final class Trainer {
 
     public Counters counters() { return new Counters(updates, microSteps); }
 
-    /** After parameters and moments were loaded into the model's host buffers: continue from these counters. */
+    /** After parameters and moments were loaded into the model's host buffers (over {@link #reset}): continue from these counters. */
     public void restore(Counters c) {
         updates = c.updates();
         microSteps = c.microSteps();
         backend.upload(model.stateBuffers().toArray(tt.kernels.Buf[]::new));
     }
 
-    /** Fresh parameters from the seed, zero gradients and moments, step counters at 0. */
+    /** Fresh parameters from the seed, zero moments and gradients, step counters at 0. */
     public void initialize(long seed) {
         Init.initialize(model.parameters(), model.config.init(), seed);
-        model.gradientRoot().fill(0f);
-        model.adamM.fill(0f);
-        model.adamV.fill(0f);
-        updates = 0;
-        microSteps = 0;
-        backend.upload(model.stateBuffers().toArray(tt.kernels.Buf[]::new));
+        reset();
+        restore(new Counters(0, 0));
     }
+
+    /** Zero moments and gradients on the host: where training starts, and what a checkpoint is loaded over. */
+    void reset() { model.optimizer.reset(); }
 
     /** One optimizer update over one or more batches whose gradients are accumulated. */
     public StepResult step(List<Batch> batches) {
@@ -106,10 +106,9 @@ public final class Trainer {
         }
         updates++;
         double lr = schedule.lr(updates);
-        model.hyper.copyFrom(new float[] {(float) lr, (float) (1 - Math.pow(model.adam.beta1(), updates)),
-                (float) (1 - Math.pow(model.adam.beta2(), updates)), 1f / batches.size()});
+        model.optimizer.prepare(updates, lr, batches.size());
         update.run();
-        return new StepResult(updates, loss / batches.size(), totals, model.gradNorm.get(0), lr);
+        return new StepResult(updates, loss / batches.size(), totals, model.optimizer.lastGradNorm(), lr);
     }
 
     public StepResult step(Batch batch) { return step(List.of(batch)); }

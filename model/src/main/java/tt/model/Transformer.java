@@ -1,9 +1,7 @@
 package tt.model;
 
 import tt.kernels.FloatBuf;
-import tt.kernels.Kernel.Adam;
 import tt.kernels.Kernel.Fill;
-import tt.kernels.Kernel.GlobalNorm;
 import tt.kernels.Kernel.SmoothedLoss;
 import tt.kernels.LiveSizes;
 import tt.kernels.StepGraph;
@@ -14,27 +12,23 @@ import java.util.List;
 
 /**
  * The encoder-decoder Transformer as static step graphs over buffers allocated once for the
- * largest batch: {@link #trainStep} (forward, loss, backward), {@link #update} (clipping, Adam),
- * and the inference passes {@link #encode}, {@link #decode} and {@link #evaluate} (negative
- * log-likelihood, dropout off). A backend
- * compiles each graph once; {@link #setBatch} and {@link #setStep} change what the next run sees.
+ * largest batch: {@link #trainStep} (forward, loss, backward), its {@link #optimizer}'s update
+ * graph, and the inference passes {@link #encode}, {@link #decode} and {@link #evaluate} (negative
+ * log-likelihood, dropout off). A backend compiles each graph once; {@link #setBatch} and
+ * {@link #setStep} change what the next run sees.
  */
 public final class Transformer {
     public final TransformerConfig config;
     public final BatchLimits limits;
-    public final AdamConfig adam;
     public final int dropoutSeed;
 
     final LiveSizes sizes;
     final Dims dims;
     final Inputs inputs;
     final Buffers buffers;
-    /** Per-update scalars [lr, 1 - beta1^t, 1 - beta2^t, 1 / accumulated batches]. */
-    final FloatBuf hyper = FloatBuf.allocate("hyper", 4);
     /** [summed loss, non-pad tokens, correct tokens, summed NLL] of the last batch. */
     final FloatBuf stats = FloatBuf.allocate("stats", SmoothedLoss.STATS);
-    final FloatBuf gradNorm = FloatBuf.allocate("grad_norm", 1);
-    final FloatBuf positional, adamM, adamV;
+    final FloatBuf positional;
 
     private final Embedding srcEmbedding, tgtEmbedding;
     private final List<EncoderLayer> encoder = new ArrayList<>();
@@ -43,15 +37,18 @@ public final class Transformer {
     private final Tensor memory, decoderOut;
     private final Generator generator;
 
-    public final StepGraph trainStep, update, encode, decode, evaluate;
+    public final StepGraph trainStep, encode, decode, evaluate;
+    /** What trains the parameters; null in a model built for inference only. */
+    public final Adam optimizer;
 
     /**
-     * Lays the model out once to measure its arenas, then, if the heap has room for them and Adam's
-     * two moments, again over real storage; otherwise fails saying how much it needs.
+     * Lays the model out once to measure its arenas, then, if the heap has room for them (and for
+     * Adam's two moments when {@code adam} is not null), again over real storage; otherwise fails
+     * saying how much it needs. With {@code adam} null the model is for inference only.
      */
     public static Transformer create(TransformerConfig config, BatchLimits limits, AdamConfig adam, int dropoutSeed) {
         Buffers measured = new Transformer(config, limits, adam, dropoutSeed, Buffers.measuring()).buffers;
-        long needed = 4L * (measured.floats() + 2L * measured.params.used());
+        long needed = 4L * (measured.floats() + (adam != null ? 2L * measured.params.used() : 0));
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (needed > free) {
@@ -71,7 +68,6 @@ public final class Transformer {
         }
         this.config = c;
         this.limits = limits;
-        this.adam = adam;
         this.dropoutSeed = dropoutSeed;
         this.buffers = buffers;
         this.sizes = new LiveSizes("sizes");
@@ -104,10 +100,8 @@ public final class Transformer {
         decoderOut = pre ? l.rows("decoder.norm.out", c.dModel()) : y;
         generator = new Generator(l, outWeight, decoderOut, inputs, stats);
 
-        this.adamM = FloatBuf.allocate("adam.m", buffers.params.used());
-        this.adamV = FloatBuf.allocate("adam.v", buffers.params.used());
         this.trainStep = buildTrainStep();
-        this.update = buildUpdate();
+        this.optimizer = adam != null ? new Adam(adam, buffers, sizes) : null;
         this.encode = graph("encode", false, true, false, false);
         this.decode = graph("decode", false, false, true, false);
         this.evaluate = graph("evaluate", false, true, true, true);
@@ -130,17 +124,6 @@ public final class Transformer {
         srcEmbedding.backward(p);
         return p.graph().inputs(inputs.srcIds(), inputs.tgtIn(), inputs.tgtOut(), inputs.srcLengths(), inputs.tgtLengths())
                 .outputs(stats);
-    }
-
-    /** After one or more train steps: global gradient norm, clipped Adam update, gradients zeroed. */
-    private StepGraph buildUpdate() {
-        StepGraph g = new StepGraph("update", sizes);
-        FloatBuf params = buffers.params.root(), grads = buffers.grads.root();
-        g.add("global gradient norm", new GlobalNorm(grads, gradNorm));
-        g.add("adam", new Adam(params, grads, adamM, adamV, hyper, gradNorm,
-                adam.beta1(), adam.beta2(), adam.eps(), adam.weightDecay(), adam.clipNorm()));
-        g.add("zero parameter gradients", new Fill(grads, 0f));
-        return g.inputs(hyper).outputs(gradNorm);
     }
 
     private StepGraph graph(String name, boolean training, boolean encode, boolean decode, boolean loss) {
@@ -206,6 +189,8 @@ public final class Transformer {
 
     /** Every buffer that holds state across steps: what a backend uploads once and a checkpoint saves. */
     public List<FloatBuf> stateBuffers() {
-        return List.of(buffers.params.root(), buffers.grads.root(), adamM, adamV, positional);
+        List<FloatBuf> state = new ArrayList<>(List.of(buffers.params.root(), buffers.grads.root(), positional));
+        if (optimizer != null) state.addAll(optimizer.state());
+        return state;
     }
 }
