@@ -7,6 +7,7 @@ import tt.kernels.Backend;
 import tt.kernels.Dim;
 import tt.kernels.FloatBuf;
 import tt.kernels.Kernel;
+import tt.kernels.KernelCost;
 import tt.kernels.StepGraph;
 import tt.kernels.jvm.JvmBackend;
 import tt.model.AdamConfig;
@@ -94,13 +95,7 @@ public final class BenchCommand implements Runnable {
     /** 2*m*n*k summed over the graph's GEMM calls at the current live sizes. */
     static double gemmFlops(StepGraph graph) {
         int[] sizes = graph.sizes().buffer().array();
-        double flops = 0;
-        for (StepGraph.Call call : graph.calls()) {
-            if (call.kernel() instanceof Kernel.Gemm g) {
-                flops += 2.0 * g.batch().value(sizes) * g.m().value(sizes) * g.n().value(sizes) * g.k().value(sizes);
-            }
-        }
-        return flops;
+        return graph.calls().stream().filter(c -> c.kernel() instanceof Kernel.Gemm).mapToDouble(c -> KernelCost.flops(c.kernel(), sizes)).sum();
     }
 
     @Command(name = "gemm", mixinStandardHelpOptions = true, description = "One GEMM call, best of repeated runs, in GFLOP/s.")

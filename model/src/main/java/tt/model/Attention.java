@@ -46,9 +46,11 @@ final class Attention implements Sublayer {
         this.causal = causal;
         Tensor inProjW = l.buffers.parameter(name + ".in_proj_weight", 3 * d, d);
         Tensor inProjB = l.buffers.parameter(name + ".in_proj_bias", 3 * d);
-        this.wq = new Linear(name + ".q", inProjW.slice(name + ".w_q", 0, d, d), inProjB.slice(name + ".b_q", 0, d));
-        this.wk = new Linear(name + ".k", inProjW.slice(name + ".w_k", d * d, d, d), inProjB.slice(name + ".b_k", d, d));
-        this.wv = new Linear(name + ".v", inProjW.slice(name + ".w_v", 2 * d * d, d, d), inProjB.slice(name + ".b_v", 2 * d, d));
+        Buffers b = l.buffers;
+        this.wq = new Linear(name + ".q", b.declare(inProjW.slice(name + ".w_q", 0, d, d)), b.declare(inProjB.slice(name + ".b_q", 0, d)));
+        this.wk = new Linear(name + ".k", b.declare(inProjW.slice(name + ".w_k", d * d, d, d)), b.declare(inProjB.slice(name + ".b_k", d, d)));
+        this.wv = new Linear(name + ".v", b.declare(inProjW.slice(name + ".w_v", 2 * d * d, d, d)),
+                b.declare(inProjB.slice(name + ".b_v", 2 * d, d)));
         this.wo = Linear.create(l.buffers, name + ".out_proj", d, d);
         this.dropout = l.dropout(name + ".attn_dropout");
         this.q = l.rows(name + ".q", d);
@@ -57,10 +59,11 @@ final class Attention implements Sublayer {
         this.qh = l.rows(name + ".q_heads", d);
         this.kh = l.rows(name + ".k_heads", d);
         this.vh = l.rows(name + ".v_heads", d);
-        int maxScores = Dims.maxScores(c, l.dims.limits());
-        this.scores = l.buffers.activation(name + ".scores", maxScores);
-        this.probs = l.buffers.activation(name + ".probs", maxScores);
-        this.probsDropped = l.buffers.activation(name + ".probs_dropped", maxScores);
+        // [heads, max tokens, max keys]: the bound Dims.maxScores puts on batch * heads * queries * keys.
+        int[] scoreShape = {c.heads(), l.dims.limits().maxTokens(), l.dims.limits().maxLen()};
+        this.scores = l.buffers.activation(name + ".scores", scoreShape);
+        this.probs = l.buffers.activation(name + ".probs", scoreShape);
+        this.probsDropped = l.buffers.activation(name + ".probs_dropped", scoreShape);
         this.contextHeads = l.rows(name + ".context_heads", d);
         this.context = l.rows(name + ".context", d);
         this.out = l.rows(name + ".out", d);

@@ -14,6 +14,7 @@ import java.util.List;
 final class Buffers {
     final Arena params, grads, acts, actGrads;
     private final List<Tensor> parameters = new ArrayList<>();
+    private final java.util.Map<String, int[]> shapes = new java.util.HashMap<>();
 
     private Buffers(Arena params, Arena grads, Arena acts, Arena actGrads) {
         this.params = params;
@@ -33,20 +34,38 @@ final class Buffers {
     }
 
     Tensor parameter(String name, int... shape) {
-        int n = 1;
-        for (int s : shape) n = Math.multiplyExact(n, s);
-        Tensor t = new Tensor(name, shape.clone(), params.floats(name, n), grads.floats(name, n));
+        Tensor t = new Tensor(name, shape.clone(), params.floats(name, elements(shape)), grads.floats("d" + name, elements(shape)));
         parameters.add(t);
-        return t;
+        return declare(t);
     }
 
-    /** An activation kept for backward, with its gradient. */
-    Tensor activation(String name, int length) {
-        return new Tensor(name, new int[] {length}, acts.floats(name, length), actGrads.floats("d" + name, length));
+    /** An activation kept for backward, with its gradient; {@code shape} at the largest batch, e.g. [max tokens, d_model]. */
+    Tensor activation(String name, int... shape) {
+        return declare(new Tensor(name, shape.clone(), acts.floats(name, elements(shape)), actGrads.floats("d" + name, elements(shape))));
     }
 
     /** Forward-only storage (layer-norm statistics, per-row losses): no gradient. */
-    FloatBuf scratch(String name, int length) { return acts.floats(name, length); }
+    FloatBuf scratch(String name, int... shape) {
+        FloatBuf b = acts.floats(name, elements(shape));
+        shapes.put(name, shape.clone());
+        return b;
+    }
+
+    /** The shape a buffer was declared with where it was allocated (its gradient's too), or null for roots and views of none. */
+    int[] shapeOf(String bufferName) { return shapes.get(bufferName); }
+
+    /** Records a tensor's shape under its buffers' names (for slices of a declared tensor, say). */
+    Tensor declare(Tensor t) {
+        shapes.put(t.value().name(), t.shape());
+        shapes.put(t.grad().name(), t.shape());
+        return t;
+    }
+
+    private static int elements(int[] shape) {
+        int n = 1;
+        for (int s : shape) n = Math.multiplyExact(n, s);
+        return n;
+    }
 
     List<Tensor> parameters() { return Collections.unmodifiableList(parameters); }
 

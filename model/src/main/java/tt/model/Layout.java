@@ -20,8 +20,8 @@ final class Layout {
         return new Dropout(name, config.dropout(), dropoutSeed, nextSite++, dims.step());
     }
 
-    /** An activation of [maxTokens, width] with its gradient. */
+    /** An activation of [max tokens, width] with its gradient. */
     Tensor rows(String name, int width) {
-        return buffers.activation(name, Math.multiplyExact(dims.limits().maxTokens(), width));
+        return buffers.activation(name, dims.limits().maxTokens(), width);
     }
 }

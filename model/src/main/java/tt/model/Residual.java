@@ -34,7 +34,7 @@ final class Residual {
         this.normed = preNorm ? l.rows(normName + ".out", d) : null;
         this.sublayer = sublayerOn.apply(preNorm ? normed : x);
         this.dropout = l.dropout(name + ".dropout");
-        this.dropped = l.buffers.scratch(name + ".dropped", l.dims.limits().maxTokens() * d);
+        this.dropped = l.buffers.scratch(name + ".dropped", l.dims.limits().maxTokens(), d);
         this.sum = preNorm ? null : l.rows(name + ".sum", d);
         this.out = l.rows(name + ".out", d);
     }

@@ -179,6 +179,9 @@ public final class Transformer {
 
     public List<Tensor> parameters() { return buffers.parameters(); }
 
+    /** The shape a buffer of this model was declared with (at the largest batch), or null if it has none (roots, inputs). */
+    public int[] declaredShape(tt.kernels.Buf buffer) { return buffers.shapeOf(buffer.name()); }
+
     public FloatBuf parameterRoot() { return buffers.params.root(); }
 
     public FloatBuf gradientRoot() { return buffers.grads.root(); }

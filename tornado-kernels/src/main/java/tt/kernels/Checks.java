@@ -4,11 +4,16 @@ package tt.kernels;
 public final class Checks {
     private final String call;
     private final int[] sizes;
+    /** Told of every buffer checked and the elements it needs, when a graph lists what its calls use. */
+    private final java.util.function.ObjLongConsumer<Buf> uses;
 
     /** {@code sizes} is the root array of the graph's sizes buffer, read for live dims. */
-    Checks(String call, int[] sizes) {
+    Checks(String call, int[] sizes) { this(call, sizes, (b, n) -> { }); }
+
+    Checks(String call, int[] sizes, java.util.function.ObjLongConsumer<Buf> uses) {
         this.call = call;
         this.sizes = sizes;
+        this.uses = uses;
     }
 
     public int size(Dim d) { return d.value(sizes); }
@@ -34,10 +39,15 @@ public final class Checks {
 
     public void ints(IntBuf b, long needed, String formula) { need(b, needed, formula); }
 
+    /** A buffer used whole, whatever the live sizes (a parameter root, a gradient root). */
+    public void whole(Buf b) { need(b, b.length(), "its whole length"); }
+
+    /** A table indexed by row: all of it may be used. */
     public void multipleOf(Buf b, Dim width) {
         if (width.max() == 0 || b.length() % width.max() != 0) {
             fail("buffer '" + b.name() + "' has " + b.length() + " elements, not a whole number of rows of " + width);
         }
+        uses.accept(b, b.length());
     }
 
     public void probability(float p) {
@@ -50,6 +60,7 @@ public final class Checks {
             fail("buffer '" + b.name() + "' has " + b.length() + " elements but needs " + formula + " = " + needed
                     + " at the live sizes");
         }
+        uses.accept(b, needed);
     }
 
     public void fail(String what) {

@@ -34,7 +34,9 @@ public sealed interface Kernel {
 
     /** x[:] = value over the whole view. */
     record Fill(FloatBuf x, float value) implements Kernel {
-        public void check(Checks c) {}
+        public void check(Checks c) {
+            c.whole(x);
+        }
     }
 
     /**
@@ -281,6 +283,7 @@ public sealed interface Kernel {
     /** out[0] = the L2 norm of x (a whole gradient root: one global norm for clipping). */
     record GlobalNorm(FloatBuf x, FloatBuf out) implements Kernel {
         public void check(Checks ch) {
+            ch.whole(x);
             ch.floats(out, 1, "1");
         }
     }
@@ -295,6 +298,7 @@ public sealed interface Kernel {
                 float beta1, float beta2, float eps, float weightDecay, float maxNorm) implements Kernel {
         public void check(Checks ch) {
             long n = params.length();
+            ch.whole(params);
             ch.floats(grads, n, "params");
             ch.floats(m, n, "params");
             ch.floats(v, n, "params");

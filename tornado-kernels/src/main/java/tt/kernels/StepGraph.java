@@ -76,6 +76,16 @@ public final class StepGraph {
 
     public List<Call> calls() { return Collections.unmodifiableList(calls); }
 
+    /** A buffer a call touches and how many of its elements it uses at the live sizes. */
+    public record Use(Buf buffer, long elements) {}
+
+    /** What {@code call} touches at the current live sizes, in its kernel's order (read off its checks). */
+    public List<Use> uses(Call call) {
+        List<Use> uses = new ArrayList<>();
+        call.kernel().check(new Checks(name + " " + call.describe(), sizes.buffer().array(), (b, n) -> uses.add(new Use(b, n))));
+        return uses;
+    }
+
     public Set<Buf> inputs() { return Collections.unmodifiableSet(inputs); }
 
     public Set<Buf> outputs() { return Collections.unmodifiableSet(outputs); }

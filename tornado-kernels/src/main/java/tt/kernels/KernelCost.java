@@ -1,0 +1,41 @@
+package tt.kernels;
+
+/**
+ * Floating-point operations of one kernel call at the live sizes: 2mnk per GEMM, as every GEMM
+ * benchmark counts, and for the other kernels the arithmetic of their definition per element
+ * (e.g. softmax: scale, max, exp, sum, divide). What `tt graph` and `tt bench` total. A new kernel
+ * must say its cost here: the switch has no default.
+ */
+public final class KernelCost {
+    private KernelCost() {}
+
+    public static double flops(Kernel kernel, int[] sizes) {
+        return switch (kernel) {
+            case Kernel.Gemm k -> 2.0 * k.batch().value(sizes) * k.m().value(sizes) * k.n().value(sizes) * k.k().value(sizes);
+            case Kernel.Fill k -> 0;
+            case Kernel.BiasAdd k -> cells(k.rows(), k.cols(), sizes);
+            case Kernel.BiasBackward k -> cells(k.rows(), k.cols(), sizes);
+            case Kernel.EmbeddingForward k -> cells(k.tokens(), k.dim(), sizes);
+            case Kernel.EmbeddingBackward k -> 2 * cells(k.tokens(), k.dim(), sizes);
+            case Kernel.PositionalAdd k -> cells(k.rows(), k.dim(), sizes);
+            case Kernel.Add k -> cells(k.rows(), k.cols(), sizes);
+            case Kernel.Axpy k -> 2 * cells(k.rows(), k.cols(), sizes);
+            case Kernel.Relu k -> cells(k.rows(), k.cols(), sizes);
+            case Kernel.ReluBackward k -> cells(k.rows(), k.cols(), sizes);
+            case Kernel.Dropout k -> cells(k.rows(), k.cols(), sizes);
+            case Kernel.DropoutBackward k -> 2 * cells(k.rows(), k.cols(), sizes);
+            case Kernel.HeadTranspose k -> 0;
+            case Kernel.Softmax k -> 5.0 * k.heads() * k.batch().value(sizes) * k.queries().value(sizes) * k.keys().value(sizes);
+            case Kernel.SoftmaxBackward k -> 5.0 * k.heads() * k.batch().value(sizes) * k.queries().value(sizes) * k.keys().value(sizes);
+            case Kernel.LayerNorm k -> 8 * cells(k.rows(), k.cols(), sizes);
+            case Kernel.LayerNormBackward k -> 12 * cells(k.rows(), k.cols(), sizes);
+            case Kernel.LogSoftmax k -> 4 * cells(k.rows(), k.cols(), sizes);
+            case Kernel.SmoothedLoss k -> 3 * cells(k.rows(), k.vocab(), sizes);
+            case Kernel.SmoothedLossBackward k -> 3 * cells(k.rows(), k.vocab(), sizes);
+            case Kernel.GlobalNorm k -> 2.0 * k.x().length();
+            case Kernel.Adam k -> 12.0 * k.params().length();
+        };
+    }
+
+    private static double cells(Dim rows, Dim cols, int[] sizes) { return (double) rows.value(sizes) * cols.value(sizes); }
+}
