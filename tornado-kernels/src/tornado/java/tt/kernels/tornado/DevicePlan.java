@@ -181,8 +181,9 @@ final class DevicePlan implements AutoCloseable {
         if (privates.length > 0) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, privates);
         KernelContext ctx = new KernelContext();
         for (BoundCall call : chunk.calls()) {
-            for (Task task : call.tasks()) {
-                String id = "t" + chunk.workers().size();
+            for (int t = 0; t < call.tasks().size(); t++) {
+                Task task = call.tasks().get(t);
+                String id = call.taskId(t);
                 task.adder().add(g, id, ctx);
                 WorkerGrid grid = task.launch().newWorker(live);
                 grids.addWorkerGrid(chunk.name() + "." + id, grid);

@@ -10,117 +10,149 @@ import static tt.kernels.tornado.Group.dim;
 
 /**
  * Element-wise and gather/scatter kernels, forward beside backward, one work-item per output
- * element. {@code p} lists each kernel's dimensions and offsets in the order of its comment.
+ * element. Each reads {@code p} by the slots of the interface above it (see {@link Params}).
  */
 public final class ElementwiseKernels {
     private ElementwiseKernels() {}
 
-    /** p = [n, xOff]: x[:n] = value. */
+    interface FillParams { int N = 0, X = 1; }
+
+    /** x[:n] = value. */
     public static void fill(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, float value) {
         int i = ctx.globalIdx;
-        if (i < dim(sizes, p, 0)) x.set(p.get(1) + i, value);
+        if (i < dim(sizes, p, FillParams.N)) x.set(p.get(FillParams.X) + i, value);
     }
 
     // ---- bias: forward x += bias per row; backward is NormKernels.columnSums ----
 
-    /** p = [rows, cols, biasOff, xOff]. */
+    interface BiasAddParams { int ROWS = 0, COLS = 1, BIAS = 2, X = 3; }
+
     public static void biasAdd(KernelContext ctx, IntArray sizes, IntArray p, FloatArray bias, FloatArray x) {
-        int i = ctx.globalIdx, cols = dim(sizes, p, 1);
-        if (i < dim(sizes, p, 0) * cols) x.set(p.get(3) + i, x.get(p.get(3) + i) + bias.get(p.get(2) + i % cols));
+        int i = ctx.globalIdx, cols = dim(sizes, p, BiasAddParams.COLS);
+        if (i < dim(sizes, p, BiasAddParams.ROWS) * cols) {
+            x.set(p.get(BiasAddParams.X) + i, x.get(p.get(BiasAddParams.X) + i) + bias.get(p.get(BiasAddParams.BIAS) + i % cols));
+        }
     }
 
     // ---- embedding: forward gathers rows, backward scatter-adds them ----
 
-    /** p = [tokens, dim, idsOff, tableOff, outOff]: out[t, :] = scale * table[ids[t], :]. */
+    interface EmbeddingForwardParams { int TOKENS = 0, DIM = 1, IDS = 2, TABLE = 3, OUT = 4; }
+
+    /** out[t, :] = scale * table[ids[t], :]. */
     public static void embeddingForward(KernelContext ctx, IntArray sizes, IntArray p, IntArray ids, FloatArray table,
                                         FloatArray out, float scale) {
-        int i = ctx.globalIdx, width = dim(sizes, p, 1);
-        if (i < dim(sizes, p, 0) * width) {
-            int id = ids.get(p.get(2) + i / width);
-            out.set(p.get(4) + i, scale * table.get(p.get(3) + id * width + i % width));
+        int i = ctx.globalIdx, width = dim(sizes, p, EmbeddingForwardParams.DIM);
+        if (i < dim(sizes, p, EmbeddingForwardParams.TOKENS) * width) {
+            int id = ids.get(p.get(EmbeddingForwardParams.IDS) + i / width);
+            out.set(p.get(EmbeddingForwardParams.OUT) + i,
+                    scale * table.get(p.get(EmbeddingForwardParams.TABLE) + id * width + i % width));
         }
     }
 
+    interface EmbeddingBackwardParams { int TOKENS = 0, DIM = 1, IDS = 2, D_OUT = 3, D_TABLE = 4; }
+
     /**
-     * p = [tokens, dim, idsOff, dOutOff, tableOff]: one work-item per column adds the tokens in
-     * order, so repeated ids never race and the sums match the JVM backend's order.
+     * dTable[ids[t], :] += scale * dOut[t, :]: one work-item per column adds the tokens in order,
+     * so repeated ids never race and the sums match the JVM backend's order.
      */
     public static void embeddingBackward(KernelContext ctx, IntArray sizes, IntArray p, IntArray ids, FloatArray dOut,
                                          FloatArray dTable, float scale) {
-        int c = ctx.globalIdx, tokens = dim(sizes, p, 0), width = dim(sizes, p, 1);
+        int c = ctx.globalIdx, tokens = dim(sizes, p, EmbeddingBackwardParams.TOKENS);
+        int width = dim(sizes, p, EmbeddingBackwardParams.DIM);
         if (c < width) {
             for (int t = 0; t < tokens; t++) {
-                int dst = p.get(4) + ids.get(p.get(2) + t) * width + c;
-                dTable.set(dst, dTable.get(dst) + scale * dOut.get(p.get(3) + t * width + c));
+                int dst = p.get(EmbeddingBackwardParams.D_TABLE) + ids.get(p.get(EmbeddingBackwardParams.IDS) + t) * width + c;
+                dTable.set(dst, dTable.get(dst) + scale * dOut.get(p.get(EmbeddingBackwardParams.D_OUT) + t * width + c));
             }
         }
     }
 
-    /** p = [rows, seqLen, dim, tableOff, xOff]: x[r, :] += table[r mod seqLen, :]. */
+    interface PositionalAddParams { int ROWS = 0, SEQ_LEN = 1, DIM = 2, TABLE = 3, X = 4; }
+
+    /** x[r, :] += table[r mod seqLen, :]. */
     public static void positionalAdd(KernelContext ctx, IntArray sizes, IntArray p, FloatArray table, FloatArray x) {
-        int i = ctx.globalIdx, width = dim(sizes, p, 2);
-        if (i < dim(sizes, p, 0) * width) {
-            int position = (i / width) % dim(sizes, p, 1);
-            x.set(p.get(4) + i, x.get(p.get(4) + i) + table.get(p.get(3) + position * width + i % width));
+        int i = ctx.globalIdx, width = dim(sizes, p, PositionalAddParams.DIM);
+        if (i < dim(sizes, p, PositionalAddParams.ROWS) * width) {
+            int position = (i / width) % dim(sizes, p, PositionalAddParams.SEQ_LEN);
+            x.set(p.get(PositionalAddParams.X) + i, x.get(p.get(PositionalAddParams.X) + i)
+                    + table.get(p.get(PositionalAddParams.TABLE) + position * width + i % width));
         }
     }
 
     // ---- residual: out = a + b forward, y += alpha x backward ----
 
-    /** p = [rows, cols, aOff, bOff, outOff]. */
+    interface AddParams { int ROWS = 0, COLS = 1, A = 2, B = 3, OUT = 4; }
+
     public static void add(KernelContext ctx, IntArray sizes, IntArray p, FloatArray a, FloatArray b, FloatArray out) {
         int i = ctx.globalIdx;
-        if (i < dim(sizes, p, 0) * dim(sizes, p, 1)) out.set(p.get(4) + i, a.get(p.get(2) + i) + b.get(p.get(3) + i));
+        if (i < dim(sizes, p, AddParams.ROWS) * dim(sizes, p, AddParams.COLS)) {
+            out.set(p.get(AddParams.OUT) + i, a.get(p.get(AddParams.A) + i) + b.get(p.get(AddParams.B) + i));
+        }
     }
 
-    /** p = [rows, cols, xOff, yOff]. */
+    interface AxpyParams { int ROWS = 0, COLS = 1, X = 2, Y = 3; }
+
     public static void axpy(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray y, float alpha) {
         int i = ctx.globalIdx;
-        if (i < dim(sizes, p, 0) * dim(sizes, p, 1)) y.set(p.get(3) + i, y.get(p.get(3) + i) + alpha * x.get(p.get(2) + i));
+        if (i < dim(sizes, p, AxpyParams.ROWS) * dim(sizes, p, AxpyParams.COLS)) {
+            y.set(p.get(AxpyParams.Y) + i, y.get(p.get(AxpyParams.Y) + i) + alpha * x.get(p.get(AxpyParams.X) + i));
+        }
     }
 
     // ---- ReLU ----
 
-    /** p = [rows, cols, xOff, yOff]. */
+    interface ReluParams { int ROWS = 0, COLS = 1, X = 2, Y = 3; }
+
     public static void relu(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray y) {
         int i = ctx.globalIdx;
-        if (i < dim(sizes, p, 0) * dim(sizes, p, 1)) y.set(p.get(3) + i, TornadoMath.max(x.get(p.get(2) + i), 0f));
+        if (i < dim(sizes, p, ReluParams.ROWS) * dim(sizes, p, ReluParams.COLS)) {
+            y.set(p.get(ReluParams.Y) + i, TornadoMath.max(x.get(p.get(ReluParams.X) + i), 0f));
+        }
     }
 
-    /** p = [rows, cols, yOff, dyOff, dxOff]: dx += dy where the forward output y > 0. */
+    interface ReluBackwardParams { int ROWS = 0, COLS = 1, Y = 2, DY = 3, DX = 4; }
+
+    /** dx += dy where the forward output y > 0. */
     public static void reluBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray y, FloatArray dy, FloatArray dx) {
         int i = ctx.globalIdx;
-        if (i < dim(sizes, p, 0) * dim(sizes, p, 1) && y.get(p.get(2) + i) > 0f) {
-            dx.set(p.get(4) + i, dx.get(p.get(4) + i) + dy.get(p.get(3) + i));
+        if (i < dim(sizes, p, ReluBackwardParams.ROWS) * dim(sizes, p, ReluBackwardParams.COLS)
+                && y.get(p.get(ReluBackwardParams.Y) + i) > 0f) {
+            dx.set(p.get(ReluBackwardParams.DX) + i,
+                    dx.get(p.get(ReluBackwardParams.DX) + i) + dy.get(p.get(ReluBackwardParams.DY) + i));
         }
     }
 
     // ---- dropout: one kernel serves both directions; backward accumulates ----
 
-    /**
-     * p = [rows, cols, step, seed, site, inOff, outOff]: out (+)= in * mask factor, the mask drawn
-     * by {@link DropoutMask} exactly as on the JVM.
-     */
+    interface DropoutParams { int ROWS = 0, COLS = 1, STEP = 2, SEED = 3, SITE = 4, IN = 5, OUT = 6; }
+
+    /** out (+)= in * mask factor, the mask drawn by {@link DropoutMask} exactly as on the JVM. */
     public static void dropout(KernelContext ctx, IntArray sizes, IntArray p, FloatArray in, FloatArray out,
                                float probability, int accumulate) {
         int i = ctx.globalIdx;
-        if (i < dim(sizes, p, 0) * dim(sizes, p, 1)) {
-            float v = in.get(p.get(5) + i) * DropoutMask.factor(p.get(3), dim(sizes, p, 2), p.get(4), i, probability);
-            int o = p.get(6) + i;
+        if (i < dim(sizes, p, DropoutParams.ROWS) * dim(sizes, p, DropoutParams.COLS)) {
+            float v = in.get(p.get(DropoutParams.IN) + i) * DropoutMask.factor(p.get(DropoutParams.SEED),
+                    dim(sizes, p, DropoutParams.STEP), p.get(DropoutParams.SITE), i, probability);
+            int o = p.get(DropoutParams.OUT) + i;
             out.set(o, accumulate != 0 ? out.get(o) + v : v);
         }
     }
 
     // ---- heads: [batch, seq, heads*headDim] <-> [batch, heads, seq, headDim] ----
 
-    /** p = [batch, seq, heads, headDim, inOff, outOff]; one work-item per element in token order. */
+    /** HEADS and HEAD_DIM are fixed ints, not dims. */
+    interface HeadTransposeParams { int BATCH = 0, SEQ = 1, HEADS = 2, HEAD_DIM = 3, IN = 4, OUT = 5; }
+
+    /** One work-item per element in token order. */
     public static void headTranspose(KernelContext ctx, IntArray sizes, IntArray p, FloatArray in, FloatArray out,
                                      int toHeads, int accumulate) {
-        int i = ctx.globalIdx, seq = dim(sizes, p, 1), heads = p.get(2), headDim = p.get(3), width = heads * headDim;
-        if (i < dim(sizes, p, 0) * seq * width) {
+        int i = ctx.globalIdx, seq = dim(sizes, p, HeadTransposeParams.SEQ);
+        int heads = p.get(HeadTransposeParams.HEADS), headDim = p.get(HeadTransposeParams.HEAD_DIM), width = heads * headDim;
+        if (i < dim(sizes, p, HeadTransposeParams.BATCH) * seq * width) {
             int row = i / width, h = (i % width) / headDim, d = i % headDim;
             int headIndex = (((row / seq) * heads + h) * seq + row % seq) * headDim + d;
-            int src = p.get(4) + (toHeads != 0 ? i : headIndex), dst = p.get(5) + (toHeads != 0 ? headIndex : i);
+            int src = p.get(HeadTransposeParams.IN) + (toHeads != 0 ? i : headIndex);
+            int dst = p.get(HeadTransposeParams.OUT) + (toHeads != 0 ? headIndex : i);
             float v = in.get(src);
             out.set(dst, accumulate != 0 ? out.get(dst) + v : v);
         }

@@ -18,8 +18,10 @@ public final class GemmKernels {
 
     private GemmKernels() {}
 
+    interface GemmParams { int BATCH = 0, M = 1, N = 2, K = 3, A = 4, B = 5, C = 6; }
+
     /**
-     * p = [batch, m, n, k, aOff, bOff, cOff]. The grid is (n, m, batch) in blocks of BLOCK columns
+     * The grid is (n, m, batch) in blocks of BLOCK columns
      * and rows, SIDE work-items each way per block. Every element of A and B is read from global
      * memory once per block instead of once per product, and every value staged in local memory
      * serves MICRO products. Neighbouring work-items load neighbouring addresses whether or not an
@@ -27,7 +29,7 @@ public final class GemmKernels {
      */
     public static void gemm(KernelContext ctx, IntArray sizes, IntArray p, FloatArray a, FloatArray b, FloatArray c,
                             int transA, int transB, float alpha, float beta) {
-        int m = dim(sizes, p, 1), n = dim(sizes, p, 2), k = dim(sizes, p, 3);
+        int m = dim(sizes, p, GemmParams.M), n = dim(sizes, p, GemmParams.N), k = dim(sizes, p, GemmParams.K);
         int tx = ctx.localIdx, ty = ctx.localIdy, tid = ty * SIDE + tx;
         int rowBase = ctx.groupIdy * BLOCK, colBase = ctx.groupIdx * BLOCK, batch = ctx.globalIdz;
         float[] aTile = ctx.allocateFloatLocalArray(BLOCK * DEPTH);  // [row][k]
@@ -36,8 +38,8 @@ public final class GemmKernels {
         float[] aCol = new float[MICRO];
         float[] bRow = new float[MICRO];
         for (int i = 0; i < MICRO * MICRO; i++) acc[i] = 0f;  // OpenCL private arrays start undefined
-        boolean live = batch < dim(sizes, p, 0);
-        int aBase = p.get(4) + batch * m * k, bBase = p.get(5) + batch * k * n;
+        boolean live = batch < dim(sizes, p, GemmParams.BATCH);
+        int aBase = p.get(GemmParams.A) + batch * m * k, bBase = p.get(GemmParams.B) + batch * k * n;
         for (int t = 0; t < k; t += DEPTH) {
             for (int l = 0; l < LOADS; l++) {
                 int e = tid + l * SIDE * SIDE;
@@ -65,7 +67,7 @@ public final class GemmKernels {
             for (int j = 0; j < MICRO; j++) {
                 int row = rowBase + ty + SIDE * i, col = colBase + tx + SIDE * j;
                 if (live && row < m && col < n) {
-                    int ci = p.get(6) + batch * m * n + row * n + col;
+                    int ci = p.get(GemmParams.C) + batch * m * n + row * n + col;
                     c.set(ci, alpha * acc[i * MICRO + j] + (beta == 0f ? 0f : beta * c.get(ci)));
                 }
             }

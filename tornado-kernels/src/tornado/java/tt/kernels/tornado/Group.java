@@ -9,10 +9,12 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * reductions across one work-group of {@link #THREADS} work-items in local memory.
  *
  * <p>Every task gets the graph's live sizes and a small int array {@code p} of its own: offsets
- * into buffer roots, dimensions and integer settings. Passing them as arrays rather than scalars
- * keeps a new batch shape from recompiling anything, and keeps the generated source the same for
- * every call of a kernel (TornadoVM inlines scalar arguments as constants), so the OpenCL driver
- * compiles each kernel once and finds the rest in its cache.
+ * into buffer roots, dimensions and integer settings, at the slots named by the interface of
+ * constants beside its kernel (such as {@link GemmKernels.GemmParams}), by which names the host
+ * fills it too ({@link Params}). Passing them as arrays rather than scalars keeps a new batch
+ * shape from recompiling anything, and keeps the generated source the same for every call of a
+ * kernel (TornadoVM inlines scalar arguments as constants), so the OpenCL driver compiles each
+ * kernel once and finds the rest in its cache.
  */
 final class Group {
     /** Work-items of a row or reduction work-group; a power of two. */
@@ -22,7 +24,7 @@ final class Group {
 
     /**
      * The dimension at {@code p[i]}: a live dimension is stored as its slot in {@code sizes}, a
-     * fixed one as {@code -1 - value} (see {@link Params}).
+     * fixed one as {@code -1 - value} (encoded by {@link Params#dim}).
      */
     static int dim(IntArray sizes, IntArray p, int i) {
         int code = p.get(i);

@@ -5,6 +5,11 @@ import tt.kernels.FloatBuf;
 import tt.kernels.IntBuf;
 import tt.kernels.Kernel;
 import tt.kernels.StepGraph;
+import tt.kernels.tornado.ElementwiseKernels.*;
+import tt.kernels.tornado.GemmKernels.*;
+import tt.kernels.tornado.LossKernels.*;
+import tt.kernels.tornado.NormKernels.*;
+import tt.kernels.tornado.OptimizerKernels.*;
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
@@ -16,11 +21,11 @@ import java.util.List;
 /**
  * Maps each call of a step graph to TornadoVM tasks over the device arrays of its buffer roots,
  * as JvmBackend maps calls to its kernel methods. Every task takes the graph's live sizes and a
- * parameter array of its own (see {@link Group}); a few settings with few distinct values
- * (transposes, alpha, beta, dropout rate) stay scalars and are compiled in. Kernels are
- * KernelContext kernels throughout: how many work-items run follows the live sizes, through a
- * worker grid set before each run ({@link Launch}); a {@code @Parallel} loop would take it from a
- * bound fixed when TornadoVM compiles the task.
+ * parameter array of its own, filled by the slot names its kernel reads ({@link Params}); a few
+ * settings with few distinct values (transposes, alpha, beta, dropout rate) stay scalars and are
+ * compiled in. Kernels are KernelContext kernels throughout: how many work-items run follows the
+ * live sizes, through a worker grid set before each run ({@link Launch}); a {@code @Parallel} loop
+ * would take it from a bound fixed when TornadoVM compiles the task.
  *
  * <p>Views of one root are one device array, so a task often gets the same array several times.
  * TornadoVM 5.2 accepts that only when the array is written through its last occurrence (an
@@ -44,7 +49,21 @@ final class KernelTasks {
     }
 
     /** A call as tasks, with the device arrays only they use (parameters, scratch); they share a task graph. */
-    record BoundCall(StepGraph.Call call, List<Task> tasks, List<Object> privates) {}
+    record BoundCall(StepGraph.Call call, List<Task> tasks, List<Object> privates) {
+        /**
+         * The TornadoVM id of task {@code t}, so that TornadoVM's own output (threadInfo, the
+         * profiler, PTX kernel names) names the call: "c" + call index, "t" + task index when the
+         * call has several tasks, then the label, e.g. "c12_encoder_layers_0_self_attn_scores" or
+         * "c5t1_encoder_layers_0_norm1". The indices make it unique in the step graph (digits end
+         * at 't', '_' or the end). The label keeps ASCII letters and digits, other runs become '_':
+         * TornadoVM joins ids as "graph.task" and splits them at '.', and puts them into file names
+         * (kernel source dumps), property keys ("graph.task.device") and PTX function names.
+         */
+        String taskId(int t) {
+            String label = call.label().replaceAll("[^A-Za-z0-9]+", "_").replaceAll("^_|_$", "");
+            return "c" + call.index() + (tasks.size() > 1 ? "t" + t : "") + (label.isEmpty() ? "" : "_" + label);
+        }
+    }
 
     private final DeviceBuffers buffers;
     private final IntArray sizes;
@@ -63,98 +82,150 @@ final class KernelTasks {
 
     private List<Task> tasks(Kernel kernel) {
         return switch (kernel) {
-            case Kernel.Fill k -> one(Launch.elements(length(k.x())), params(length(k.x()), k.x().offset()),
+            case Kernel.Fill k -> one(Launch.elements(length(k.x())),
+                    new Params(FillParams.class).dim(FillParams.N, length(k.x())).offset(FillParams.X, k.x()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::fill, ctx, sizes, p, f(k.x()), k.value()));
             case Kernel.Gemm k -> one(Launch.blocks(k.batch(), k.m(), k.n()),
-                    params(k.batch(), k.m(), k.n(), k.k(), k.a().offset(), k.b().offset(), k.c().offset()),
+                    new Params(GemmParams.class).dim(GemmParams.BATCH, k.batch())
+                            .dim(GemmParams.M, k.m()).dim(GemmParams.N, k.n()).dim(GemmParams.K, k.k())
+                            .offset(GemmParams.A, k.a()).offset(GemmParams.B, k.b()).offset(GemmParams.C, k.c()),
                     (g, id, ctx, p) -> g.task(id, GemmKernels::gemm, ctx, sizes, p, f(k.a()), f(k.b()), f(k.c()),
                             flag(k.transA()), flag(k.transB()), k.alpha(), k.beta()));
-            case Kernel.BiasAdd k -> one(Launch.elements(k.rows(), k.cols()), params(k.rows(), k.cols(), k.bias().offset(), k.x().offset()),
+            case Kernel.BiasAdd k -> one(Launch.elements(k.rows(), k.cols()),
+                    new Params(BiasAddParams.class).dim(BiasAddParams.ROWS, k.rows()).dim(BiasAddParams.COLS, k.cols())
+                            .offset(BiasAddParams.BIAS, k.bias()).offset(BiasAddParams.X, k.x()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::biasAdd, ctx, sizes, p, f(k.bias()), f(k.x())));
             case Kernel.BiasBackward k -> one(columnSums(k.rows(), k.cols(), k.dy(), k.dy(), k.dy(), k.dy(), k.dBias(), false));
             case Kernel.EmbeddingForward k -> one(Launch.elements(k.tokens(), k.dim()),
-                    params(k.tokens(), k.dim(), k.ids().offset(), k.table().offset(), k.out().offset()),
+                    new Params(EmbeddingForwardParams.class).dim(EmbeddingForwardParams.TOKENS, k.tokens())
+                            .dim(EmbeddingForwardParams.DIM, k.dim()).offset(EmbeddingForwardParams.IDS, k.ids())
+                            .offset(EmbeddingForwardParams.TABLE, k.table()).offset(EmbeddingForwardParams.OUT, k.out()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::embeddingForward, ctx, sizes, p, i(k.ids()), f(k.table()),
                             f(k.out()), k.scale()));
             case Kernel.EmbeddingBackward k -> one(Launch.elements(k.dim()),
-                    params(k.tokens(), k.dim(), k.ids().offset(), k.dOut().offset(), k.dTable().offset()),
+                    new Params(EmbeddingBackwardParams.class).dim(EmbeddingBackwardParams.TOKENS, k.tokens())
+                            .dim(EmbeddingBackwardParams.DIM, k.dim()).offset(EmbeddingBackwardParams.IDS, k.ids())
+                            .offset(EmbeddingBackwardParams.D_OUT, k.dOut()).offset(EmbeddingBackwardParams.D_TABLE, k.dTable()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::embeddingBackward, ctx, sizes, p, i(k.ids()), f(k.dOut()),
                             f(k.dTable()), k.scale()));
             case Kernel.PositionalAdd k -> one(Launch.elements(k.rows(), k.dim()),
-                    params(k.rows(), k.seqLen(), k.dim(), k.table().offset(), k.x().offset()),
+                    new Params(PositionalAddParams.class).dim(PositionalAddParams.ROWS, k.rows())
+                            .dim(PositionalAddParams.SEQ_LEN, k.seqLen()).dim(PositionalAddParams.DIM, k.dim())
+                            .offset(PositionalAddParams.TABLE, k.table()).offset(PositionalAddParams.X, k.x()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::positionalAdd, ctx, sizes, p, f(k.table()), f(k.x())));
             case Kernel.Add k -> one(Launch.elements(k.rows(), k.cols()),
-                    params(k.rows(), k.cols(), k.a().offset(), k.b().offset(), k.out().offset()),
+                    new Params(AddParams.class).dim(AddParams.ROWS, k.rows()).dim(AddParams.COLS, k.cols())
+                            .offset(AddParams.A, k.a()).offset(AddParams.B, k.b()).offset(AddParams.OUT, k.out()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::add, ctx, sizes, p, f(k.a()), f(k.b()), f(k.out())));
-            case Kernel.Axpy k -> one(Launch.elements(k.rows(), k.cols()), params(k.rows(), k.cols(), k.x().offset(), k.y().offset()),
+            case Kernel.Axpy k -> one(Launch.elements(k.rows(), k.cols()),
+                    new Params(AxpyParams.class).dim(AxpyParams.ROWS, k.rows()).dim(AxpyParams.COLS, k.cols())
+                            .offset(AxpyParams.X, k.x()).offset(AxpyParams.Y, k.y()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::axpy, ctx, sizes, p, f(k.x()), f(k.y()), k.alpha()));
-            case Kernel.Relu k -> one(Launch.elements(k.rows(), k.cols()), params(k.rows(), k.cols(), k.x().offset(), k.y().offset()),
+            case Kernel.Relu k -> one(Launch.elements(k.rows(), k.cols()),
+                    new Params(ReluParams.class).dim(ReluParams.ROWS, k.rows()).dim(ReluParams.COLS, k.cols())
+                            .offset(ReluParams.X, k.x()).offset(ReluParams.Y, k.y()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::relu, ctx, sizes, p, f(k.x()), f(k.y())));
             case Kernel.ReluBackward k -> one(Launch.elements(k.rows(), k.cols()),
-                    params(k.rows(), k.cols(), k.y().offset(), k.dy().offset(), k.dx().offset()),
+                    new Params(ReluBackwardParams.class).dim(ReluBackwardParams.ROWS, k.rows()).dim(ReluBackwardParams.COLS, k.cols())
+                            .offset(ReluBackwardParams.Y, k.y()).offset(ReluBackwardParams.DY, k.dy())
+                            .offset(ReluBackwardParams.DX, k.dx()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::reluBackward, ctx, sizes, p, f(k.y()), f(k.dy()), f(k.dx())));
             case Kernel.Dropout k -> dropout(k.rows(), k.cols(), k.p(), k.seed(), k.step(), k.site(), k.x(), k.y(), false);
             case Kernel.DropoutBackward k -> dropout(k.rows(), k.cols(), k.p(), k.seed(), k.step(), k.site(), k.dy(), k.dx(), true);
             case Kernel.HeadTranspose k -> one(Launch.elements(k.heads() * k.headDim(), k.batch(), k.seq()),
-                    params(k.batch(), k.seq(), k.heads(), k.headDim(), k.in().offset(), k.out().offset()),
+                    new Params(HeadTransposeParams.class).dim(HeadTransposeParams.BATCH, k.batch())
+                            .dim(HeadTransposeParams.SEQ, k.seq()).set(HeadTransposeParams.HEADS, k.heads())
+                            .set(HeadTransposeParams.HEAD_DIM, k.headDim())
+                            .offset(HeadTransposeParams.IN, k.in()).offset(HeadTransposeParams.OUT, k.out()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::headTranspose, ctx, sizes, p, f(k.in()), f(k.out()),
                             flag(k.toHeads()), flag(k.accumulate())));
             case Kernel.Softmax k -> one(Launch.rows(k.heads(), k.batch(), k.queries()),
-                    params(k.batch(), k.queries(), k.keys(), k.heads(), k.keyLengths().offset(), k.scores().offset(), k.probs().offset()),
+                    new Params(SoftmaxParams.class).dim(SoftmaxParams.BATCH, k.batch()).dim(SoftmaxParams.QUERIES, k.queries())
+                            .dim(SoftmaxParams.KEYS, k.keys()).set(SoftmaxParams.HEADS, k.heads())
+                            .offset(SoftmaxParams.KEY_LENGTHS, k.keyLengths()).offset(SoftmaxParams.SCORES, k.scores())
+                            .offset(SoftmaxParams.PROBS, k.probs()),
                     (g, id, ctx, p) -> g.task(id, NormKernels::softmax, ctx, sizes, p, i(k.keyLengths()), f(k.scores()), f(k.probs()),
                             k.scale(), flag(k.causal())));
             case Kernel.SoftmaxBackward k -> one(Launch.rows(k.heads(), k.batch(), k.queries()),
-                    params(k.batch(), k.queries(), k.keys(), k.heads(), k.probs().offset(), k.dProbs().offset(), k.dScores().offset()),
+                    new Params(SoftmaxBackwardParams.class).dim(SoftmaxBackwardParams.BATCH, k.batch())
+                            .dim(SoftmaxBackwardParams.QUERIES, k.queries()).dim(SoftmaxBackwardParams.KEYS, k.keys())
+                            .set(SoftmaxBackwardParams.HEADS, k.heads()).offset(SoftmaxBackwardParams.PROBS, k.probs())
+                            .offset(SoftmaxBackwardParams.D_PROBS, k.dProbs()).offset(SoftmaxBackwardParams.D_SCORES, k.dScores()),
                     (g, id, ctx, p) -> g.task(id, NormKernels::softmaxBackward, ctx, sizes, p, f(k.probs()), f(k.dProbs()),
                             f(k.dScores()), k.scale()));
             case Kernel.LayerNorm k -> List.of(
                     rowMoment(k.rows(), k.cols(), k.x(), k.mean(), k.mean(), k.eps(), false),
                     rowMoment(k.rows(), k.cols(), k.x(), k.mean(), k.rstd(), k.eps(), true),
                     task(Launch.elements(k.rows(), k.cols()),
-                            params(k.rows(), k.cols(), k.x().offset(), k.gamma().offset(), k.beta().offset(), k.mean().offset(),
-                                    k.rstd().offset(), k.y().offset()),
+                            new Params(LayerNormParams.class).dim(LayerNormParams.ROWS, k.rows()).dim(LayerNormParams.COLS, k.cols())
+                                    .offset(LayerNormParams.X, k.x()).offset(LayerNormParams.GAMMA, k.gamma())
+                                    .offset(LayerNormParams.BETA, k.beta()).offset(LayerNormParams.MEAN, k.mean())
+                                    .offset(LayerNormParams.RSTD, k.rstd()).offset(LayerNormParams.Y, k.y()),
                             (g, id, ctx, p) -> g.task(id, NormKernels::layerNorm, ctx, sizes, p, f(k.x()), f(k.gamma()), f(k.beta()),
                                     f(k.mean()), f(k.rstd()), f(k.y()))));
             case Kernel.LayerNormBackward k -> List.of(
                     task(Launch.rows(1, k.rows()),
-                            params(k.rows(), k.cols(), k.x().offset(), k.gamma().offset(), k.mean().offset(), k.rstd().offset(),
-                                    k.dy().offset(), k.dx().offset()),
+                            new Params(LayerNormBackwardParams.class).dim(LayerNormBackwardParams.ROWS, k.rows())
+                                    .dim(LayerNormBackwardParams.COLS, k.cols()).offset(LayerNormBackwardParams.X, k.x())
+                                    .offset(LayerNormBackwardParams.GAMMA, k.gamma()).offset(LayerNormBackwardParams.MEAN, k.mean())
+                                    .offset(LayerNormBackwardParams.RSTD, k.rstd()).offset(LayerNormBackwardParams.DY, k.dy())
+                                    .offset(LayerNormBackwardParams.DX, k.dx()),
                             (g, id, ctx, p) -> g.task(id, NormKernels::layerNormBackward, ctx, sizes, p, f(k.x()), f(k.gamma()),
                                     f(k.mean()), f(k.rstd()), f(k.dy()), f(k.dx()))),
                     columnSums(k.rows(), k.cols(), k.dy(), k.x(), k.mean(), k.rstd(), k.dGamma(), true),
                     columnSums(k.rows(), k.cols(), k.dy(), k.x(), k.mean(), k.rstd(), k.dBeta(), false));
-            case Kernel.LogSoftmax k -> one(Launch.rows(1, k.rows()), params(k.rows(), k.cols(), k.x().offset(), k.y().offset()),
+            case Kernel.LogSoftmax k -> one(Launch.rows(1, k.rows()),
+                    new Params(LogSoftmaxParams.class).dim(LogSoftmaxParams.ROWS, k.rows()).dim(LogSoftmaxParams.COLS, k.cols())
+                            .offset(LogSoftmaxParams.X, k.x()).offset(LogSoftmaxParams.Y, k.y()),
                     (g, id, ctx, p) -> g.task(id, NormKernels::logSoftmax, ctx, sizes, p, f(k.x()), f(k.y())));
             case Kernel.SmoothedLoss k -> {
                 FloatArray correct = scratch(k.rows().max()), nll = scratch(k.rows().max());
                 yield List.of(
                         task(Launch.rows(1, k.rows()),
-                                params(k.rows(), k.vocab(), k.padId(), k.targets().offset(), k.logProbs().offset(), k.rowLoss().offset()),
+                                new Params(SmoothedLossRowsParams.class).dim(SmoothedLossRowsParams.ROWS, k.rows())
+                                        .dim(SmoothedLossRowsParams.VOCAB, k.vocab()).set(SmoothedLossRowsParams.PAD_ID, k.padId())
+                                        .offset(SmoothedLossRowsParams.TARGETS, k.targets())
+                                        .offset(SmoothedLossRowsParams.LOG_PROBS, k.logProbs())
+                                        .offset(SmoothedLossRowsParams.ROW_LOSS, k.rowLoss()),
                                 (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossRows, ctx, sizes, p, i(k.targets()),
                                         f(k.logProbs()), k.epsilon(), flag(k.klDivergence()), f(k.rowLoss()), correct, nll)),
                         task(Launch.groups(1),
-                                params(k.rows(), k.padId(), k.targets().offset(), k.rowLoss().offset(), k.stats().offset(), k.vocab(), k.sentences()),
+                                new Params(SmoothedLossStatsParams.class).dim(SmoothedLossStatsParams.ROWS, k.rows())
+                                        .set(SmoothedLossStatsParams.PAD_ID, k.padId())
+                                        .offset(SmoothedLossStatsParams.TARGETS, k.targets())
+                                        .offset(SmoothedLossStatsParams.ROW_LOSS, k.rowLoss())
+                                        .offset(SmoothedLossStatsParams.STATS, k.stats())
+                                        .dim(SmoothedLossStatsParams.VOCAB, k.vocab())
+                                        .dim(SmoothedLossStatsParams.SENTENCES, k.sentences()),
                                 (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossStats, ctx, sizes, p, i(k.targets()),
                                         f(k.rowLoss()), correct, nll, k.reduction().code(), f(k.stats()))));
             }
             case Kernel.SmoothedLossBackward k -> one(Launch.elements(k.rows(), k.vocab()),
-                    params(k.rows(), k.vocab(), k.sentences(), k.padId(), k.targets().offset(), k.logProbs().offset(),
-                            k.stats().offset(), k.dLogits().offset()),
+                    new Params(SmoothedLossBackwardParams.class).dim(SmoothedLossBackwardParams.ROWS, k.rows())
+                            .dim(SmoothedLossBackwardParams.VOCAB, k.vocab()).dim(SmoothedLossBackwardParams.SENTENCES, k.sentences())
+                            .set(SmoothedLossBackwardParams.PAD_ID, k.padId()).offset(SmoothedLossBackwardParams.TARGETS, k.targets())
+                            .offset(SmoothedLossBackwardParams.LOG_PROBS, k.logProbs())
+                            .offset(SmoothedLossBackwardParams.STATS, k.stats())
+                            .offset(SmoothedLossBackwardParams.D_LOGITS, k.dLogits()),
                     (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossBackward, ctx, sizes, p, i(k.targets()), f(k.logProbs()),
                             f(k.stats()), f(k.dLogits()), k.epsilon(), k.reduction().code()));
             case Kernel.GlobalNorm k -> {
                 FloatArray partials = scratch(OptimizerKernels.NORM_GROUPS);
                 yield List.of(
-                        task(Launch.groups(OptimizerKernels.NORM_GROUPS), params(length(k.x()), k.x().offset()),
+                        task(Launch.groups(OptimizerKernels.NORM_GROUPS),
+                                new Params(SumOfSquaresParams.class).dim(SumOfSquaresParams.N, length(k.x()))
+                                        .offset(SumOfSquaresParams.X, k.x()),
                                 (g, id, ctx, p) -> g.task(id, OptimizerKernels::sumOfSquares, ctx, sizes, p, f(k.x()), partials)),
-                        task(Launch.groups(1), params(k.out().offset()),
+                        task(Launch.groups(1), new Params(NormOfPartialsParams.class).offset(NormOfPartialsParams.OUT, k.out()),
                                 (g, id, ctx, p) -> g.task(id, OptimizerKernels::normOfPartials, ctx, p, partials, f(k.out()))));
             }
             case Kernel.Adam k -> List.of(
                     adamMoment(k, k.m(), k.beta1(), false),
                     adamMoment(k, k.v(), k.beta2(), true),
                     task(Launch.elements(length(k.params())),
-                            params(length(k.params()), k.hyper().offset(), k.m().offset(), k.v().offset(), k.params().offset()),
+                            new Params(AdamStepParams.class).dim(AdamStepParams.N, length(k.params()))
+                                    .offset(AdamStepParams.HYPER, k.hyper()).offset(AdamStepParams.M, k.m())
+                                    .offset(AdamStepParams.V, k.v()).offset(AdamStepParams.PARAMS, k.params()),
                             (g, id, ctx, p) -> g.task(id, OptimizerKernels::adamStep, ctx, sizes, p, f(k.hyper()), f(k.m()), f(k.v()),
                                     f(k.params()), k.eps(), k.weightDecay())));
         };
@@ -162,20 +233,27 @@ final class KernelTasks {
 
     /** out[r] = the mean of row r of x, or with {@code second} 1/sqrt(var + eps) about center[r]. */
     private Task rowMoment(Dim rows, Dim cols, FloatBuf x, FloatBuf center, FloatBuf out, float eps, boolean second) {
-        return task(Launch.rows(1, rows), params(rows, cols, x.offset(), center.offset(), out.offset()),
+        return task(Launch.rows(1, rows),
+                new Params(RowMomentParams.class).dim(RowMomentParams.ROWS, rows).dim(RowMomentParams.COLS, cols)
+                        .offset(RowMomentParams.X, x).offset(RowMomentParams.CENTER, center).offset(RowMomentParams.OUT, out),
                 (g, id, ctx, p) -> g.task(id, NormKernels::rowMoment, ctx, sizes, p, f(x), f(center), f(out), eps, flag(second)));
     }
 
     /** out[c] += the column sums of dy, weighted by the normalized x when {@code weighted}. */
     private Task columnSums(Dim rows, Dim cols, FloatBuf dy, FloatBuf x, FloatBuf mean, FloatBuf rstd, FloatBuf out, boolean weighted) {
-        return task(Launch.columns(cols), params(rows, cols, dy.offset(), x.offset(), mean.offset(), rstd.offset(), out.offset()),
+        return task(Launch.columns(cols),
+                new Params(ColumnSumsParams.class).dim(ColumnSumsParams.ROWS, rows).dim(ColumnSumsParams.COLS, cols)
+                        .offset(ColumnSumsParams.DY, dy).offset(ColumnSumsParams.X, x).offset(ColumnSumsParams.MEAN, mean)
+                        .offset(ColumnSumsParams.RSTD, rstd).offset(ColumnSumsParams.OUT, out),
                 (g, id, ctx, p) -> g.task(id, NormKernels::columnSums, ctx, sizes, p, f(dy), f(x), f(mean), f(rstd), f(out),
                         flag(weighted)));
     }
 
     private Task adamMoment(Kernel.Adam k, FloatBuf moment, float beta, boolean squared) {
         return task(Launch.elements(length(k.params())),
-                params(length(k.params()), k.grads().offset(), k.hyper().offset(), k.gradNorm().offset(), moment.offset()),
+                new Params(AdamMomentParams.class).dim(AdamMomentParams.N, length(k.params()))
+                        .offset(AdamMomentParams.GRADS, k.grads()).offset(AdamMomentParams.HYPER, k.hyper())
+                        .offset(AdamMomentParams.GRAD_NORM, k.gradNorm()).offset(AdamMomentParams.MOMENT, moment),
                 (g, id, ctx, p) -> g.task(id, OptimizerKernels::adamMoment, ctx, sizes, p, f(k.grads()), f(k.hyper()),
                         f(k.gradNorm()), f(moment), beta, k.maxNorm(), flag(squared)));
     }
@@ -183,33 +261,22 @@ final class KernelTasks {
     /** Forward overwrites, backward accumulates: one kernel, as on the JVM. */
     private List<Task> dropout(Dim rows, Dim cols, float rate, int seed, Dim step, int site, FloatBuf in, FloatBuf out,
                                boolean accumulate) {
-        return one(Launch.elements(rows, cols), params(rows, cols, step, seed, site, in.offset(), out.offset()),
+        return one(Launch.elements(rows, cols),
+                new Params(DropoutParams.class).dim(DropoutParams.ROWS, rows).dim(DropoutParams.COLS, cols)
+                        .dim(DropoutParams.STEP, step).set(DropoutParams.SEED, seed).set(DropoutParams.SITE, site)
+                        .offset(DropoutParams.IN, in).offset(DropoutParams.OUT, out),
                 (g, id, ctx, p) -> g.task(id, ElementwiseKernels::dropout, ctx, sizes, p, f(in), f(out), rate, flag(accumulate)));
     }
 
-    private List<Task> one(Launch launch, IntArray p, Body body) { return one(task(launch, p, body)); }
+    private List<Task> one(Launch launch, Params params, Body body) { return one(task(launch, params, body)); }
 
     private static List<Task> one(Task task) { return List.of(task); }
 
-    private static Task task(Launch launch, IntArray p, Body body) {
-        return new Task(launch, (g, id, ctx) -> body.add(g, id, ctx, p));
-    }
-
-    /**
-     * A task's parameter array: a {@link Dim} is stored as its slot in the live sizes, or as
-     * {@code -1 - value} when fixed (what {@link Group#dim} reads); an Integer as itself.
-     */
-    private IntArray params(Object... values) {
-        IntArray p = new IntArray(values.length);
-        for (int j = 0; j < values.length; j++) {
-            p.set(j, switch (values[j]) {
-                case Dim d -> d.isLive() ? d.slot() : -1 - d.max();
-                case Integer v -> v;
-                default -> throw new IllegalArgumentException("task parameter " + values[j]);
-            });
-        }
+    /** A task over its parameter array, which travels with the call's other private arrays. */
+    private Task task(Launch launch, Params params, Body body) {
+        IntArray p = params.array();
         privates.add(p);
-        return p;
+        return new Task(launch, (g, id, ctx) -> body.add(g, id, ctx, p));
     }
 
     private FloatArray scratch(int length) {

@@ -19,18 +19,21 @@ import static tt.kernels.tornado.Group.dim;
 public final class LossKernels {
     private LossKernels() {}
 
+    interface SmoothedLossRowsParams { int ROWS = 0, VOCAB = 1, PAD_ID = 2, TARGETS = 3, LOG_PROBS = 4, ROW_LOSS = 5; }
+
     /**
-     * p = [rows, vocab, padId, targetsOff, logProbsOff, rowLossOff]: rowLoss[r] = -(onTarget *
-     * lp[t] + offTarget * sum of lp over the other non-pad tokens) (+ sum q log q for KL), 0 on pad
-     * rows; correct[r] = 1 when the row's first maximum is its target; nll[r] = -lp[t].
+     * rowLoss[r] = -(onTarget * lp[t] + offTarget * sum of lp over the other non-pad tokens)
+     * (+ sum q log q for KL), 0 on pad rows; correct[r] = 1 when the row's first maximum is its
+     * target; nll[r] = -lp[t].
      */
     public static void smoothedLossRows(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray logProbs,
                                         float epsilon, int klDivergence, FloatArray rowLoss, FloatArray correct, FloatArray nll) {
-        int vocab = dim(sizes, p, 1), pad = p.get(2), r = ctx.groupIdx, lid = ctx.localIdx;
+        int vocab = dim(sizes, p, SmoothedLossRowsParams.VOCAB), pad = p.get(SmoothedLossRowsParams.PAD_ID);
+        int r = ctx.groupIdx, lid = ctx.localIdx;
         float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
-        boolean live = r < dim(sizes, p, 0);
-        int t = live ? targets.get(p.get(3) + r) : pad;
-        int row = p.get(4) + r * vocab;
+        boolean live = r < dim(sizes, p, SmoothedLossRowsParams.ROWS);
+        int t = live ? targets.get(p.get(SmoothedLossRowsParams.TARGETS) + r) : pad;
+        int row = p.get(SmoothedLossRowsParams.LOG_PROBS) + r * vocab;
         float offSum = 0f, best = -Float.MAX_VALUE;
         int bestIndex = vocab;
         if (live) {
@@ -51,23 +54,26 @@ public final class LossKernels {
             float qLogQ = (onTarget > 0f ? onTarget * TornadoMath.log(onTarget) : 0f)
                     + (offTarget > 0f ? (vocab - 2) * offTarget * TornadoMath.log(offTarget) : 0f);
             boolean counted = t != pad;
-            rowLoss.set(p.get(5) + r, counted ? (klDivergence != 0 ? crossEntropy + qLogQ : crossEntropy) : 0f);
+            rowLoss.set(p.get(SmoothedLossRowsParams.ROW_LOSS) + r,
+                    counted ? (klDivergence != 0 ? crossEntropy + qLogQ : crossEntropy) : 0f);
             correct.set(r, counted && argmax == t ? 1f : 0f);
             nll.set(r, counted ? -logProbs.get(row + t) : 0f);
         }
     }
 
+    interface SmoothedLossStatsParams { int ROWS = 0, PAD_ID = 1, TARGETS = 2, ROW_LOSS = 3, STATS = 4, VOCAB = 5, SENTENCES = 6; }
+
     /**
-     * p = [rows, padId, targetsOff, rowLossOff, statsOff, vocab, sentences]: one work-group sums the
-     * non-pad rows into stats, and divides the loss as {@code reduction} (a {@link Losses} code) says.
+     * One work-group sums the non-pad rows into stats, and divides the loss as {@code reduction}
+     * (a {@link Losses} code) says.
      */
     public static void smoothedLossStats(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets, FloatArray rowLoss,
                                          FloatArray correct, FloatArray nll, int reduction, FloatArray stats) {
-        int rows = dim(sizes, p, 0), pad = p.get(1), lid = ctx.localIdx;
+        int rows = dim(sizes, p, SmoothedLossStatsParams.ROWS), pad = p.get(SmoothedLossStatsParams.PAD_ID), lid = ctx.localIdx;
         float loss = 0f, tokens = 0f, right = 0f, nllSum = 0f;
         for (int r = lid; r < rows; r += THREADS) {
-            if (targets.get(p.get(2) + r) != pad) {
-                loss += rowLoss.get(p.get(3) + r);
+            if (targets.get(p.get(SmoothedLossStatsParams.TARGETS) + r) != pad) {
+                loss += rowLoss.get(p.get(SmoothedLossStatsParams.ROW_LOSS) + r);
                 tokens += 1f;
                 right += correct.get(r);
                 nllSum += nll.get(r);
@@ -78,31 +84,38 @@ public final class LossKernels {
         right = Group.sum(ctx, right);
         nllSum = Group.sum(ctx, nllSum);
         if (lid == 0) {
-            stats.set(p.get(4), loss);
-            stats.set(p.get(4) + 1, tokens);
-            stats.set(p.get(4) + 2, right);
-            stats.set(p.get(4) + 3, nllSum);
-            stats.set(p.get(4) + 4, loss / Losses.normalizer(reduction, rows, dim(sizes, p, 5), dim(sizes, p, 6), tokens));
+            stats.set(p.get(SmoothedLossStatsParams.STATS), loss);
+            stats.set(p.get(SmoothedLossStatsParams.STATS) + 1, tokens);
+            stats.set(p.get(SmoothedLossStatsParams.STATS) + 2, right);
+            stats.set(p.get(SmoothedLossStatsParams.STATS) + 3, nllSum);
+            stats.set(p.get(SmoothedLossStatsParams.STATS) + 4, loss / Losses.normalizer(reduction, rows,
+                    dim(sizes, p, SmoothedLossStatsParams.VOCAB), dim(sizes, p, SmoothedLossStatsParams.SENTENCES), tokens));
         }
     }
 
+    interface SmoothedLossBackwardParams {
+        int ROWS = 0, VOCAB = 1, SENTENCES = 2, PAD_ID = 3, TARGETS = 4, LOG_PROBS = 5, STATS = 6, D_LOGITS = 7;
+    }
+
     /**
-     * p = [rows, vocab, sentences, padId, targetsOff, logProbsOff, statsOff, dLogitsOff]:
      * dLogits += (softmax - q) / normalizer on non-pad rows, the normalizer chosen by
      * {@code reduction} (TOKEN reads the token count from stats[1] on the device).
      */
     public static void smoothedLossBackward(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets,
                                             FloatArray logProbs, FloatArray stats, FloatArray dLogits,
                                             float epsilon, int reduction) {
-        int i = ctx.globalIdx, rows = dim(sizes, p, 0), vocab = dim(sizes, p, 1), pad = p.get(3);
+        int i = ctx.globalIdx, rows = dim(sizes, p, SmoothedLossBackwardParams.ROWS);
+        int vocab = dim(sizes, p, SmoothedLossBackwardParams.VOCAB), pad = p.get(SmoothedLossBackwardParams.PAD_ID);
         float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
         if (i < rows * vocab) {
-            int c = i % vocab, t = targets.get(p.get(4) + i / vocab);
+            int c = i % vocab, t = targets.get(p.get(SmoothedLossBackwardParams.TARGETS) + i / vocab);
             if (t != pad) {
-                float normalizer = Losses.normalizer(reduction, rows, vocab, dim(sizes, p, 2), stats.get(p.get(6) + 1));
+                float normalizer = Losses.normalizer(reduction, rows, vocab, dim(sizes, p, SmoothedLossBackwardParams.SENTENCES),
+                        stats.get(p.get(SmoothedLossBackwardParams.STATS) + 1));
                 float q = c == t ? onTarget : c == pad ? 0f : offTarget;
-                int o = p.get(7) + i;
-                dLogits.set(o, dLogits.get(o) + (TornadoMath.exp(logProbs.get(p.get(5) + i)) - q) * (1f / normalizer));
+                int o = p.get(SmoothedLossBackwardParams.D_LOGITS) + i;
+                dLogits.set(o, dLogits.get(o) + (TornadoMath.exp(logProbs.get(p.get(SmoothedLossBackwardParams.LOG_PROBS) + i)) - q)
+                        * (1f / normalizer));
             }
         }
     }

@@ -21,21 +21,25 @@ public final class NormKernels {
 
     // ---- attention softmax over keys, scores [batch, heads, queries, keys] ----
 
+    /** HEADS is a fixed int, not a dim. */
+    interface SoftmaxParams { int BATCH = 0, QUERIES = 1, KEYS = 2, HEADS = 3, KEY_LENGTHS = 4, SCORES = 5, PROBS = 6; }
+
     /**
-     * p = [batch, queries, keys, heads, lengthsOff, scoresOff, probsOff]: probs = softmax of
-     * scale * scores over the keys before keyLengths[b] (and, when causal, not after the query).
+     * probs = softmax of scale * scores over the keys before keyLengths[b] (and, when causal, not
+     * after the query).
      */
     public static void softmax(KernelContext ctx, IntArray sizes, IntArray p, IntArray keyLengths, FloatArray scores,
                                FloatArray probs, float scale, int causal) {
-        int queries = dim(sizes, p, 1), keys = dim(sizes, p, 2), heads = p.get(3);
+        int queries = dim(sizes, p, SoftmaxParams.QUERIES), keys = dim(sizes, p, SoftmaxParams.KEYS);
+        int heads = p.get(SoftmaxParams.HEADS);
         int r = ctx.groupIdx, lid = ctx.localIdx;
-        boolean live = r < dim(sizes, p, 0) * heads * queries;
+        boolean live = r < dim(sizes, p, SoftmaxParams.BATCH) * heads * queries;
         int valid = 0;
         if (live) {
-            valid = TornadoMath.min(keys, keyLengths.get(p.get(4) + r / (heads * queries)));
+            valid = TornadoMath.min(keys, keyLengths.get(p.get(SoftmaxParams.KEY_LENGTHS) + r / (heads * queries)));
             if (causal != 0) valid = TornadoMath.min(valid, r % queries + 1);
         }
-        int s = p.get(5) + r * keys, o = p.get(6) + r * keys;
+        int s = p.get(SoftmaxParams.SCORES) + r * keys, o = p.get(SoftmaxParams.PROBS) + r * keys;
         float max = -Float.MAX_VALUE;
         for (int j = lid; j < valid; j += THREADS) max = TornadoMath.max(max, scale * scores.get(s + j));
         max = Group.max(ctx, max);
@@ -50,12 +54,16 @@ public final class NormKernels {
         }
     }
 
-    /** p = [batch, queries, keys, heads, probsOff, dProbsOff, dScoresOff]: dScores += scale * probs * (dProbs - probs . dProbs). */
+    interface SoftmaxBackwardParams { int BATCH = 0, QUERIES = 1, KEYS = 2, HEADS = 3, PROBS = 4, D_PROBS = 5, D_SCORES = 6; }
+
+    /** dScores += scale * probs * (dProbs - probs . dProbs). */
     public static void softmaxBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray probs, FloatArray dProbs,
                                        FloatArray dScores, float scale) {
-        int keys = dim(sizes, p, 2), r = ctx.groupIdx, lid = ctx.localIdx;
-        boolean live = r < dim(sizes, p, 0) * p.get(3) * dim(sizes, p, 1);
-        int pr = p.get(4) + r * keys, dp = p.get(5) + r * keys, ds = p.get(6) + r * keys;
+        int keys = dim(sizes, p, SoftmaxBackwardParams.KEYS), r = ctx.groupIdx, lid = ctx.localIdx;
+        boolean live = r < dim(sizes, p, SoftmaxBackwardParams.BATCH) * p.get(SoftmaxBackwardParams.HEADS)
+                * dim(sizes, p, SoftmaxBackwardParams.QUERIES);
+        int pr = p.get(SoftmaxBackwardParams.PROBS) + r * keys, dp = p.get(SoftmaxBackwardParams.D_PROBS) + r * keys;
+        int ds = p.get(SoftmaxBackwardParams.D_SCORES) + r * keys;
         float dot = 0f;
         if (live) {
             for (int j = lid; j < keys; j += THREADS) dot += probs.get(pr + j) * dProbs.get(dp + j);
@@ -70,11 +78,12 @@ public final class NormKernels {
 
     // ---- log-softmax over rows (the output layer) ----
 
-    /** p = [rows, cols, xOff, yOff]. */
+    interface LogSoftmaxParams { int ROWS = 0, COLS = 1, X = 2, Y = 3; }
+
     public static void logSoftmax(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray y) {
-        int cols = dim(sizes, p, 1), r = ctx.groupIdx, lid = ctx.localIdx;
-        boolean live = r < dim(sizes, p, 0);
-        int xr = p.get(2) + r * cols, yr = p.get(3) + r * cols;
+        int cols = dim(sizes, p, LogSoftmaxParams.COLS), r = ctx.groupIdx, lid = ctx.localIdx;
+        boolean live = r < dim(sizes, p, LogSoftmaxParams.ROWS);
+        int xr = p.get(LogSoftmaxParams.X) + r * cols, yr = p.get(LogSoftmaxParams.Y) + r * cols;
         float max = -Float.MAX_VALUE;
         if (live) {
             for (int c = lid; c < cols; c += THREADS) max = TornadoMath.max(max, x.get(xr + c));
@@ -92,18 +101,19 @@ public final class NormKernels {
 
     // ---- layer norm: row moments, then the element-wise normalisation ----
 
+    interface RowMomentParams { int ROWS = 0, COLS = 1, X = 2, CENTER = 3, OUT = 4; }
+
     /**
-     * p = [rows, cols, xOff, centerOff, outOff]: out[r] = the mean of row r, or with
-     * {@code second} = 1 the reciprocal standard deviation about center[r], 1/sqrt(var + eps).
-     * (Two passes write mean and rstd: TornadoVM wants one written buffer per task, see
-     * {@link KernelTasks}.)
+     * out[r] = the mean of row r, or with {@code second} = 1 the reciprocal standard deviation
+     * about center[r], 1/sqrt(var + eps). (Two passes write mean and rstd: TornadoVM wants one
+     * written buffer per task, see {@link KernelTasks}.)
      */
     public static void rowMoment(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray center,
                                  FloatArray out, float eps, int second) {
-        int cols = dim(sizes, p, 1), r = ctx.groupIdx, lid = ctx.localIdx;
-        boolean live = r < dim(sizes, p, 0);
-        int xr = p.get(2) + r * cols;
-        float c = live && second != 0 ? center.get(p.get(3) + r) : 0f, sum = 0f;
+        int cols = dim(sizes, p, RowMomentParams.COLS), r = ctx.groupIdx, lid = ctx.localIdx;
+        boolean live = r < dim(sizes, p, RowMomentParams.ROWS);
+        int xr = p.get(RowMomentParams.X) + r * cols;
+        float c = live && second != 0 ? center.get(p.get(RowMomentParams.CENTER) + r) : 0f, sum = 0f;
         if (live) {
             for (int j = lid; j < cols; j += THREADS) {
                 float d = x.get(xr + j) - c;
@@ -111,33 +121,39 @@ public final class NormKernels {
             }
         }
         float moment = Group.sum(ctx, sum) / cols;
-        if (live && lid == 0) out.set(p.get(4) + r, second != 0 ? 1f / TornadoMath.sqrt(moment + eps) : moment);
+        if (live && lid == 0) out.set(p.get(RowMomentParams.OUT) + r, second != 0 ? 1f / TornadoMath.sqrt(moment + eps) : moment);
     }
 
-    /** p = [rows, cols, xOff, gammaOff, betaOff, meanOff, rstdOff, yOff]: y = (x - mean) * rstd * gamma + beta. */
+    interface LayerNormParams { int ROWS = 0, COLS = 1, X = 2, GAMMA = 3, BETA = 4, MEAN = 5, RSTD = 6, Y = 7; }
+
+    /** y = (x - mean) * rstd * gamma + beta. */
     public static void layerNorm(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray gamma,
                                  FloatArray beta, FloatArray mean, FloatArray rstd, FloatArray y) {
-        int i = ctx.globalIdx, cols = dim(sizes, p, 1);
-        if (i < dim(sizes, p, 0) * cols) {
+        int i = ctx.globalIdx, cols = dim(sizes, p, LayerNormParams.COLS);
+        if (i < dim(sizes, p, LayerNormParams.ROWS) * cols) {
             int r = i / cols, c = i % cols;
-            y.set(p.get(7) + i, (x.get(p.get(2) + i) - mean.get(p.get(5) + r)) * rstd.get(p.get(6) + r) * gamma.get(p.get(3) + c)
-                    + beta.get(p.get(4) + c));
+            y.set(p.get(LayerNormParams.Y) + i, (x.get(p.get(LayerNormParams.X) + i) - mean.get(p.get(LayerNormParams.MEAN) + r))
+                    * rstd.get(p.get(LayerNormParams.RSTD) + r) * gamma.get(p.get(LayerNormParams.GAMMA) + c)
+                    + beta.get(p.get(LayerNormParams.BETA) + c));
         }
     }
 
+    interface LayerNormBackwardParams { int ROWS = 0, COLS = 1, X = 2, GAMMA = 3, MEAN = 4, RSTD = 5, DY = 6, DX = 7; }
+
     /**
-     * p = [rows, cols, xOff, gammaOff, meanOff, rstdOff, dyOff, dxOff]: dx += rstd * (g - mean(g)
-     * - xhat * mean(g * xhat)) per row, g = dy * gamma. dGamma and dBeta are {@link #columnSums}.
+     * dx += rstd * (g - mean(g) - xhat * mean(g * xhat)) per row, g = dy * gamma. dGamma and dBeta
+     * are {@link #columnSums}.
      */
     public static void layerNormBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray gamma,
                                          FloatArray mean, FloatArray rstd, FloatArray dy, FloatArray dx) {
-        int cols = dim(sizes, p, 1), r = ctx.groupIdx, lid = ctx.localIdx;
-        boolean live = r < dim(sizes, p, 0);
-        int xr = p.get(2) + r * cols, dyr = p.get(6) + r * cols, dxr = p.get(7) + r * cols, g0 = p.get(3);
+        int cols = dim(sizes, p, LayerNormBackwardParams.COLS), r = ctx.groupIdx, lid = ctx.localIdx;
+        boolean live = r < dim(sizes, p, LayerNormBackwardParams.ROWS);
+        int xr = p.get(LayerNormBackwardParams.X) + r * cols, dyr = p.get(LayerNormBackwardParams.DY) + r * cols;
+        int dxr = p.get(LayerNormBackwardParams.DX) + r * cols, g0 = p.get(LayerNormBackwardParams.GAMMA);
         float mu = 0f, rs = 0f, gSum = 0f, gxSum = 0f;
         if (live) {
-            mu = mean.get(p.get(4) + r);
-            rs = rstd.get(p.get(5) + r);
+            mu = mean.get(p.get(LayerNormBackwardParams.MEAN) + r);
+            rs = rstd.get(p.get(LayerNormBackwardParams.RSTD) + r);
             for (int c = lid; c < cols; c += THREADS) {
                 float g = dy.get(dyr + c) * gamma.get(g0 + c);
                 gSum += g;
@@ -154,23 +170,25 @@ public final class NormKernels {
         }
     }
 
+    interface ColumnSumsParams { int ROWS = 0, COLS = 1, DY = 2, X = 3, MEAN = 4, RSTD = 5, OUT = 6; }
+
     /**
-     * p = [rows, cols, dyOff, xOff, meanOff, rstdOff, outOff]: out[c] += the sum over rows of dy,
-     * times xhat = (x - mean) * rstd when {@code weighted}: a bias or layer-norm beta gradient, or
-     * a layer-norm gamma gradient (unweighted, x, mean and rstd are never read). Work-groups are
-     * COLUMNS x LANES: each lane sums every LANES-th row of its column, then the lanes are added
-     * in local memory.
+     * out[c] += the sum over rows of dy, times xhat = (x - mean) * rstd when {@code weighted}: a
+     * bias or layer-norm beta gradient, or a layer-norm gamma gradient (unweighted, x, mean and
+     * rstd are never read). Work-groups are COLUMNS x LANES: each lane sums every LANES-th row of
+     * its column, then the lanes are added in local memory.
      */
     public static void columnSums(KernelContext ctx, IntArray sizes, IntArray p, FloatArray dy, FloatArray x,
                                   FloatArray mean, FloatArray rstd, FloatArray out, int weighted) {
-        int rows = dim(sizes, p, 0), cols = dim(sizes, p, 1);
+        int rows = dim(sizes, p, ColumnSumsParams.ROWS), cols = dim(sizes, p, ColumnSumsParams.COLS);
         int c = ctx.globalIdx, lx = ctx.localIdx, lane = ctx.localIdy;
         float[] lanes = ctx.allocateFloatLocalArray(COLUMNS * LANES);
         float sum = 0f;
         if (c < cols) {
             for (int r = lane; r < rows; r += LANES) {
-                float d = dy.get(p.get(2) + r * cols + c);
-                sum += weighted != 0 ? d * (x.get(p.get(3) + r * cols + c) - mean.get(p.get(4) + r)) * rstd.get(p.get(5) + r) : d;
+                float d = dy.get(p.get(ColumnSumsParams.DY) + r * cols + c);
+                sum += weighted != 0 ? d * (x.get(p.get(ColumnSumsParams.X) + r * cols + c)
+                        - mean.get(p.get(ColumnSumsParams.MEAN) + r)) * rstd.get(p.get(ColumnSumsParams.RSTD) + r) : d;
             }
         }
         int slot = lane * COLUMNS + lx;
@@ -179,6 +197,6 @@ public final class NormKernels {
             ctx.localBarrier();
             if (lane < s) lanes[slot] += lanes[slot + s * COLUMNS];
         }
-        if (lane == 0 && c < cols) out.set(p.get(6) + c, out.get(p.get(6) + c) + lanes[slot]);
+        if (lane == 0 && c < cols) out.set(p.get(ColumnSumsParams.OUT) + c, out.get(p.get(ColumnSumsParams.OUT) + c) + lanes[slot]);
     }
 }

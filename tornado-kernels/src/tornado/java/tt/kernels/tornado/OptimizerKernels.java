@@ -15,9 +15,11 @@ public final class OptimizerKernels {
 
     private OptimizerKernels() {}
 
-    /** p = [n, xOff]: partials[g] = sum of x^2 over a grid-strided share of x. */
+    interface SumOfSquaresParams { int N = 0, X = 1; }
+
+    /** partials[g] = sum of x^2 over a grid-strided share of x. */
     public static void sumOfSquares(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray partials) {
-        int n = dim(sizes, p, 0), off = p.get(1);
+        int n = dim(sizes, p, SumOfSquaresParams.N), off = p.get(SumOfSquaresParams.X);
         float acc = 0f;
         for (int i = ctx.globalIdx; i < n; i += NORM_GROUPS * THREADS) {
             float v = x.get(off + i);
@@ -27,38 +29,46 @@ public final class OptimizerKernels {
         if (ctx.localIdx == 0) partials.set(ctx.groupIdx, acc);
     }
 
-    /** p = [outOff]: one work-group: out = sqrt(sum of the partials). */
+    interface NormOfPartialsParams { int OUT = 0; }
+
+    /** One work-group: out = sqrt(sum of the partials). */
     public static void normOfPartials(KernelContext ctx, IntArray p, FloatArray partials, FloatArray out) {
         float acc = 0f;
         for (int g = ctx.localIdx; g < NORM_GROUPS; g += THREADS) acc += partials.get(g);
         acc = Group.sum(ctx, acc);
-        if (ctx.localIdx == 0) out.set(p.get(0), TornadoMath.sqrt(acc));
+        if (ctx.localIdx == 0) out.set(p.get(NormOfPartialsParams.OUT), TornadoMath.sqrt(acc));
     }
 
+    interface AdamMomentParams { int N = 0, GRADS = 1, HYPER = 2, GRAD_NORM = 3, MOMENT = 4; }
+
     /**
-     * p = [n, gradsOff, hyperOff, normOff, momentOff]: Adam's first moment m = beta m + (1 - beta)
-     * g, or with {@code squared} = 1 its second v = beta v + (1 - beta) g^2, g being the scaled and
-     * clipped gradient. hyper = [lr, 1 - beta1^t, 1 - beta2^t, gradient scale] and the norm are
-     * read on the device, so an update never waits for the host.
+     * Adam's first moment m = beta m + (1 - beta) g, or with {@code squared} = 1 its second
+     * v = beta v + (1 - beta) g^2, g being the scaled and clipped gradient. hyper = [lr,
+     * 1 - beta1^t, 1 - beta2^t, gradient scale] and the norm are read on the device, so an update
+     * never waits for the host.
      */
     public static void adamMoment(KernelContext ctx, IntArray sizes, IntArray p, FloatArray grads, FloatArray hyper,
                                   FloatArray gradNorm, FloatArray moment, float beta, float maxNorm, int squared) {
         int i = ctx.globalIdx;
-        if (i < dim(sizes, p, 0)) {
-            float g = grads.get(p.get(1) + i) * gradientFactor(hyper.get(p.get(2) + 3), gradNorm.get(p.get(3)), maxNorm);
-            int o = p.get(4) + i;
+        if (i < dim(sizes, p, AdamMomentParams.N)) {
+            float g = grads.get(p.get(AdamMomentParams.GRADS) + i) * gradientFactor(hyper.get(p.get(AdamMomentParams.HYPER) + 3),
+                    gradNorm.get(p.get(AdamMomentParams.GRAD_NORM)), maxNorm);
+            int o = p.get(AdamMomentParams.MOMENT) + i;
             float step = (1f - beta) * g;
             moment.set(o, beta * moment.get(o) + (squared != 0 ? step * g : step));
         }
     }
 
-    /** p = [n, hyperOff, mOff, vOff, paramsOff]: params -= lr * (m-hat / (sqrt(v-hat) + eps) + weightDecay * params). */
+    interface AdamStepParams { int N = 0, HYPER = 1, M = 2, V = 3, PARAMS = 4; }
+
+    /** params -= lr * (m-hat / (sqrt(v-hat) + eps) + weightDecay * params). */
     public static void adamStep(KernelContext ctx, IntArray sizes, IntArray p, FloatArray hyper, FloatArray m, FloatArray v,
                                 FloatArray params, float eps, float weightDecay) {
-        int i = ctx.globalIdx, h = p.get(1);
-        if (i < dim(sizes, p, 0)) {
-            float update = (m.get(p.get(2) + i) / hyper.get(h + 1)) / (TornadoMath.sqrt(v.get(p.get(3) + i) / hyper.get(h + 2)) + eps);
-            int o = p.get(4) + i;
+        int i = ctx.globalIdx, h = p.get(AdamStepParams.HYPER);
+        if (i < dim(sizes, p, AdamStepParams.N)) {
+            float update = (m.get(p.get(AdamStepParams.M) + i) / hyper.get(h + 1))
+                    / (TornadoMath.sqrt(v.get(p.get(AdamStepParams.V) + i) / hyper.get(h + 2)) + eps);
+            int o = p.get(AdamStepParams.PARAMS) + i;
             params.set(o, params.get(o) - hyper.get(h) * (update + weightDecay * params.get(o)));
         }
     }
