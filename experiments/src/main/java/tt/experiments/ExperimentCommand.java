@@ -10,6 +10,7 @@ import tt.experiments.ExperimentSpec.Cell;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,36 @@ public final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Discard and retrain cells whose spec changed since they ran (says which).")
     boolean force;
 
+    @Option(names = "--status", description = "Show each cell's state (from Slurm where the grid was submitted, and the cell directories).")
+    boolean status;
+
+    @Option(names = "--slurm", description = "Submit the grid as a Slurm job array (one task per cell), then a job that summarises it.")
+    boolean slurm;
+
+    @Option(names = "--dry-run", description = "With --slurm: write and print the sbatch scripts, submit nothing.")
+    boolean dryRun;
+
+    @Option(names = "--partition", description = "With --slurm: the partition (else the spec's slurm: block, else the cluster's default).")
+    String partition;
+
+    @Option(names = "--time", description = "With --slurm: each task's time limit, e.g. 4:00:00.")
+    String time;
+
+    @Option(names = "--cpus-per-task", description = "With --slurm: CPUs per task, also its training threads (default: the spec's, else 1).")
+    Integer cpusPerTask;
+
+    @Option(names = "--mem", description = "With --slurm: memory per task, e.g. 16G.")
+    String mem;
+
+    @Option(names = "--gres", description = "With --slurm: generic resources per task, e.g. gpu:1.")
+    String gres;
+
+    @Option(names = "--max-running", description = "With --slurm: at most this many tasks at once (the %%K of --array).")
+    Integer maxRunning;
+
+    @Option(names = "--sbatch", paramLabel = "FLAG", description = "With --slurm: another sbatch option, e.g. --sbatch=--qos=long (repeatable).")
+    List<String> sbatchFlags = new ArrayList<>();
+
     @Mixin BackendOptions backendOptions;
 
     @Override public Integer call() throws Exception {
@@ -68,6 +99,11 @@ public final class ExperimentCommand implements Callable<Integer> {
             list(runner, terminal);
             return 0;
         }
+        if (status) {
+            status(runner, terminal);
+            return 0;
+        }
+        if (slurm) return slurm(spec, runner, terminal, command);
         if (!summarize) {
             List<Cell> cells = cell != null ? List.of(spec.cells.get(cell)) : spec.cells;
             int failed;
@@ -90,6 +126,70 @@ public final class ExperimentCommand implements Callable<Integer> {
         terminal.println();
         terminal.println("report: " + runner.dir.resolve("report.md") + " (summary.csv, runs.csv, plots/ beside it)");
         return summary.lines.stream().allMatch(l -> l.finished() + l.diverged() == l.planned()) || summarize ? 0 : 1;
+    }
+
+    /** Writes the array and summary scripts, and submits them unless --dry-run. */
+    private int slurm(ExperimentSpec spec, ExperimentRunner runner, PrintStream terminal, String command) throws IOException {
+        if (cpusPerTask != null && cpusPerTask < 1) throw new ParameterException(commandSpec.commandLine(), "--cpus-per-task must be at least 1");
+        if (maxRunning != null && maxRunning < 1) throw new ParameterException(commandSpec.commandLine(), "--max-running must be at least 1");
+        Slurm.Settings settings = spec.slurm.with(new Slurm.Settings(partition, time, cpusPerTask, mem, gres, maxRunning, sbatchFlags));
+        List<String> backend = List.of("--backend", backendOptions.backend, "--device", backendOptions.device, "--blas", backendOptions.blas);
+        List<String> tt = List.of(projectRoot().resolve("tt").toString());
+        Path workDir = Path.of("").toAbsolutePath();
+        String array = Slurm.arrayScript(spec, specFile, out, settings, tt, workDir, backend);
+        String summary = Slurm.summaryScript(spec, specFile, out, settings, tt, workDir);
+        if (dryRun) {
+            terminal.print(array);
+            terminal.println("# and, once the array has succeeded (sbatch --dependency=afterok:ARRAY_JOB):");
+            terminal.print(summary);
+            return 0;
+        }
+        Slurm.Submitted jobs = Slurm.submit(runner.dir, array, summary);
+        terminal.printf("submitted %s: array job %s (%d cells, one task each), summary job %s after it%n", spec.name, jobs.arrayJob(),
+                spec.cells.size(), jobs.summaryJob());
+        terminal.printf("follow it with: %s --status   (or squeue -j %s); task logs in %s/%n", command, jobs.arrayJob(), Slurm.dir(runner.dir));
+        terminal.printf("the summary job writes %s; if a cell fails it does not run: fix the cell, rerun the array, or %s --summarize%n",
+                runner.dir.resolve("report.md"), command);
+        return 0;
+    }
+
+    /** The directory holding ./tt: this jar's (or classes directory's) module is experiments/, its parent the project. */
+    private static Path projectRoot() {
+        try {
+            Path code = Path.of(ExperimentCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            return code.getParent().getParent().getParent().toAbsolutePath();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Each cell: its state from its directory, with what Slurm says of its task where the grid was submitted. */
+    private static void status(ExperimentRunner runner, PrintStream terminal) throws IOException {
+        String job = Slurm.lastArrayJob(runner.dir);
+        java.util.Map<Integer, String> slurm = Slurm.tasks(job);
+        List<List<String>> rows = new ArrayList<>();
+        int done = 0;
+        for (CellState s : runner.states()) {
+            String state = switch (s.status()) {
+                case FINISHED, DIVERGED, FAILED, CHANGED -> s.status().name().toLowerCase(Locale.ROOT);
+                default -> slurm.containsKey(s.cell().index()) ? slurm.get(s.cell().index()).toLowerCase(Locale.ROOT)
+                        : s.status().name().toLowerCase(Locale.ROOT);
+            };
+            if (s.status() == ExperimentRunner.Status.FINISHED || s.status() == ExperimentRunner.Status.DIVERGED) done++;
+            String detail = s.detail();
+            if (s.status() == ExperimentRunner.Status.FAILED) detail += " | " + String.join(" / ", lastLines(s.cell().dir(runner.dir).resolve(RunDirectory.LOG), 3));
+            rows.add(List.of(Integer.toString(s.cell().index()), s.cell().variant().name(), Integer.toString(s.cell().seed()), state,
+                    job != null && slurm.containsKey(s.cell().index()) ? job + "_" + s.cell().index() + " " + slurm.get(s.cell().index()) : "", detail));
+        }
+        terminal.print(Summary.markdown(List.of("cell", "variant", "seed", "state", "slurm task", "detail"), rows));
+        terminal.printf("%d of %d cells done%s%n", done, rows.size(), job == null ? " (no Slurm job submitted for this experiment)"
+                : slurm.isEmpty() ? "; Slurm knows nothing of job " + job + " any more (no squeue entry, no accounting): states are from the cell directories" : "");
+    }
+
+    private static List<String> lastLines(Path file, int n) throws IOException {
+        if (!Files.exists(file)) return List.of();
+        List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank() && !l.startsWith("\tat ")).toList();
+        return lines.subList(Math.max(0, lines.size() - n), lines.size());
     }
 
     private static void list(ExperimentRunner runner, PrintStream terminal) throws IOException {

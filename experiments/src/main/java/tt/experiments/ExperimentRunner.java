@@ -190,8 +190,7 @@ final class ExperimentRunner {
                 try {
                     r = new TrainingRun(c.options(), d, c.variant().name(), backend, log).run(resume, spec.test);
                 } catch (Interrupts.Stopped stopped) {
-                    log.println(stopped.getMessage());
-                    throw stopped;
+                    throw stopped;  // not a failure: the cell resumes on the next run (TrainingRun logged where it stopped)
                 } catch (TrainingRun.Diverged diverged) {
                     // An outcome, not a failure: the summary counts it, and a rerun does not retry what the seed fixes.
                     log.println(diverged.getMessage());

@@ -28,11 +28,13 @@ import java.util.regex.Pattern;
  * variants: {no-smoothing: {label-smoothing: 0}}   # optional: overrides of the baseline
  * baseline: baseline               # optional: the baseline's name, or the grid cell that is the baseline
  * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty)
+ * slurm: {partition: gpu, time: "4:00:00", cpus-per-task: 8, mem: 16G, gres: "gpu:1", max-running: 4, flags: [--qos=normal]}
  * </pre>
  */
 final class ExperimentSpec {
-    private static final List<String> KEYS = List.of("experiment", "description", "train", "seeds", "baseline", "variants", "grid", "test");
+    private static final List<String> KEYS = List.of("experiment", "description", "train", "seeds", "baseline", "variants", "grid", "test", "slurm");
     private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty");
+    private static final List<String> SLURM_KEYS = List.of("partition", "time", "cpus-per-task", "mem", "gres", "max-running", "flags");
     /** Set by the runner per cell, or meaningless in a spec. */
     private static final Map<String, String> RESERVED = Map.of("seed", "each cell's seed comes from seeds:");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._=,+-]+");
@@ -58,10 +60,12 @@ final class ExperimentSpec {
     /** The baseline first, then the grid's cells, then the listed variants. */
     final List<Variant> variants;
     final TrainingRun.Test test;
+    /** How the grid runs as a Slurm job array, as far as the spec says (the command line may add to it). */
+    final Slurm.Settings slurm;
     final List<Cell> cells;
 
     private ExperimentSpec(SpecFile file, String name, String description, List<Integer> seeds, Variant baseline, List<Variant> variants,
-                           TrainingRun.Test test, List<Cell> cells) {
+                           TrainingRun.Test test, Slurm.Settings slurm, List<Cell> cells) {
         this.file = file;
         this.name = name;
         this.description = description;
@@ -69,6 +73,7 @@ final class ExperimentSpec {
         this.baseline = baseline;
         this.variants = variants;
         this.test = test;
+        this.slurm = slurm;
         this.cells = cells;
     }
 
@@ -101,12 +106,13 @@ final class ExperimentSpec {
         }
         checkDistinct(f, variants);
         TrainingRun.Test test = test(f, top.get("test"));
+        Slurm.Settings slurm = slurm(f, top.get("slurm"));
 
         List<Cell> cells = new ArrayList<>();
         for (int seed : seeds) {
             for (Variant v : variants) cells.add(new Cell(cells.size(), v, seed, options(f, v, seed)));
         }
-        return new ExperimentSpec(f, name, description, seeds, baseline, variants, test, cells);
+        return new ExperimentSpec(f, name, description, seeds, baseline, variants, test, slurm, cells);
     }
 
     // ---- the parts ----
@@ -241,6 +247,30 @@ final class ExperimentSpec {
         if (penalty < 0) throw f.error(m.get("length-penalty"), "must be 0 or more, got " + penalty);
         return new TrainingRun.Test(src, tgt, size, beam, penalty);
     }
+
+    private static Slurm.Settings slurm(SpecFile f, Node n) {
+        if (n == null) return Slurm.Settings.NONE;
+        if (n.map() == null) throw f.error(n, "give slurm: as a mapping with " + String.join(", ", SLURM_KEYS));
+        Map<String, Node> m = n.map();
+        for (Node k : m.values()) if (!SLURM_KEYS.contains(lastKey(k))) throw f.error(k, "unknown key" + suggestion(lastKey(k), SLURM_KEYS));
+        Integer cpus = m.containsKey("cpus-per-task") ? integer(f, m.get("cpus-per-task")) : null;
+        Integer running = m.containsKey("max-running") ? integer(f, m.get("max-running")) : null;
+        if (cpus != null && cpus < 1) throw f.error(m.get("cpus-per-task"), "must be at least 1, got " + cpus);
+        if (running != null && running < 1) throw f.error(m.get("max-running"), "must be at least 1, got " + running);
+        List<String> flags = new ArrayList<>();
+        Node list = m.get("flags");
+        if (list != null) {
+            if (list.list() == null) throw f.error(list, "give flags as a list of sbatch options: [--qos=normal, --account=lab]");
+            for (Node flag : list.list()) {
+                String text = string(f, flag);
+                if (!text.startsWith("-")) throw f.error(flag, "'" + text + "' is not an sbatch option (they start with -)");
+                flags.add(text);
+            }
+        }
+        return new Slurm.Settings(text(f, m, "partition"), text(f, m, "time"), cpus, text(f, m, "mem"), text(f, m, "gres"), running, flags);
+    }
+
+    private static String text(SpecFile f, Map<String, Node> m, String key) { return m.containsKey(key) ? string(f, m.get(key)) : null; }
 
     /** A cell's options, checked as tt train checks them; an error points at the setting responsible. */
     private static TrainOptions options(SpecFile f, Variant v, int seed) {

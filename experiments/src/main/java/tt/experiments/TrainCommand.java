@@ -46,7 +46,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (!resume) RunDirectory.claimFresh(out, force, "--out", System.out);
             new TrainingRun(o, out, backend, System.out).run(resume);
         } catch (Interrupts.Stopped e) {
-            System.out.println(e.getMessage() + "; continue with: ./tt train --out " + out + " --resume");
+            System.out.println("continue with: ./tt train --out " + out + " --resume");
             return 130;
         } catch (TrainingRun.Diverged e) {
             System.err.println("tt train: " + e.getMessage());

@@ -211,8 +211,10 @@ final class TrainingRun {
                 }
                 if (Interrupts.requested() && step < options.steps) {
                     bar.pause();
-                    throw new Interrupts.Stopped(step, runName + ": stopped at update " + step + " of " + options.steps
-                            + "; checkpoint saved in " + Checkpoint.latest(checkpoints));
+                    String stopped = runName + ": stopped at update " + step + " of " + options.steps + "; checkpoint saved in "
+                            + Checkpoint.latest(checkpoints);
+                    out.println(stopped);  // now: the JVM may halt as soon as this training deregisters
+                    throw new Interrupts.Stopped(step, stopped);
                 }
             }
             if (test == null) return new Result(last, null, null, null);

@@ -129,6 +129,27 @@ class ExperimentSpecTest {
     }
 
     @Test
+    void aSlurmBlockGivesTheArraysSettingsAndTheCommandLineOverridesThem() throws IOException {
+        ExperimentSpec s = spec("""
+                experiment: x
+                seeds: 2
+                variants: {pre: {norm: pre}}
+                slurm: {partition: gpu, time: "2:00:00", cpus-per-task: 4, gres: "gpu:1", max-running: 2, flags: [--qos=long]}
+                """);
+        Slurm.Settings merged = s.slurm.with(new Slurm.Settings(null, "0:30:00", null, "8G", null, null, List.of("--account=lab")));
+        assertEquals(new Slurm.Settings("gpu", "0:30:00", 4, "8G", "gpu:1", 2, List.of("--qos=long", "--account=lab")), merged);
+        String script = Slurm.arrayScript(s, dir.resolve("spec.yaml"), dir.resolve("out"), merged, List.of("/opt/tt/tt"), Path.of("/data"),
+                List.of("--backend", "jvm"));
+        for (String line : List.of("#SBATCH --array=0-3%2", "#SBATCH --cpus-per-task=4", "#SBATCH --partition=gpu", "#SBATCH --time=0:30:00",
+                "#SBATCH --mem=8G", "#SBATCH --gres=gpu:1", "#SBATCH --qos=long", "#SBATCH --account=lab", "#SBATCH --requeue", "cd /data",
+                "exec /opt/tt/tt experiment", "--cell \"$SLURM_ARRAY_TASK_ID\"")) {
+            assertTrue(script.contains(line), line + " missing from\n" + script);
+        }
+        assertEquals("slurm.tim: unknown key; did you mean time?", error("experiment: x\nseeds: 1\nslurm: {tim: 1}\n", 3));
+        assertEquals("slurm.flags[0]: 'qos=long' is not an sbatch option (they start with -)", error("experiment: x\nseeds: 1\nslurm: {flags: [qos=long]}\n", 3));
+    }
+
+    @Test
     void aMissingSpecFileSaysWhatToGive() {
         IOException e = assertThrows(IOException.class, () -> ExperimentSpec.read(dir.resolve("nope.yaml")));
         assertTrue(e.getMessage().contains("nope.yaml: no such spec file"), e.getMessage());
