@@ -56,6 +56,10 @@ public final class BenchCommand implements Runnable {
         boolean profile;
 
         @Override public Integer call() {
+            if (len < 2) throw new IllegalArgumentException("--len must be at least 2 (a token and </s>), got " + len);
+            if (tokens < len) throw new IllegalArgumentException("--tokens " + tokens + " cannot hold one sentence of --len " + len);
+            if (vocab < 16) throw new IllegalArgumentException("--vocab must be at least 16, got " + vocab);
+            if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
             try (Backend backend = backendOptions.open()) {
                 System.out.println("backend: " + backend.name() + " (" + backend.device() + ")");
                 System.out.println("preset,tokens_per_batch,sentences,len,vocab,params,ms_per_step,tokens_per_s,gemm_gflop_per_step,gemm_gflop_per_s");
@@ -130,7 +134,16 @@ public final class BenchCommand implements Runnable {
                 for (String s : shapes) {
                     String[] p = s.toLowerCase().split("x");
                     if (p.length != 4) throw new IllegalArgumentException("--shapes " + s + ": expected batch x m x n x k, e.g. 1x2048x256x1024");
-                    int batch = Integer.parseInt(p[0]), m = Integer.parseInt(p[1]), n = Integer.parseInt(p[2]), k = Integer.parseInt(p[3]);
+                    int batch, m, n, k;
+                    try {
+                        batch = Integer.parseInt(p[0]);
+                        m = Integer.parseInt(p[1]);
+                        n = Integer.parseInt(p[2]);
+                        k = Integer.parseInt(p[3]);
+                    } catch (NumberFormatException e) {
+                        throw new IllegalArgumentException("--shapes " + s + ": expected four whole numbers, batch x m x n x k");
+                    }
+                    if (batch < 1 || m < 1 || n < 1 || k < 1) throw new IllegalArgumentException("--shapes " + s + ": every size must be at least 1");
                     String what = "gemm " + s + (transB ? " (A*B^T)" : "");
                     TimedGemm mine = new TimedGemm(backend, batch, m, n, k, false, transB);
                     mine.run(warmup);
