@@ -3,6 +3,8 @@ package tt.experiments;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.HeatMapChart;
+import org.knowm.xchart.HeatMapChartBuilder;
 import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -46,7 +48,8 @@ final class Figures {
     static XYChart lines(String title, String xTitle, String yTitle) {
         XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         style(chart.getStyler());
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Vertical);
         return chart;
     }
 
@@ -157,6 +160,51 @@ final class Figures {
         if (high == Double.NEGATIVE_INFINITY) return null;
         chart.getStyler().setYAxisDecimalPattern(decimals(low, high));
         return chart;
+    }
+
+    /** White, through light blue, to dark blue: probabilities from 0 up (sequential, grey-scale safe). */
+    static final Color[] SEQUENTIAL = {Color.WHITE, new Color(198, 219, 239), new Color(107, 174, 214), new Color(33, 113, 181), new Color(8, 48, 107)};
+    /** Blue, white, red: values around zero (the positional encodings' sines and cosines). */
+    static final Color[] DIVERGING = {new Color(33, 102, 172), new Color(146, 197, 222), Color.WHITE, new Color(244, 165, 130), new Color(178, 24, 43)};
+
+    /**
+     * A heat map of {@code values[row][column]} with labelled axes and a colour bar from
+     * {@code min} to {@code max}, row 0 at the top (as a matrix reads); a blank label leaves its
+     * tick unlabelled (for long axes).
+     */
+    static HeatMapChart heatmap(String title, String xTitle, String yTitle, List<String> columns, List<String> rows, double[][] values,
+                                double min, double max, Color[] colours, int width, int height) {
+        HeatMapChart chart = new HeatMapChartBuilder().width(width).height(height).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
+        style(chart.getStyler());
+        chart.getStyler().setRangeColors(colours).setMin(min).setMax(max).setShowValue(false).setDrawBorder(false).setPiecewise(false);
+        chart.getStyler().setPlotContentSize(1.0);
+        List<Number[]> cells = new ArrayList<>();
+        int n = rows.size();
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < columns.size(); c++) cells.add(new Number[] {c, n - 1 - r, values[r][c]});
+        }
+        chart.addSeries(title, columns, rows.reversed(), cells);
+        return chart;
+    }
+
+    /**
+     * Writes charts of one size side by side as NAME.png and NAME.svg: one row for up to three,
+     * two columns for four, four columns beyond.
+     */
+    static void saveGrid(List<? extends Chart<?, ?>> charts, Path dir, String name) throws IOException {
+        int n = charts.size(), cols = n <= 3 ? n : n == 4 ? 2 : 4, rows = (n + cols - 1) / cols;
+        int w = charts.getFirst().getWidth(), h = charts.getFirst().getHeight();
+        Files.createDirectories(dir);
+        AtomicFile.write(dir.resolve(name + ".png"), out -> BitmapEncoder.saveBitmap(charts, rows, cols, out, BitmapEncoder.BitmapFormat.PNG));
+        de.erichseifert.vectorgraphics2d.VectorGraphics2D g = new de.erichseifert.vectorgraphics2d.VectorGraphics2D();
+        for (int i = 0; i < n; i++) {
+            java.awt.Graphics2D panel = (java.awt.Graphics2D) g.create((i % cols) * w, (i / cols) * h, w, h);
+            charts.get(i).paint(panel, w, h);
+            panel.dispose();
+        }
+        var svg = new de.erichseifert.vectorgraphics2d.svg.SVGProcessor()
+                .getDocument(g.getCommands(), new de.erichseifert.vectorgraphics2d.util.PageSize(cols * w, rows * h));
+        AtomicFile.write(dir.resolve(name + ".svg"), svg::writeTo);
     }
 
     /** Writes NAME.png (WIDTH x HEIGHT pixels) and NAME.svg into {@code dir}, each replaced atomically. */

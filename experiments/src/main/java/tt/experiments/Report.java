@@ -14,6 +14,9 @@ import java.util.Map;
 
 /** report.md of an experiment: readable on GitHub as it is, every number in it also in summary.csv or runs.csv. */
 final class Report {
+    /** A researcher's reading of the results, kept beside report.md and copied into it at every --summarize. */
+    static final String NOTES = "notes.md";
+
     private Report() {}
 
     static void write(Path file, ExperimentSpec spec, Summary s, List<CellState> states, List<String> plots, Map<String, Object> manifest,
@@ -38,6 +41,10 @@ final class Report {
             b.append("## What it shows\n\n");
             for (String f : findings) b.append("- ").append(f).append('\n');
             b.append('\n');
+        }
+        Path notes = file.resolveSibling(NOTES);
+        if (java.nio.file.Files.exists(notes)) {
+            b.append("## Notes\n\n").append(java.nio.file.Files.readString(notes).strip()).append("\n\n");
         }
         if (!plots.isEmpty()) {
             b.append("## Plots\n\n");

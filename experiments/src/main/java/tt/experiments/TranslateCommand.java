@@ -6,19 +6,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import tt.kernels.Backend;
-import tt.model.BatchLimits;
-import tt.model.Checkpoint;
-import tt.model.Transformer;
-import tt.model.TransformerConfig;
 import tt.model.Translator;
 import tt.model.text.Tokenizer;
 
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,16 +49,10 @@ public final class TranslateCommand implements Callable<Integer> {
         if (beam < 1) throw new ParameterException(spec.commandLine(), "--beam must be at least 1 (1 = greedy), got " + beam);
         if (maxLen < 1) throw new ParameterException(spec.commandLine(), "--max-len must be at least 1, got " + maxLen);
         if (lengthPenalty < 0) throw new ParameterException(spec.commandLine(), "--length-penalty must be 0 or more, got " + lengthPenalty);
-        Path dir = resolve(checkpoint);
-        TransformerConfig config = Checkpoint.config(dir);
-        Tokenizer tokenizer = Tokenizer.load(dir.resolve(Checkpoint.TOKENIZER));
-        // Sources up to the model's own length limit; outputs up to --max-len.
-        int len = config.maxLen();
-        Transformer model = Transformer.create(config, new BatchLimits(Math.max(4096, len * beam), 4096, len), null, 0);  // no optimizer: inference only
-        Checkpoint.loadParameters(dir.resolve(Checkpoint.MODEL), model);
         try (Backend backend = backendOptions.open()) {
-            backend.upload(model.parameterRoot());
-            Translator translator = new Translator(model, backend);
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, beam, "translate");
+            Translator translator = loaded.translator();
+            Tokenizer tokenizer = loaded.tokenizer();
             PrintStream out = System.out;
             if (!sentences.isEmpty()) {
                 translate(translator, tokenizer, sentences, "argument", 1).forEach(out::println);
@@ -108,17 +96,5 @@ public final class TranslateCommand implements Callable<Integer> {
         List<String> text = new ArrayList<>(java.util.Collections.nCopies(lines.size(), ""));
         for (int k = 0; k < outputs.length; k++) text.set(where.get(k), tokenizer.decode(outputs[k]));
         return text;
-    }
-
-    /** A run directory, its checkpoints directory (newest intact checkpoint), or a step directory (checked): the checkpoint to load. */
-    private Path resolve(Path given) throws IOException {
-        if (Files.exists(given.resolve(Checkpoint.MODEL))) {
-            Checkpoint.verify(given);
-            return given;
-        }
-        Path checkpoints = Checkpoint.exists(given) ? given : given.resolve(RunDirectory.CHECKPOINTS);
-        if (Checkpoint.exists(checkpoints)) return Checkpoint.latestIntact(checkpoints, w -> System.err.println("tt translate: " + w));
-        throw new ParameterException(spec.commandLine(),
-                "--checkpoint " + given + ": no " + Checkpoint.MODEL + " or checkpoints/" + Checkpoint.LATEST + " there; give a run directory");
     }
 }

@@ -67,9 +67,19 @@ final class Attention implements Sublayer {
         this.contextHeads = l.rows(name + ".context_heads", d);
         this.context = l.rows(name + ".context", d);
         this.out = l.rows(name + ".out", d);
+        l.attentions.add(this);
     }
 
     @Override public Tensor output() { return out; }
+
+    String name() { return name; }
+
+    /** The attention probabilities of the last run, [batch * heads, queries, keys] at the live sizes, and the dims that size them. */
+    tt.kernels.FloatBuf probabilities() { return probs.value(); }
+
+    Dim queries() { return qLen; }
+
+    Dim keys() { return kvLen; }
 
     @Override public void forward(Pass p) {
         int h = heads, dk = headDim.max();

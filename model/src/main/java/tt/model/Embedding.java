@@ -8,7 +8,7 @@ import tt.kernels.Kernel.EmbeddingForward;
 import tt.kernels.Kernel.PositionalAdd;
 
 /** x = Dropout(table[ids] * sqrt(d_model) + PE[position]), positions restarting per sentence. */
-final class Embedding {
+public final class Embedding {
     private final String name;
     private final Tensor table, embedded, out;
     private final IntBuf ids;
@@ -45,7 +45,7 @@ final class Embedding {
     }
 
     /** PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(pos / 10000^(2i/d)), [maxLen, d]. */
-    static FloatBuf sinusoidalTable(int maxLen, int d) {
+    public static FloatBuf sinusoidalTable(int maxLen, int d) {
         FloatBuf pe = FloatBuf.allocate("positional_encoding", maxLen * d);
         for (int pos = 0; pos < maxLen; pos++) {
             for (int i = 0; i < d; i += 2) {

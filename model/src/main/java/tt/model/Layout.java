@@ -1,10 +1,12 @@
 package tt.model;
 
-/** What layers need while they lay out their buffers: arenas, config, dims and dropout sites. */
+/** What layers need while they lay out their buffers: arenas, config, dims, dropout sites; and the attention layers laid out. */
 final class Layout {
     final Buffers buffers;
     final TransformerConfig config;
     final Dims dims;
+    /** Every attention layer, in the order laid out: what {@link Transformer#attentionMaps()} reads. */
+    final java.util.List<Attention> attentions = new java.util.ArrayList<>();
     private final int dropoutSeed;
     private int nextSite;
 

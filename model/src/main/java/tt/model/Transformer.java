@@ -36,6 +36,7 @@ public final class Transformer {
     private final LayerNorm encoderNorm, decoderNorm;
     private final Tensor memory, decoderOut;
     private final Generator generator;
+    private final List<Attention> attentions;
 
     public final StepGraph trainStep, encode, decode, evaluate;
     /** What trains the parameters; null in a model built for inference only. */
@@ -75,6 +76,7 @@ public final class Transformer {
         this.inputs = Inputs.allocate(limits);
         this.positional = Embedding.sinusoidalTable(limits.maxLen(), c.dModel());
         Layout l = new Layout(buffers, c, dims, dropoutSeed);
+        this.attentions = l.attentions;
         boolean pre = c.norm() == TransformerConfig.NormPlacement.PRE;
 
         Tensor srcTable = buffers.parameter("src_embed.weight", c.srcVocab(), c.dModel());
@@ -178,6 +180,35 @@ public final class Transformer {
     public void setStep(int step) { sizes.set(dims.step(), step); }
 
     public List<Tensor> parameters() { return buffers.parameters(); }
+
+    /**
+     * One attention layer's probabilities after a run of a graph that computes them (encode for the
+     * encoder's, decode for the decoder's): {@code probs[head][query][key]} of sentence 0, over the
+     * live queries and keys. {@code name} is the layer's parameter prefix, e.g.
+     * decoder.layers.1.multihead_attn (the cross-attention).
+     */
+    public record AttentionMap(String name, float[][][] probs) {}
+
+    /** The probabilities every attention layer holds now, for sentence {@code sentence} of the batch (the buffers must be on the host). */
+    public List<AttentionMap> attentionMaps(int sentence) {
+        int[] live = sizes.buffer().array();
+        List<AttentionMap> maps = new ArrayList<>();
+        for (Attention a : attentions) {
+            int h = config.heads(), q = a.queries().value(live), k = a.keys().value(live);
+            FloatBuf p = a.probabilities();
+            float[][][] probs = new float[h][q][k];
+            for (int head = 0; head < h; head++) {
+                for (int i = 0; i < q; i++) {
+                    for (int j = 0; j < k; j++) probs[head][i][j] = p.get(((sentence * h + head) * q + i) * k + j);
+                }
+            }
+            maps.add(new AttentionMap(a.name(), probs));
+        }
+        return maps;
+    }
+
+    /** The buffers {@link #attentionMaps} reads, for a backend to download first. */
+    public List<FloatBuf> attentionBuffers() { return attentions.stream().map(Attention::probabilities).toList(); }
 
     /** The shape a buffer of this model was declared with (at the largest batch), or null if it has none (roots, inputs). */
     public int[] declaredShape(tt.kernels.Buf buffer) { return buffers.shapeOf(buffer.name()); }

@@ -69,6 +69,19 @@ public final class Translator {
         return out;
     }
 
+    /**
+     * Every attention layer's probabilities for one sentence and a given output, from the graphs that
+     * translate: the encoder on {@code source}, then the decoder teacher-forced on &lt;s&gt; + output
+     * (queries &lt;s&gt;, y1..yn; the source keys end with &lt;/s&gt;).
+     */
+    public List<Transformer.AttentionMap> attention(int[] source, int[] output) {
+        model.setBatch(Batch.of(List.of(new tt.model.data.EncodedPair(0, source, output))));
+        encode.run();
+        decode.run();
+        backend.download(model.attentionBuffers().toArray(tt.kernels.Buf[]::new));
+        return model.attentionMaps(0);
+    }
+
     /** The longest source this translator takes, in tokens (its model's batch length minus &lt;/s&gt;). */
     public int maxSourceLength() { return model.limits.maxLen() - 1; }
 

@@ -16,6 +16,16 @@ public final class Losses {
         return vocab > 2 ? epsilon / (vocab - 2) : 0f;
     }
 
+    /**
+     * The label-smoothed target's probability of class {@code c} for a row whose target is
+     * {@code target}: 1 - epsilon on the target, 0 on pad (and everywhere in a pad row), the rest
+     * spread evenly. The definition the loss kernels implement and `tt plot smoothing` draws.
+     */
+    public static float targetProbability(int c, int target, int padId, int vocab, float epsilon) {
+        if (target == padId || c == padId) return 0f;
+        return c == target ? 1f - epsilon : offTargetProbability(vocab, epsilon);
+    }
+
     /** What a summed loss is divided by under reduction {@code code}, given the live rows, vocabulary, sentences and non-pad tokens. */
     public static float normalizer(int code, int rows, int vocab, int sentences, float tokens) {
         if (code == MEAN) return (float) rows * vocab;

@@ -106,13 +106,12 @@ public final class LossKernels {
                                             float epsilon, int reduction) {
         int i = ctx.globalIdx, rows = dim(sizes, p, SmoothedLossBackwardParams.ROWS);
         int vocab = dim(sizes, p, SmoothedLossBackwardParams.VOCAB), pad = p.get(SmoothedLossBackwardParams.PAD_ID);
-        float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
         if (i < rows * vocab) {
             int c = i % vocab, t = targets.get(p.get(SmoothedLossBackwardParams.TARGETS) + i / vocab);
             if (t != pad) {
                 float normalizer = Losses.normalizer(reduction, rows, vocab, dim(sizes, p, SmoothedLossBackwardParams.SENTENCES),
                         stats.get(p.get(SmoothedLossBackwardParams.STATS) + 1));
-                float q = c == t ? onTarget : c == pad ? 0f : offTarget;
+                float q = Losses.targetProbability(c, t, pad, vocab, epsilon);
                 int o = p.get(SmoothedLossBackwardParams.D_LOGITS) + i;
                 dLogits.set(o, dLogits.get(o) + (TornadoMath.exp(logProbs.get(p.get(SmoothedLossBackwardParams.LOG_PROBS) + i)) - q)
                         * (1f / normalizer));
