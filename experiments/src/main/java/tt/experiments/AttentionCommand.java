@@ -32,8 +32,14 @@ public final class AttentionCommand implements Callable<Integer> {
     @Option(names = {"-c", "--checkpoint"}, required = true, description = "A run directory, its checkpoints/ directory, or one step-NNNNNN directory.")
     Path checkpoint;
 
-    @Parameters(arity = "0..1", description = "The sentence; read from stdin when not given.")
+    @Parameters(arity = "0..1", description = "The sentence; read from stdin when neither it nor --index is given.")
     String sentence;
+
+    @Option(names = "--index", description = "Instead of a sentence: pair N (from 0) of the run's --split.")
+    Integer index;
+
+    @Option(names = "--split", defaultValue = "val", description = "With --index: val or test, as the run defines them (default: ${DEFAULT-VALUE}).")
+    String split;
 
     @Option(names = "--out", defaultValue = "attention", description = "Directory for the figures (default: ${DEFAULT-VALUE}).")
     Path out;
@@ -74,12 +80,12 @@ public final class AttentionCommand implements Callable<Integer> {
 
     @Override public Integer call() throws IOException {
         if (beam < 1 || maxLen < 1 || lengthPenalty < 0) throw new IllegalArgumentException("--beam and --max-len must be at least 1, --length-penalty 0 or more");
-        String text = sentence != null ? sentence : new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-        if (text == null || text.isBlank()) throw new IllegalArgumentException("give a sentence, as an argument or on stdin");
+        if (index != null && sentence != null) throw new IllegalArgumentException("give a sentence or --index, not both");
+        if (!split.equals("val") && !split.equals("test")) throw new IllegalArgumentException("--split " + split + ": use val or test");
         try (Backend backend = backendOptions.open()) {
             LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, beam, "attention");
             Tokenizer tok = loaded.tokenizer();
-            int[] source = tok.encode(text);
+            int[] source = index != null ? heldOut(loaded, tok) : tok.encode(text());
             if (source.length > loaded.translator().maxSourceLength()) {
                 throw new IllegalArgumentException("the sentence has " + source.length + " tokens, more than the " + loaded.translator().maxSourceLength()
                         + " the model takes");
@@ -108,6 +114,21 @@ public final class AttentionCommand implements Callable<Integer> {
             System.err.println("wrote " + written.size() + " figures (PNG and SVG) to " + out + ": " + String.join(", ", written));
         }
         return 0;
+    }
+
+    private String text() throws IOException {
+        String text = sentence != null ? sentence : new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+        if (text == null || text.isBlank()) throw new IllegalArgumentException("give a sentence, as an argument or on stdin, or --index N");
+        return text;
+    }
+
+    /** The source of pair --index of the run's validation or test set, as the run's own options define the data. */
+    private int[] heldOut(LoadedCheckpoint loaded, Tokenizer tok) throws IOException {
+        TrainOptions o = Json.MAPPER.treeToValue(tt.model.Checkpoint.options(loaded.dir()), TrainOptions.class);
+        List<tt.model.data.EncodedPair> pairs = split.equals("test") ? TaskData.test(o, tok, null, null, Math.max(1000, index + 1)).pairs()
+                : TaskData.load(o, loaded.dir().getParent().getParent()).val();
+        if (index < 0 || index >= pairs.size()) throw new IllegalArgumentException("--index " + index + ": the " + split + " set has pairs 0 to " + (pairs.size() - 1));
+        return pairs.get(index).source();
     }
 
     /** The tokens as the model sees them: {@code marker} (&lt;s&gt; or &lt;/s&gt;) first or last, made unique for the axes. */
