@@ -153,7 +153,7 @@ public final class PlotCommand implements Callable<Integer> {
         @Override public Integer call() throws IOException {
             if (vocab < 4 || !(epsilon >= 0 && epsilon < 1)) throw new IllegalArgumentException("--vocab must be at least 4 and --epsilon in [0, 1)");
             int pad = tt.model.TransformerConfig.PAD;
-            int[] targets = {2, 1 % vocab == pad ? 3 : 1, vocab - 1, pad, 3};
+            int[] targets = {2, 1, vocab - 1, pad, 3};  // a pad row among them: all zero
             double[][] q = new double[targets.length][vocab];
             for (int r = 0; r < targets.length; r++) {
                 for (int c = 0; c < vocab; c++) q[r][c] = tt.kernels.Losses.targetProbability(c, targets[r], pad, vocab, epsilon);
