@@ -19,13 +19,18 @@ import java.nio.file.Path;
  */
 record LoadedCheckpoint(Path dir, Tokenizer tokenizer, Transformer model, Translator translator) {
 
-    /** {@code beam} sizes the decoder's buffers; {@code command} names the caller in warnings. */
-    static LoadedCheckpoint open(Path given, Backend backend, int beam, String command) throws IOException {
+    /**
+     * {@code sentences} sentences at a time (translate batches many, attention one), each of up to
+     * the model's own length limit, searched with {@code beam} hypotheses, size the buffers;
+     * {@code command} names the caller in warnings.
+     */
+    static LoadedCheckpoint open(Path given, Backend backend, int sentences, int beam, String command) throws IOException {
         Path dir = resolve(given, command);
         TransformerConfig config = Checkpoint.config(dir);
         Tokenizer tokenizer = Tokenizer.load(dir.resolve(Checkpoint.TOKENIZER));
-        int len = config.maxLen();  // sources up to the model's own length limit; outputs as the caller asks
-        Transformer model = Transformer.create(config, new BatchLimits(Math.max(4096, len * beam), 4096, len), null, 0);
+        int len = config.maxLen();
+        int tokens = Math.max(sentences == 1 ? len : 4096, len * beam);
+        Transformer model = Transformer.create(config, new BatchLimits(tokens, Math.min(tokens, sentences * beam), len), null, 0);
         Checkpoint.loadParameters(dir.resolve(Checkpoint.MODEL), model);
         backend.upload(model.parameterRoot());
         return new LoadedCheckpoint(dir, tokenizer, model, new Translator(model, backend));

@@ -50,7 +50,7 @@ public final class TranslateCommand implements Callable<Integer> {
         if (maxLen < 1) throw new ParameterException(spec.commandLine(), "--max-len must be at least 1, got " + maxLen);
         if (lengthPenalty < 0) throw new ParameterException(spec.commandLine(), "--length-penalty must be 0 or more, got " + lengthPenalty);
         try (Backend backend = backendOptions.open()) {
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, beam, "translate");
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, beam, "translate");
             Translator translator = loaded.translator();
             Tokenizer tokenizer = loaded.tokenizer();
             PrintStream out = System.out;

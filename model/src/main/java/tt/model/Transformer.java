@@ -53,6 +53,10 @@ public final class Transformer {
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (needed > free) {
+            System.gc();  // what is free once garbage is collected is what counts; asked only when it matters
+            free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        }
+        if (needed > free) {
             throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "a %d-layer d_model %d model with batches of %d tokens needs"
                     + " about %.1f GiB for its buffers, but the JVM heap has %.1f GiB free (of %.1f GiB); lower --max-tokens or the size"
                     + " of the model, or give the JVM more heap: TT_HEAP=%dg ./tt ...", config.layers(), config.dModel(), limits.maxTokens(),
