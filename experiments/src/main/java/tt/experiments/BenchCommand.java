@@ -33,7 +33,9 @@ public final class BenchCommand implements Runnable {
         new picocli.CommandLine(this).usage(System.out);
     }
 
-    @Command(name = "step", mixinStandardHelpOptions = true, description = "Training steps of presets at a fixed token batch: tokens/s and GEMM GFLOP/s.")
+    @Command(name = "step", mixinStandardHelpOptions = true, description = {
+            "Training steps of presets at a fixed token batch: tokens/s and GEMM GFLOP/s.",
+            "With --vs-torch, the same step in PyTorch (experiments/bench/torch_step.py) in alternating rounds."})
     static final class Step implements Callable<Integer> {
         @Mixin BackendOptions backendOptions;
 
@@ -49,26 +51,60 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--vocab", defaultValue = "8000", description = "Shared vocabulary size (default: ${DEFAULT-VALUE}).")
         int vocab;
 
-        @Option(names = "--steps", defaultValue = "5", description = "Timed steps after 2 warm-up steps (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--steps", defaultValue = "5", description = "Timed steps (per round with --vs-torch) after 2 warm-up steps (default: ${DEFAULT-VALUE}).")
         int steps;
 
         @Option(names = "--profile", description = "Also print time per kernel type (jvm backend).")
         boolean profile;
 
-        @Override public Integer call() {
+        @Option(names = "--vs-torch", description = "Also time the PyTorch peer, alternating rounds with ours so both see the same load.")
+        boolean vsTorch;
+
+        @Option(names = "--rounds", defaultValue = "5", description = "With --vs-torch: rounds of --steps steps each side (default: ${DEFAULT-VALUE}).")
+        int rounds;
+
+        @Option(names = "--python", defaultValue = "python3", description = "With --vs-torch: the Python that has torch (default: ${DEFAULT-VALUE}).")
+        String python;
+
+        @Option(names = "--torch-device", defaultValue = "cpu", description = "With --vs-torch: the peer's device, cpu or cuda (default: ${DEFAULT-VALUE}).")
+        String torchDevice;
+
+        @Option(names = "--out", defaultValue = "results/bench", description = "With --vs-torch: where step-vs-torch.csv and its plot go (default: ${DEFAULT-VALUE}).")
+        java.nio.file.Path out;
+
+        @Override public Integer call() throws java.io.IOException {
             if (len < 2) throw new IllegalArgumentException("--len must be at least 2 (a token and </s>), got " + len);
             if (tokens < len) throw new IllegalArgumentException("--tokens " + tokens + " cannot hold one sentence of --len " + len);
             if (vocab < 16) throw new IllegalArgumentException("--vocab must be at least 16, got " + vocab);
-            if (steps < 1) throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+            if (steps < 1 || rounds < 1) throw new IllegalArgumentException("--steps and --rounds must be at least 1");
+            TorchPeer.Availability torch = vsTorch ? TorchPeer.check(python) : null;
+            if (torch != null && !torch.ok()) System.out.println(torch.message() + "; timing ours alone");
             try (Backend backend = backendOptions.open()) {
-                System.out.println("backend: " + backend.name() + " (" + backend.device() + ")");
-                System.out.println("preset,tokens_per_batch,sentences,len,vocab,params,ms_per_step,tokens_per_s,gemm_gflop_per_step,gemm_gflop_per_s");
-                for (String preset : presets) measure(backend, preset);
+                System.out.println("backend: " + backend.name() + " (" + backend.device() + "), load average " + TorchPeer.loadAverage());
+                if (torch != null && torch.ok()) {
+                    System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads, device " + torchDevice);
+                    List<TorchPeer.Round> all = new ArrayList<>();
+                    for (String preset : presets) all.addAll(versus(backend, preset));
+                    TorchPeer.write(all, out);
+                    System.out.println("wrote " + out.resolve("step-vs-torch.csv") + " and step-vs-torch.png/.svg");
+                } else {
+                    System.out.println("preset,tokens_per_batch,sentences,len,vocab,params,ms_per_step,tokens_per_s,gemm_gflop_per_step,gemm_gflop_per_s");
+                    for (String preset : presets) measure(backend, preset);
+                }
             }
             return 0;
         }
 
-        private void measure(Backend backend, String preset) {
+        /** A preset's model and batch, ready to step. */
+        private record Prepared(Transformer model, Trainer trainer, Batch batch) {
+            double secondsPerStep(int steps) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < steps; i++) trainer.step(batch);
+                return (System.nanoTime() - t0) * 1e-9 / steps;
+            }
+        }
+
+        private Prepared prepare(Backend backend, String preset) {
             int sentences = Math.max(1, tokens / len);
             TransformerConfig config = TransformerConfig.preset(preset, vocab).toBuilder().maxLen(Math.max(256, len)).build();
             Transformer model = Transformer.create(config, new BatchLimits(sentences * len, sentences, len), AdamConfig.paper(), 1);
@@ -81,18 +117,43 @@ public final class BenchCommand implements Runnable {
             }
             Batch batch = Batch.of(pairs);
             for (int i = 0; i < 2; i++) trainer.step(batch);
+            return new Prepared(model, trainer, batch);
+        }
+
+        private void measure(Backend backend, String preset) {
+            Prepared p = prepare(backend, preset);
             if (profile && backend instanceof JvmBackend jvm) jvm.startProfiling();
-            long t0 = System.nanoTime();
-            for (int i = 0; i < steps; i++) trainer.step(batch);
-            double seconds = (System.nanoTime() - t0) * 1e-9 / steps;
+            double seconds = p.secondsPerStep(steps);
             if (profile && backend instanceof JvmBackend jvm) {
                 jvm.profile().forEach((kernel, t) -> System.err.printf("  %-22s %8.1f ms/step %6d calls/step%n",
                         kernel, t[0] * 1e-6 / steps, t[1] / steps));
             }
-            double gflop = (gemmFlops(model.trainStep) + gemmFlops(model.optimizer.update)) * 1e-9;
-            int batchTokens = sentences * len * 2;
+            double gflop = (gemmFlops(p.model.trainStep) + gemmFlops(p.model.optimizer.update)) * 1e-9;
+            int sentences = p.batch.size();
             System.out.printf("%s,%d,%d,%d,%d,%d,%.1f,%.0f,%.2f,%.1f%n", preset, sentences * len, sentences, len, vocab,
-                    model.parameterCount(), seconds * 1e3, batchTokens / seconds, gflop, gflop / seconds);
+                    p.model.parameterCount(), seconds * 1e3, 2.0 * sentences * len / seconds, gflop, gflop / seconds);
+        }
+
+        /** Rounds of ours, then the peer's, then ours...: each side's median over the rounds, and PyTorch's time over ours. */
+        private List<TorchPeer.Round> versus(Backend backend, String preset) throws java.io.IOException {
+            Prepared p = prepare(backend, preset);
+            List<TorchPeer.Round> rounds = new ArrayList<>();
+            try (TorchPeer peer = TorchPeer.start(python, preset, tokens, len, vocab, backendOptions.threadCount(), torchDevice)) {
+                // An untimed round each first: our JIT finishes compiling (it would otherwise steal a core from the peer's first round).
+                p.secondsPerStep(steps);
+                peer.msPerStep(steps);
+                for (int r = 1; r <= this.rounds; r++) {
+                    double ours = p.secondsPerStep(steps) * 1e3, theirs = peer.msPerStep(steps);
+                    rounds.add(new TorchPeer.Round(preset, r, ours, theirs, TorchPeer.loadAverage()));
+                    System.out.printf(java.util.Locale.ROOT, "%s round %d: ours %.1f ms/step, PyTorch %.1f ms/step, PyTorch/ours %.2f%n",
+                            preset, r, ours, theirs, theirs / ours);
+                }
+            }
+            double ours = TorchPeer.median(rounds.stream().mapToDouble(TorchPeer.Round::oursMs).toArray());
+            double theirs = TorchPeer.median(rounds.stream().mapToDouble(TorchPeer.Round::torchMs).toArray());
+            System.out.printf(java.util.Locale.ROOT, "%s: median ours %.1f ms/step, PyTorch %.1f ms/step: ours is %.2fx PyTorch's speed%n",
+                    preset, ours, theirs, theirs / ours);
+            return rounds;
         }
     }
 

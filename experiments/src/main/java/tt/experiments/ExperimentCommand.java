@@ -134,7 +134,7 @@ public final class ExperimentCommand implements Callable<Integer> {
         if (maxRunning != null && maxRunning < 1) throw new ParameterException(commandSpec.commandLine(), "--max-running must be at least 1");
         Slurm.Settings settings = spec.slurm.with(new Slurm.Settings(partition, time, cpusPerTask, mem, gres, maxRunning, sbatchFlags));
         List<String> backend = List.of("--backend", backendOptions.backend, "--device", backendOptions.device, "--blas", backendOptions.blas);
-        List<String> tt = List.of(projectRoot().resolve("tt").toString());
+        List<String> tt = List.of(Project.root().resolve("tt").toString());
         Path workDir = Path.of("").toAbsolutePath();
         String array = Slurm.arrayScript(spec, specFile, out, settings, tt, workDir, backend);
         String summary = Slurm.summaryScript(spec, specFile, out, settings, tt, workDir);
@@ -151,16 +151,6 @@ public final class ExperimentCommand implements Callable<Integer> {
         terminal.printf("the summary job writes %s; if a cell fails it does not run: fix the cell, rerun the array, or %s --summarize%n",
                 runner.dir.resolve("report.md"), command);
         return 0;
-    }
-
-    /** The directory holding ./tt: this jar's (or classes directory's) module is experiments/, its parent the project. */
-    private static Path projectRoot() {
-        try {
-            Path code = Path.of(ExperimentCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            return code.getParent().getParent().getParent().toAbsolutePath();
-        } catch (java.net.URISyntaxException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /** Each cell: its state from its directory, with what Slurm says of its task where the grid was submitted. */
