@@ -34,7 +34,7 @@ public final class GraphCommand implements Callable<Integer> {
     String preset;
 
     @Option(names = "--graph", defaultValue = "train_step",
-            description = "train_step, update, encode, decode or evaluate (default: ${DEFAULT-VALUE}).")
+            description = "train_step, update, evaluate, encode, decode_step or reorder_beams (default: ${DEFAULT-VALUE}).")
     String graph;
 
     @Option(names = "--vocab", defaultValue = "8000", description = "Shared vocabulary size (default: ${DEFAULT-VALUE}).")
@@ -54,14 +54,18 @@ public final class GraphCommand implements Callable<Integer> {
         }
         TransformerConfig config = TransformerConfig.preset(preset, vocab);
         Transformer model = Transformer.create(config, new BatchLimits(sentences * len, sentences, len), AdamConfig.paper(), 1);
-        model.setBatch(fullBatch(sentences, len, vocab));
+        Batch batch = fullBatch(sentences, len, vocab);
+        model.setBatch(batch);
         StepGraph g = switch (graph) {
             case "train_step" -> model.trainStep;
             case "update" -> model.optimizer.update;
-            case "encode" -> model.encode;
-            case "decode" -> model.decode;
             case "evaluate" -> model.evaluate;
-            default -> throw new ParameterException(spec.commandLine(), "--graph " + graph + ": use train_step, update, encode, decode or evaluate");
+            case "encode", "decode_step", "reorder_beams" -> {
+                decodingLastPosition(model, batch);
+                yield graph.equals("encode") ? model.encode : graph.equals("decode_step") ? model.decodeStep : model.reorderBeams;
+            }
+            default -> throw new ParameterException(spec.commandLine(),
+                    "--graph " + graph + ": use train_step, update, evaluate, encode, decode_step or reorder_beams");
         };
         print(System.out, model, g, String.format(Locale.ROOT, "%s of %s (%d layers, d_model %d, %d heads, d_ff %d, vocabulary %d), batch of %d x %d tokens per side",
                 g.name(), preset, config.layers(), config.dModel(), config.heads(), config.dFF(), vocab, sentences, len));
@@ -76,6 +80,15 @@ public final class GraphCommand implements Callable<Integer> {
             pairs.add(new EncodedPair(i, random.ints(len - 1, 4, vocab).toArray(), random.ints(len - 1, 4, vocab).toArray()));
         }
         return Batch.of(pairs);
+    }
+
+    /** Decoding the batch's sources at its last target position, where the caches are full. */
+    private static void decodingLastPosition(Transformer model, Batch batch) {
+        int n = batch.size(), srcLen = batch.sourceLength();
+        int[][] sources = new int[n][];
+        for (int i = 0; i < n; i++) sources[i] = Arrays.copyOfRange(batch.source(), i * srcLen, (i + 1) * srcLen);
+        model.startDecoding(sources, batch.targetLength());
+        model.setDecodePosition(batch.targetLength() - 1, new int[n]);
     }
 
     /** One line per call, then the totals. */

@@ -42,8 +42,7 @@ class FiguresTest {
             // Sentence 1 is shorter than sentence 0: its keys past its length are padding.
             model.setBatch(Batch.of(List.of(new EncodedPair(0, new int[] {5, 6, 7, 8, 9, 10}, new int[] {11, 12, 13, 14, 15}),
                     new EncodedPair(1, new int[] {5, 6, 7}, new int[] {11, 12}))));
-            backend.compile(model.encode).run();
-            backend.compile(model.decode).run();
+            backend.compile(model.evaluate).run();
             for (AttentionMap map : model.attentionMaps(1)) {
                 boolean cross = map.name().endsWith("multihead_attn"), encoder = map.name().startsWith("encoder.");
                 int visible = encoder || cross ? 4 : 3;  // 3 source tokens + </s>; <s> + 2 target tokens

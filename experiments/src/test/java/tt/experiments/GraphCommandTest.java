@@ -15,12 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * `tt graph` against golden files, so that a change to the step graph (a call added, moved or
  * relabelled, an operand's shape) is seen in review. After a change that is meant, regenerate them:
- * ./tt graph --preset tiny --vocab 64 --sentences 2 --len 6 [--graph decode] > experiments/src/test/resources/tt/experiments/graph-tiny-GRAPH.txt
+ * ./tt graph --preset tiny --vocab 64 --sentences 2 --len 6 --graph GRAPH > experiments/src/test/resources/tt/experiments/graph-tiny-GRAPH.txt
+ * for GRAPH in train_step and decode_step.
  */
 class GraphCommandTest {
     @Test
-    void tinyTrainingStepAndDecoderMatchTheirGoldenFiles() throws IOException {
-        for (String graph : List.of("train_step", "decode")) {
+    void tinyTrainingStepAndDecodeStepMatchTheirGoldenFiles() throws IOException {
+        for (String graph : List.of("train_step", "decode_step")) {
             ByteArrayOutputStream captured = new ByteArrayOutputStream();
             PrintStream stdout = System.out;
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));

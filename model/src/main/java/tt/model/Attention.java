@@ -1,8 +1,12 @@
 package tt.model;
 
 import tt.kernels.Dim;
+import tt.kernels.FloatBuf;
 import tt.kernels.IntBuf;
+import tt.kernels.Kernel.CacheWrite;
+import tt.kernels.Kernel.CachedAttention;
 import tt.kernels.Kernel.Gemm;
+import tt.kernels.Kernel.GatherRows;
 import tt.kernels.Kernel.HeadTranspose;
 import tt.kernels.Kernel.Softmax;
 import tt.kernels.Kernel.SoftmaxBackward;
@@ -12,12 +16,19 @@ import tt.kernels.Kernel.SoftmaxBackward;
  * from {@code xq} and keys/values from {@code xkv} (the same tensor for self-attention). Keys at or
  * past keyLengths[b] are masked, and later keys too when causal. Parameters are named as in
  * torch.nn.MultiheadAttention: in_proj_weight [3d, d] holds W_q, W_k, W_v; out_proj.
+ *
+ * <p>Decoding one position at a time ({@link Pass#incremental}), k_heads and v_heads are caches
+ * [sentences, heads, positions, d_k]: the decoder's self-attention appends the new position's key
+ * and value at every step; the cross-attention's keys and values, projected from the encoder
+ * memory once per sentence by {@link #projectMemory}, stay as they are. Only the new position's
+ * query is projected and attends.
  */
 final class Attention implements Sublayer {
     private static final Dim ONE = Dim.fixed(1);
     private final String name;
     private final Tensor xq, xkv;
     private final Dim batch, qLen, kvLen, qRows, kvRows, batchHeads, scoreCount, headDim;
+    private final Dim decodePosition, decodeKeys, cacheLength, cacheRow;
     private final int heads;
     private final IntBuf keyLengths;
     private final boolean causal;
@@ -42,6 +53,10 @@ final class Attention implements Sublayer {
         this.scoreCount = scoreCount;
         this.heads = c.heads();
         this.headDim = Dim.fixed(c.headDim());
+        this.decodePosition = l.dims.decodePosition();
+        this.decodeKeys = l.dims.decodeKeys();
+        this.cacheLength = l.dims.cacheLength();
+        this.cacheRow = l.dims.cacheRow();
         this.keyLengths = keyLengths;
         this.causal = causal;
         Tensor inProjW = l.buffers.parameter(name + ".in_proj_weight", 3 * d, d);
@@ -75,20 +90,21 @@ final class Attention implements Sublayer {
     String name() { return name; }
 
     /** The attention probabilities of the last run, [batch * heads, queries, keys] at the live sizes, and the dims that size them. */
-    tt.kernels.FloatBuf probabilities() { return probs.value(); }
+    FloatBuf probabilities() { return probs.value(); }
 
     Dim queries() { return qLen; }
 
     Dim keys() { return kvLen; }
 
     @Override public void forward(Pass p) {
+        if (p.incremental()) {
+            forwardOnePosition(p);
+            return;
+        }
         int h = heads, dk = headDim.max();
         wq.forward(p, qRows, xq.value(), q.value());
-        wk.forward(p, kvRows, xkv.value(), k.value());
-        wv.forward(p, kvRows, xkv.value(), v.value());
         p.add(name + ": split q heads", new HeadTranspose(batch, qLen, h, dk, true, false, q.value(), qh.value()));
-        p.add(name + ": split k heads", new HeadTranspose(batch, kvLen, h, dk, true, false, k.value(), kh.value()));
-        p.add(name + ": split v heads", new HeadTranspose(batch, kvLen, h, dk, true, false, v.value(), vh.value()));
+        projectMemory(p);
         p.add(name + ": scores = q k^T", new Gemm(batchHeads, qLen, kvLen, headDim, false, true, 1f, qh.value(), kh.value(), 0f, scores.value()));
         p.add(name + ": probs = softmax(scores / sqrt(d_k))", new Softmax(batch, h, qLen, kvLen, scale(), causal, keyLengths,
                 scores.value(), probs.value()));
@@ -96,6 +112,43 @@ final class Attention implements Sublayer {
         p.add(name + ": context = probs v", new Gemm(batchHeads, qLen, headDim, kvLen, false, false, 1f, probsDropped.value(), vh.value(), 0f, contextHeads.value()));
         p.add(name + ": merge heads", new HeadTranspose(batch, qLen, h, dk, false, false, contextHeads.value(), context.value()));
         wo.forward(p, qRows, context.value(), out.value());
+    }
+
+    /** Keys and values of every key position, split into heads: k_heads, v_heads [batch, heads, keys, d_k]. */
+    void projectMemory(Pass p) {
+        int h = heads, dk = headDim.max();
+        wk.forward(p, kvRows, xkv.value(), k.value());
+        wv.forward(p, kvRows, xkv.value(), v.value());
+        p.add(name + ": split k heads", new HeadTranspose(batch, kvLen, h, dk, true, false, k.value(), kh.value()));
+        p.add(name + ": split v heads", new HeadTranspose(batch, kvLen, h, dk, true, false, v.value(), vh.value()));
+    }
+
+    /**
+     * One query per sentence (qRows = batch): a causal self-attention first caches its new key and
+     * value at the position being decoded and attends over positions 0..position; the
+     * cross-attention attends over the memory {@link #projectMemory} cached.
+     */
+    private void forwardOnePosition(Pass p) {
+        int h = heads, dk = headDim.max();
+        wq.forward(p, qRows, xq.value(), q.value());
+        Dim visible = kvLen, capacity = kvLen;
+        if (causal) {
+            wk.forward(p, qRows, xkv.value(), k.value());
+            wv.forward(p, qRows, xkv.value(), v.value());
+            p.add(name + ": cache k", new CacheWrite(batch, h, dk, decodePosition, cacheLength, k.value(), kh.value()));
+            p.add(name + ": cache v", new CacheWrite(batch, h, dk, decodePosition, cacheLength, v.value(), vh.value()));
+            visible = decodeKeys;
+            capacity = cacheLength;
+        }
+        p.add(name + ": attend over cached k, v", new CachedAttention(batch, h, dk, visible, capacity,
+                scale(), keyLengths, q.value(), kh.value(), vh.value(), probs.value(), context.value()));
+        wo.forward(p, qRows, context.value(), out.value());
+    }
+
+    /** Beam search: each sentence row's cached keys and values become those of row parents[row], through scratch. */
+    void reorderCache(Pass p, IntBuf parents, FloatBuf scratch) {
+        p.add(name + ": reorder cached k", new GatherRows(batch, cacheRow, parents, scratch, kh.value()));
+        p.add(name + ": reorder cached v", new GatherRows(batch, cacheRow, parents, scratch, vh.value()));
     }
 
     @Override public void backward(Pass p) {

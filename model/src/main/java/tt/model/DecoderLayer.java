@@ -1,22 +1,34 @@
 package tt.model;
 
+import tt.kernels.FloatBuf;
+import tt.kernels.IntBuf;
+
 /** Masked self-attention, attention over the encoder memory, then feed-forward, each in its residual block. */
 final class DecoderLayer {
-    private final Residual selfAttention, crossAttention, feedForward;
+    private final Residual<Attention> selfAttention, crossAttention;
+    private final Residual<FeedForward> feedForward;
 
     DecoderLayer(Layout l, String name, Tensor x, Tensor memory, Inputs in) {
         Dims d = l.dims;
-        this.selfAttention = new Residual(l, name + ".self_attn_block", name + ".norm1", x, d.tgtRows(),
+        this.selfAttention = new Residual<>(l, name + ".self_attn_block", name + ".norm1", x, d.tgtRows(),
                 input -> new Attention(l, name + ".self_attn", input, input, d.tgtLen(), d.tgtLen(), d.tgtRows(), d.tgtRows(),
                         d.decoderScores(), in.tgtLengths(), true));
-        this.crossAttention = new Residual(l, name + ".cross_attn_block", name + ".norm2", selfAttention.output(), d.tgtRows(),
+        this.crossAttention = new Residual<>(l, name + ".cross_attn_block", name + ".norm2", selfAttention.output(), d.tgtRows(),
                 input -> new Attention(l, name + ".multihead_attn", input, memory, d.tgtLen(), d.srcLen(), d.tgtRows(), d.srcRows(),
                         d.crossScores(), in.srcLengths(), false));
-        this.feedForward = new Residual(l, name + ".ff_block", name + ".norm3", crossAttention.output(), d.tgtRows(),
+        this.feedForward = new Residual<>(l, name + ".ff_block", name + ".norm3", crossAttention.output(), d.tgtRows(),
                 input -> new FeedForward(l, name, input, d.tgtRows()));
     }
 
     Tensor output() { return feedForward.output(); }
+
+    /** Before decoding one position at a time: the cross-attention's keys and values of the encoder memory. */
+    void projectMemory(Pass p) { crossAttention.sublayer().projectMemory(p); }
+
+    /** Beam search: every sentence row's self-attention cache becomes its parent row's. */
+    void reorderCache(Pass p, IntBuf parents, FloatBuf scratch) {
+        selfAttention.sublayer().reorderCache(p, parents, scratch);
+    }
 
     void forward(Pass p) {
         selfAttention.forward(p);

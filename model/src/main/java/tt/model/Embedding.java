@@ -12,7 +12,7 @@ public final class Embedding {
     private final String name;
     private final Tensor table, embedded, out;
     private final IntBuf ids;
-    private final Dim rows, seqLen, model;
+    private final Dim rows, seqLen, model, decodePosition;
     private final FloatBuf positional;
     private final float scale;
     private final Dropout dropout;
@@ -24,6 +24,7 @@ public final class Embedding {
         this.rows = rows;
         this.seqLen = seqLen;
         this.model = l.dims.model();
+        this.decodePosition = l.dims.decodePosition();
         this.positional = positional;
         this.scale = (float) Math.sqrt(l.config.dModel());
         this.dropout = l.dropout(name + ".dropout");
@@ -33,9 +34,11 @@ public final class Embedding {
 
     Tensor output() { return out; }
 
+    /** In an incremental pass each sentence has one token, at the position being decoded. */
     void forward(Pass p) {
+        Dim first = p.incremental() ? decodePosition : Dim.fixed(0);
         p.add(name + ": table[ids] * sqrt(d_model)", new EmbeddingForward(rows, model, scale, ids, table.value(), embedded.value()));
-        p.add(name + ": + positional encoding", new PositionalAdd(rows, seqLen, model, positional, embedded.value()));
+        p.add(name + ": + positional encoding", new PositionalAdd(rows, seqLen, first, model, positional, embedded.value()));
         dropout.forward(p, rows, model, embedded.value(), out.value());
     }
 

@@ -12,18 +12,18 @@ import java.util.function.Function;
  * post-LN (the paper): out = LayerNorm(x + Dropout(Sublayer(x)));
  * pre-LN:              out = x + Dropout(Sublayer(LayerNorm(x))).
  */
-final class Residual {
+final class Residual<S extends Sublayer> {
     private final String name;
     private final boolean preNorm;
     private final Tensor x, normed, sum, out;
     private final FloatBuf dropped;
     private final Dim rows, model;
     private final LayerNorm norm;
-    private final Sublayer sublayer;
+    private final S sublayer;
     private final Dropout dropout;
 
     /** {@code sublayerOn} builds the sublayer on its input: x (post-LN) or LayerNorm(x) (pre-LN). */
-    Residual(Layout l, String name, String normName, Tensor x, Dim rows, Function<Tensor, Sublayer> sublayerOn) {
+    Residual(Layout l, String name, String normName, Tensor x, Dim rows, Function<Tensor, S> sublayerOn) {
         int d = l.config.dModel();
         this.name = name;
         this.preNorm = l.config.norm() == TransformerConfig.NormPlacement.PRE;
@@ -40,6 +40,8 @@ final class Residual {
     }
 
     Tensor output() { return out; }
+
+    S sublayer() { return sublayer; }
 
     void forward(Pass p) {
         if (preNorm) {

@@ -1,6 +1,7 @@
 package tt.model;
 
 import tt.kernels.FloatBuf;
+import tt.kernels.IntBuf;
 import tt.kernels.Kernel.Fill;
 import tt.kernels.Kernel.SmoothedLoss;
 import tt.kernels.LiveSizes;
@@ -13,9 +14,12 @@ import java.util.List;
 /**
  * The encoder-decoder Transformer as static step graphs over buffers allocated once for the
  * largest batch: {@link #trainStep} (forward, loss, backward), its {@link #optimizer}'s update
- * graph, and the inference passes {@link #encode}, {@link #decode} and {@link #evaluate} (negative
- * log-likelihood, dropout off). A backend compiles each graph once; {@link #setBatch} and
- * {@link #setStep} change what the next run sees.
+ * graph, {@link #evaluate} (negative log-likelihood, dropout off), and decoding one position at a
+ * time with cached keys and values: {@link #encode} (the encoder, then each decoder layer's
+ * cross-attention keys and values of its output), {@link #decodeStep} (the next position's
+ * log-probabilities) and {@link #reorderBeams}. A backend compiles each graph once;
+ * {@link #setBatch}, {@link #setStep}, {@link #startDecoding}, {@link #setDecodePosition} and
+ * {@link #setBeamParents} change what the next run sees.
  */
 public final class Transformer {
     public final TransformerConfig config;
@@ -37,8 +41,11 @@ public final class Transformer {
     private final Tensor memory, decoderOut;
     private final Generator generator;
     private final List<Attention> attentions;
+    /** Decoding: which row each row's cache continues (beam search), and where reordering moves rows through. */
+    private final IntBuf beamParents;
+    private final FloatBuf reorderScratch;
 
-    public final StepGraph trainStep, encode, decode, evaluate;
+    public final StepGraph trainStep, evaluate, encode, decodeStep, reorderBeams;
     /** What trains the parameters; null in a model built for inference only. */
     public final Adam optimizer;
 
@@ -105,17 +112,20 @@ public final class Transformer {
         decoderNorm = pre ? new LayerNorm(buffers, "decoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
         decoderOut = pre ? l.rows("decoder.norm.out", c.dModel()) : y;
         generator = new Generator(l, outWeight, decoderOut, inputs, stats);
+        beamParents = IntBuf.allocate("beam_parents", limits.maxSentences());
+        reorderScratch = buffers.scratch("beam_reorder_scratch", limits.maxTokens(), c.dModel());
 
         this.trainStep = buildTrainStep();
         this.optimizer = adam != null ? new Adam(adam, buffers, sizes) : null;
-        this.encode = graph("encode", false, true, false, false);
-        this.decode = graph("decode", false, false, true, false);
-        this.evaluate = graph("evaluate", false, true, true, true);
+        this.evaluate = buildEvaluate();
+        this.encode = buildEncode();
+        this.decodeStep = buildDecodeStep();
+        this.reorderBeams = buildReorderBeams();
     }
 
     /** One training step, top to bottom: forward, loss, then backward in reverse order. */
     private StepGraph buildTrainStep() {
-        Pass p = new Pass(new StepGraph("train_step", sizes), true);
+        Pass p = new Pass(new StepGraph("train_step", sizes), true, false);
         p.add("zero activation gradients", new Fill(buffers.actGrads.root(), 0f));
         encoderForward(p);
         decoderForward(p);
@@ -132,13 +142,35 @@ public final class Transformer {
                 .outputs(stats);
     }
 
-    private StepGraph graph(String name, boolean training, boolean encode, boolean decode, boolean loss) {
-        Pass p = new Pass(new StepGraph(name, sizes), training);
-        if (encode) encoderForward(p);
-        if (decode) decoderForward(p);
-        if (loss) generator.loss(p, true);
-        StepGraph g = p.graph().inputs(inputs.srcIds(), inputs.tgtIn(), inputs.tgtOut(), inputs.srcLengths(), inputs.tgtLengths());
-        return loss ? g.outputs(stats) : decode ? g.outputs(generator.logProbs()) : g;
+    /** The negative log-likelihood of a batch, dropout off: validation loss and perplexity. */
+    private StepGraph buildEvaluate() {
+        Pass p = new Pass(new StepGraph("evaluate", sizes), false, false);
+        encoderForward(p);
+        decoderForward(p);
+        generator.loss(p, true);
+        return p.graph().inputs(inputs.srcIds(), inputs.tgtIn(), inputs.tgtOut(), inputs.srcLengths(), inputs.tgtLengths())
+                .outputs(stats);
+    }
+
+    /** What decoding needs from the sources, once per batch: the memory's keys and values in each decoder layer. */
+    private StepGraph buildEncode() {
+        Pass p = new Pass(new StepGraph("encode", sizes), false, false);
+        encoderForward(p);
+        for (DecoderLayer layer : decoder) layer.projectMemory(p);
+        return p.graph().inputs(inputs.srcIds(), inputs.srcLengths());
+    }
+
+    /** One position per sentence: its token in, the next token's log-probabilities out, its keys and values cached. */
+    private StepGraph buildDecodeStep() {
+        Pass p = new Pass(new StepGraph("decode_step", sizes), false, true);
+        decoderForward(p);
+        return p.graph().inputs(inputs.tgtIn(), inputs.srcLengths(), inputs.tgtLengths()).outputs(generator.logProbs());
+    }
+
+    private StepGraph buildReorderBeams() {
+        Pass p = new Pass(new StepGraph("reorder_beams", sizes), false, true);
+        for (DecoderLayer layer : decoder) layer.reorderCache(p, beamParents, reorderScratch);
+        return p.graph().inputs(beamParents);
     }
 
     private void encoderForward(Pass p) {
@@ -180,14 +212,56 @@ public final class Transformer {
         sizes.set(dims.crossScores(), n * h * tt * ts);
     }
 
+    /**
+     * Sets up decoding {@code sources} (token ids ending in &lt;/s&gt;, as the batcher trains them)
+     * for {@code encode}, with caches of {@code positions} decoder positions per sentence.
+     */
+    public void startDecoding(int[][] sources, int positions) {
+        int n = sources.length, srcLen = 1;
+        for (int[] s : sources) srcLen = Math.max(srcLen, s.length);
+        if (positions < 1 || positions > limits.maxLen() || (long) n * positions > limits.maxTokens()) {
+            throw new IllegalArgumentException(n + " sentences x " + positions + " decoder positions exceed the model's limits " + limits);
+        }
+        int[] src = new int[n * srcLen], srcLengths = new int[n], tgtLengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(sources[i], 0, src, i * srcLen, sources[i].length);
+            srcLengths[i] = sources[i].length;
+            tgtLengths[i] = positions;  // a self-attention query sees every position cached so far
+        }
+        setBatch(new Batch(n, srcLen, 1, src, new int[n], new int[n], srcLengths, tgtLengths, new int[n]));
+        sizes.set(dims.cacheLength(), positions);
+        sizes.set(dims.cacheRow(), positions * config.dModel());
+    }
+
+    /** The next {@code decodeStep} reads tokens[row] at {@code position} of every sentence row. */
+    public void setDecodePosition(int position, int[] tokens) {
+        int n = sizes.get(dims.batch());
+        if (position < 0 || position >= sizes.get(dims.cacheLength()) || tokens.length != n) {
+            throw new IllegalArgumentException("position " + position + " with " + tokens.length + " tokens: the caches hold "
+                    + sizes.get(dims.cacheLength()) + " positions of " + n + " sentences");
+        }
+        System.arraycopy(tokens, 0, inputs.tgtIn().array(), 0, n);
+        sizes.set(dims.decodePosition(), position);
+        sizes.set(dims.decodeKeys(), position + 1);
+    }
+
+    /** The next {@code reorderBeams} makes row r's self-attention caches those of row parents[r]. */
+    public void setBeamParents(int[] parents) {
+        int n = sizes.get(dims.batch());
+        if (parents.length != n) throw new IllegalArgumentException(parents.length + " beam parents for " + n + " rows");
+        for (int r = 0; r < n; r++) {
+            if (parents[r] < 0 || parents[r] >= n) throw new IllegalArgumentException("beam parent " + parents[r] + " of row " + r + " is not a row");
+        }
+        System.arraycopy(parents, 0, beamParents.array(), 0, n);
+    }
+
     /** The training step counter that dropout masks are drawn from. */
     public void setStep(int step) { sizes.set(dims.step(), step); }
 
     public List<Tensor> parameters() { return buffers.parameters(); }
 
     /**
-     * One attention layer's probabilities after a run of a graph that computes them (encode for the
-     * encoder's, decode for the decoder's): {@code probs[head][query][key]} of sentence 0, over the
+     * One attention layer's probabilities after a run of {@code evaluate}: {@code probs[head][query][key]} of a sentence, over the
      * live queries and keys. {@code name} is the layer's parameter prefix, e.g.
      * decoder.layers.1.multihead_attn (the cross-attention).
      */

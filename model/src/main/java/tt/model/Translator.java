@@ -12,19 +12,22 @@ import java.util.List;
 /**
  * Inference: the encoder runs once per chunk of sentences, then the decoder extends every
  * hypothesis one token at a time until &lt;/s&gt; or the length limit. Greedy decoding and beam
- * search, both batched over sentences. The decoder graph recomputes the prefix each step (no key
- * or value cache), which keeps the graph static; fine at research lengths.
+ * search, both batched over sentences (a beam is k rows of the batch). Each step feeds only the
+ * newest token of every row: the decoder keeps each layer's keys and values, and beam search
+ * reorders those caches when hypotheses change rows.
  */
 public final class Translator {
     private final Transformer model;
     private final Backend backend;
-    private final Backend.Executable encode, decode;
+    private final Backend.Executable encode, decodeStep, reorderBeams;
+    private Backend.Executable evaluate;
 
     public Translator(Transformer model, Backend backend) {
         this.model = model;
         this.backend = backend;
         this.encode = backend.compile(model.encode);
-        this.decode = backend.compile(model.decode);
+        this.decodeStep = backend.compile(model.decodeStep);
+        this.reorderBeams = backend.compile(model.reorderBeams);
     }
 
     /** Greedy decoding: each output excludes &lt;s&gt; and &lt;/s&gt;. */
@@ -70,14 +73,13 @@ public final class Translator {
     }
 
     /**
-     * Every attention layer's probabilities for one sentence and a given output, from the graphs that
-     * translate: the encoder on {@code source}, then the decoder teacher-forced on &lt;s&gt; + output
-     * (queries &lt;s&gt;, y1..yn; the source keys end with &lt;/s&gt;).
+     * Every attention layer's probabilities for one sentence and a given output: the whole model,
+     * teacher-forced on &lt;s&gt; + output (queries &lt;s&gt;, y1..yn; the source keys end with &lt;/s&gt;).
      */
     public List<Transformer.AttentionMap> attention(int[] source, int[] output) {
+        if (evaluate == null) evaluate = backend.compile(model.evaluate);
         model.setBatch(Batch.of(List.of(new tt.model.data.EncodedPair(0, source, output))));
-        encode.run();
-        decode.run();
+        evaluate.run();
         backend.download(model.attentionBuffers().toArray(tt.kernels.Buf[]::new));
         return model.attentionMaps(0);
     }
@@ -90,33 +92,38 @@ public final class Translator {
         return Math.min(Math.min(maxLen + 1, model.limits.maxLen()), 2 * longestSource + 10);
     }
 
-    private record Hypothesis(int[] tokens, double logProb) {}
+    /** A prefix (without &lt;s&gt;), its log-probability, and the row of its beam it was extended from. */
+    private record Hypothesis(int[] tokens, double logProb, int parent) {}
 
     private int[][] beamChunk(int[][] sources, int k, double alpha, int steps) {
-        int n = sources.length, vocab = model.config.tgtVocab();
-        int[][] replicated = new int[n * k][];
-        for (int i = 0; i < n * k; i++) replicated[i] = sources[i / k];
+        int n = sources.length, rows = n * k, vocab = model.config.tgtVocab();
+        int[][] replicated = new int[rows][];
+        for (int i = 0; i < rows; i++) replicated[i] = append(sources[i / k], TransformerConfig.EOS);
         List<List<Hypothesis>> alive = new ArrayList<>(), finished = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            alive.add(new ArrayList<>(List.of(new Hypothesis(new int[0], 0.0))));
+            alive.add(new ArrayList<>(List.of(new Hypothesis(new int[0], 0.0, 0))));
             finished.add(new ArrayList<>());
         }
-        model.setBatch(prefixBatch(replicated, alive, k, 1));
+        model.startDecoding(replicated, steps);
         encode.run();
+        // Row s*k + j holds hypothesis j of sentence s (rows past the live ones repeat the last).
+        int[] tokens = new int[rows], parents = new int[rows];
+        Arrays.fill(tokens, TransformerConfig.BOS);
         for (int t = 1; t <= steps; t++) {
-            model.setBatch(prefixBatch(replicated, alive, k, t));
-            decode.run();
+            model.setDecodePosition(t - 1, tokens);
+            decodeStep.run();
             FloatBuf logProbs = model.logProbs();
             backend.download(logProbs);
-            boolean allDone = true;
+            boolean allDone = true, reordered = false;
             for (int s = 0; s < n; s++) {
+                for (int j = 0; j < k; j++) parents[s * k + j] = s * k + j;
                 if (done(finished.get(s), alive.get(s), k, alpha, steps)) continue;
                 List<Hypothesis> next = new ArrayList<>();
                 for (int h = 0; h < alive.get(s).size(); h++) {
                     Hypothesis hyp = alive.get(s).get(h);
-                    int row = ((s * k + h) * t + (t - 1)) * vocab;
+                    int row = (s * k + h) * vocab;
                     for (int tok : topTokens(logProbs, row, vocab, 2 * k)) {
-                        next.add(new Hypothesis(append(hyp.tokens, tok), hyp.logProb + logProbs.get(row + tok)));
+                        next.add(new Hypothesis(append(hyp.tokens, tok), hyp.logProb + logProbs.get(row + tok), h));
                     }
                 }
                 next.sort(Comparator.comparingDouble(Hypothesis::logProb).reversed());
@@ -129,9 +136,19 @@ public final class Translator {
                     else if (!ends) kept.add(hyp);
                 }
                 alive.set(s, kept);
+                for (int j = 0; j < k && !kept.isEmpty(); j++) {
+                    Hypothesis hyp = kept.get(Math.min(j, kept.size() - 1));
+                    parents[s * k + j] = s * k + hyp.parent;
+                    tokens[s * k + j] = hyp.tokens[hyp.tokens.length - 1];
+                    reordered |= hyp.parent != j;
+                }
                 allDone &= done(finished.get(s), kept, k, alpha, steps);
             }
             if (allDone) break;
+            if (reordered) {
+                model.setBeamParents(parents);
+                reorderBeams.run();
+            }
         }
         int[][] best = new int[n][];
         for (int s = 0; s < n; s++) {
@@ -162,27 +179,6 @@ public final class Translator {
         if (finished.size() < k) return false;
         double bestAlive = alive.getFirst().logProb / lengthPenalty(steps, alpha);
         return bestAlive <= score(finished.getLast(), alpha);
-    }
-
-    /**
-     * Sources (ending in &lt;/s&gt;, as the batcher trains them) and, per hypothesis slot,
-     * &lt;s&gt; + its tokens, padded to exactly t decoder positions; dead slots repeat a live one.
-     */
-    private static Batch prefixBatch(int[][] sources, List<List<Hypothesis>> alive, int k, int t) {
-        int n = sources.length, srcLen = longest(sources) + 1;
-        int[] src = new int[n * srcLen], in = new int[n * t], srcLengths = new int[n], tgtLengths = new int[n];
-        for (int i = 0; i < n; i++) {
-            System.arraycopy(sources[i], 0, src, i * srcLen, sources[i].length);
-            src[i * srcLen + sources[i].length] = TransformerConfig.EOS;
-            srcLengths[i] = sources[i].length + 1;
-            List<Hypothesis> hyps = alive.get(i / k);
-            int[] tokens = hyps.isEmpty() ? new int[0] : hyps.get(Math.min(i % k, hyps.size() - 1)).tokens;
-            int len = Math.min(t, tokens.length + 1);
-            in[i * t] = TransformerConfig.BOS;
-            System.arraycopy(tokens, 0, in, i * t + 1, len - 1);
-            tgtLengths[i] = len;
-        }
-        return new Batch(n, srcLen, t, src, in, new int[n * t], srcLengths, tgtLengths, new int[n]);
     }
 
     /** The {@code count} most likely tokens of a row, best first, never &lt;pad&gt; or &lt;s&gt; (one pass, insertion into a short list). */
@@ -218,11 +214,5 @@ public final class Translator {
         int n = tokens.length;
         if (n > 0 && tokens[n - 1] == TransformerConfig.EOS) n--;
         return Arrays.copyOf(tokens, n);
-    }
-
-    private static int longest(int[][] seqs) {
-        int m = 1;
-        for (int[] s : seqs) m = Math.max(m, s.length);
-        return m;
     }
 }

@@ -87,10 +87,13 @@ public sealed interface Kernel {
         }
     }
 
-    /** x[r, :] += table[r mod seqLen, :]: positions restart with every sequence of the batch. */
-    record PositionalAdd(Dim rows, Dim seqLen, Dim dim, FloatBuf table, FloatBuf x) implements Kernel {
+    /**
+     * x[r, :] += table[first + r mod seqLen, :]: positions restart with every sequence of the batch,
+     * from {@code first} (0 for whole sequences; the position being decoded, one token at a time).
+     */
+    record PositionalAdd(Dim rows, Dim seqLen, Dim first, Dim dim, FloatBuf table, FloatBuf x) implements Kernel {
         public void check(Checks ch) {
-            ch.floats(table, ch.product(seqLen, dim), "seqLen*dim");
+            ch.floats(table, (ch.size(first) + (long) ch.size(seqLen)) * ch.size(dim), "(first+seqLen)*dim");
             ch.floats(x, ch.product(rows, dim), "rows*dim");
         }
     }
@@ -201,6 +204,51 @@ public sealed interface Kernel {
             ch.matrices(rows, cols, x, dy, dx);
             ch.vectors(cols, "cols", gamma, dGamma, dBeta);
             ch.vectors(rows, "rows", mean, rstd);
+        }
+    }
+
+    /**
+     * Decoding one token at a time, keys and values are kept: cache[r, h, position, :] =
+     * x[r, h*headDim : (h+1)*headDim] for x [rows, heads*headDim] and cache [rows, heads, capacity, headDim].
+     */
+    record CacheWrite(Dim rows, int heads, int headDim, Dim position, Dim capacity, FloatBuf x, FloatBuf cache) implements Kernel {
+        public void check(Checks ch) {
+            ch.floats(x, ch.size(rows) * (long) heads * headDim, "rows*heads*headDim");
+            ch.floats(cache, ch.product(rows, capacity) * heads * headDim, "rows*heads*capacity*headDim");
+            if (ch.size(rows) > 0 && ch.size(position) >= ch.size(capacity)) ch.fail("position " + ch.size(position) + " is past the cache's capacity " + ch.size(capacity));
+        }
+    }
+
+    /**
+     * One query per row against cached keys and values, per head: probs[r, h, j] = softmax over the
+     * visible keys j (j < keys and j < keyLengths[r]) of scale * q[r, h] . k[r, h, j], zero past them;
+     * context[r, h] = sum over j of probs[r, h, j] v[r, h, j]. q and context are [rows, heads*headDim]
+     * (heads side by side, as projections make them), the caches [rows, heads, capacity, headDim],
+     * probs [rows, heads, capacity]. Eq. 1 of the paper for the newest position only.
+     */
+    record CachedAttention(Dim rows, int heads, int headDim, Dim keys, Dim capacity, float scale, IntBuf keyLengths,
+                           FloatBuf q, FloatBuf kCache, FloatBuf vCache, FloatBuf probs, FloatBuf context) implements Kernel {
+        public void check(Checks ch) {
+            long rowsHeads = ch.size(rows) * (long) heads, cache = ch.product(rows, capacity) * heads * headDim;
+            ch.ints(keyLengths, ch.size(rows), "rows");
+            ch.floats(q, rowsHeads * headDim, "rows*heads*headDim");
+            ch.floats(kCache, cache, "rows*heads*capacity*headDim");
+            ch.floats(vCache, cache, "rows*heads*capacity*headDim");
+            ch.floats(probs, rowsHeads * ch.size(capacity), "rows*heads*capacity");
+            ch.floats(context, rowsHeads * headDim, "rows*heads*headDim");
+            if (ch.size(keys) > ch.size(capacity)) ch.fail(ch.size(keys) + " keys do not fit the cache's capacity " + ch.size(capacity));
+            if (!(scale > 0f)) ch.fail("attention scale must be positive, got " + scale);
+        }
+    }
+
+    /**
+     * Beam search's reordering: row r of data becomes what row index[r] was, for [rows, rowLength]
+     * data, through {@code scratch} (so any index is fine, repeats included).
+     */
+    record GatherRows(Dim rows, Dim rowLength, IntBuf index, FloatBuf scratch, FloatBuf data) implements Kernel {
+        public void check(Checks ch) {
+            ch.ints(index, ch.size(rows), "rows");
+            ch.matrices(rows, rowLength, scratch, data);
         }
     }
 

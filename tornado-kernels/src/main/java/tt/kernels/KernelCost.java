@@ -30,6 +30,9 @@ public final class KernelCost {
             case Kernel.LayerNorm k -> 8 * cells(k.rows(), k.cols(), sizes);
             case Kernel.LayerNormBackward k -> 12 * cells(k.rows(), k.cols(), sizes);
             case Kernel.LogSoftmax k -> 4 * cells(k.rows(), k.cols(), sizes);
+            case Kernel.CacheWrite k -> 0;
+            case Kernel.CachedAttention k -> (4.0 * k.headDim() + 5) * k.heads() * k.rows().value(sizes) * k.keys().value(sizes);
+            case Kernel.GatherRows k -> 0;
             case Kernel.SmoothedLoss k -> 3 * cells(k.rows(), k.vocab(), sizes);
             case Kernel.SmoothedLossBackward k -> 3 * cells(k.rows(), k.vocab(), sizes);
             case Kernel.GlobalNorm k -> 2.0 * k.x().length();

@@ -128,17 +128,19 @@ class ElementwiseKernelsTest {
     // ---- positions, residuals, ReLU ----
 
     @Test
-    void positionalAddRestartsEverySequence() {
+    void positionalAddRestartsEverySequenceFromItsFirstPosition() {
         for (int[] shape : SHAPES) {
-            Grid grid = Grid.of("positions", shape);
-            int rows = grid.r(), dim = grid.c(), seqLen = Math.min(rows, 3);
-            Dim seq = live(grid.graph(), "seq", seqLen);
-            FloatBuf table = floats("table", seq.max() * grid.cols().max(), rnd), x = floats("x", grid.maxN(), rnd);
-            double[] t = doubles(table), expected = doubles(x, grid.n());
-            for (int r = 0; r < rows; r++) for (int c = 0; c < dim; c++) expected[r * dim + c] += t[(r % seqLen) * dim + c];
-            float[] before = snapshot(x);
-            run(grid.graph().add("x += pe", new Kernel.PositionalAdd(grid.rows(), seq, grid.cols(), table, x)));
-            assertOutput("positional add " + grid.at(), before, expected, x, 1e-7, 0);
+            for (int from : new int[] {0, 2}) {  // whole sequences, and one position at a time (decoding)
+                Grid grid = Grid.of("positions from " + from, shape);
+                int rows = grid.r(), dim = grid.c(), seqLen = Math.min(rows, 3);
+                Dim seq = live(grid.graph(), "seq", seqLen), first = live(grid.graph(), "first", from);
+                FloatBuf table = floats("table", (first.max() + seq.max()) * grid.cols().max(), rnd), x = floats("x", grid.maxN(), rnd);
+                double[] t = doubles(table), expected = doubles(x, grid.n());
+                for (int r = 0; r < rows; r++) for (int c = 0; c < dim; c++) expected[r * dim + c] += t[(from + r % seqLen) * dim + c];
+                float[] before = snapshot(x);
+                run(grid.graph().add("x += pe", new Kernel.PositionalAdd(grid.rows(), seq, first, grid.cols(), table, x)));
+                assertOutput("positional add " + grid.at(), before, expected, x, 1e-7, 0);
+            }
         }
     }
 
@@ -236,6 +238,43 @@ class ElementwiseKernelsTest {
                             before, expected, out, accumulate ? 1e-7 : 0, 0);
                 }
             }
+        }
+    }
+
+    // ---- decoding: caches of keys and values, beams reordered ----
+
+    @Test
+    void cacheWriteStoresEachHeadAtThePositionAndNothingElse() {
+        int[][] shapes = {{1, 1, 1, 1}, {3, 2, 5, 7}, {4, 4, 16, 30}};  // rows, heads, headDim, capacity
+        for (int[] s : shapes) {
+            for (int position : new int[] {0, s[3] / 2, s[3] - 1}) {
+                int rows = s[0], heads = s[1], headDim = s[2], capacity = s[3];
+                StepGraph g = new StepGraph("cache write");
+                Dim rowsDim = live(g, "rows", rows), positionDim = live(g, "position", position), capacityDim = live(g, "capacity", capacity);
+                FloatBuf x = floats("x", rows * heads * headDim, rnd), cache = floats("cache", rows * heads * capacity * headDim, rnd);
+                double[] expected = doubles(cache), xs = doubles(x);
+                for (int r = 0; r < rows; r++)
+                    for (int h = 0; h < heads; h++)
+                        for (int c = 0; c < headDim; c++) expected[((r * heads + h) * capacity + position) * headDim + c] = xs[(r * heads + h) * headDim + c];
+                float[] before = snapshot(cache);
+                run(g.add("cache", new Kernel.CacheWrite(rowsDim, heads, headDim, positionDim, capacityDim, x, cache)));
+                assertOutput("cache write " + Arrays.toString(s) + " at " + position, before, expected, cache, 0, 0);
+            }
+        }
+    }
+
+    @Test
+    void gatherRowsTakesAnyIndexRepeatsAndPermutationsIncluded() {
+        int[][] indices = {{0}, {2, 0, 1}, {1, 1, 1, 0}, {3, 3, 0, 0, 2}};
+        for (int[] index : indices) {
+            Grid grid = Grid.of("gather", new int[] {index.length, 11});
+            int rows = grid.r(), width = grid.c();
+            FloatBuf data = floats("data", grid.maxN(), rnd), scratch = floats("scratch", grid.maxN(), rnd);
+            double[] before = doubles(data, grid.n()), expected = new double[grid.n()];
+            for (int r = 0; r < rows; r++) System.arraycopy(before, index[r] * width, expected, r * width, width);
+            float[] dataBefore = snapshot(data);
+            run(grid.graph().add("gather", new Kernel.GatherRows(grid.rows(), grid.cols(), ints("index", index), scratch, data)));
+            assertOutput("gather rows " + Arrays.toString(index), dataBefore, expected, data, 0, 0);
         }
     }
 }

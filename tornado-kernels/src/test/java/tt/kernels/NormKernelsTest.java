@@ -104,6 +104,56 @@ class NormKernelsTest {
         assertOutput("probs with key length -2", before, expected, probs, 1e-6, 1e-9);
     }
 
+    // ---- one query per row against cached keys and values (decoding) ----
+
+    /** {probs [rows, heads, capacity], context [rows, heads * headDim]} by the softmax reference above. */
+    static double[][] cachedAttention(int rows, int heads, int headDim, int keys, int capacity, double scale, int[] keyLengths,
+                                      double[] q, double[] kCache, double[] vCache) {
+        double[] scores = new double[rows * heads * capacity];
+        int[] visible = new int[rows];
+        for (int r = 0; r < rows; r++) visible[r] = Math.min(keys, keyLengths[r]);
+        for (int rh = 0; rh < rows * heads; rh++) {
+            for (int j = 0; j < keys; j++) {
+                for (int c = 0; c < headDim; c++) scores[rh * capacity + j] += q[rh * headDim + c] * kCache[(rh * capacity + j) * headDim + c];
+            }
+        }
+        double[] probs = softmax(rows, heads, 1, capacity, scale, false, visible, scores), context = new double[rows * heads * headDim];
+        for (int rh = 0; rh < rows * heads; rh++) {
+            for (int j = 0; j < capacity; j++) {
+                for (int c = 0; c < headDim; c++) context[rh * headDim + c] += probs[rh * capacity + j] * vCache[(rh * capacity + j) * headDim + c];
+            }
+        }
+        return new double[][] {probs, context};
+    }
+
+    @Test
+    void cachedAttentionIsTheSoftmaxOfTheVisibleKeysTimesTheValues() {
+        int[][] shapes = {{1, 1, 1, 1, 1}, {3, 2, 8, 5, 7}, {5, 4, 13, 40, 40}, {4, 3, 16, 1, 9}};  // rows, heads, headDim, keys, capacity
+        for (int[] s : shapes) {
+            int rows = s[0], heads = s[1], headDim = s[2], keys = s[3], capacity = s[4];
+            StepGraph g = new StepGraph("cached attention");
+            Dim rowsDim = live(g, "rows", rows), keysDim = live(g, "keys", keys), capacityDim = live(g, "capacity", capacity);
+            // Every key visible, one past the keys, fewer, and none (an all-masked row: zeros, no NaN).
+            int[] lengths = rnd.ints(rows, 1, keys + 1).toArray();
+            lengths[0] = keys;
+            if (rows > 1) lengths[1] = keys + 2;
+            if (rows > 3) lengths[3] = 0;
+            int cache = rows * heads * capacity * headDim;
+            FloatBuf q = floats("q", rows * heads * headDim, rnd), kCache = floats("k", cache, rnd), vCache = floats("v", cache, rnd);
+            FloatBuf probs = floats("probs", rows * heads * capacity, rnd), context = floats("context", rows * heads * headDim, rnd);
+            float scale = 0.41f;
+            double[][] expected = cachedAttention(rows, heads, headDim, keys, capacity, scale, lengths, doubles(q), doubles(kCache), doubles(vCache));
+            float[] probsBefore = snapshot(probs), contextBefore = snapshot(context);
+            run(g.add("attend", new Kernel.CachedAttention(rowsDim, heads, headDim, keysDim, capacityDim, scale, ints("keyLengths", lengths),
+                    q, kCache, vCache, probs, context)));
+            String at = Arrays.toString(s);
+            // dot products of at most 16 terms, exp and sums of at most 40 in float32
+            assertOutput("cached probs " + at, probsBefore, expected[0], probs, 1e-5, 1e-9);
+            for (int i = 0; i < expected[0].length; i++) if (expected[0][i] == 0) assertEquals(0f, probs.get(i), "masked prob " + i + " " + at);
+            assertOutput("cached context " + at, contextBefore, expected[1], context, 1e-5, 1e-6);
+        }
+    }
+
     // ---- layer norm ----
 
     /** {y, mean, rstd} of layer norm over each row. */

@@ -48,7 +48,7 @@ class StepGraphTest {
                     .add("bias backward", new Kernel.BiasBackward(rows, cols, dy, f("dBias", cols.max())))
                     .add("embed", new Kernel.EmbeddingForward(rows, cols, 2f, ids, table, f("emb", n)))
                     .add("embed backward", new Kernel.EmbeddingBackward(rows, cols, 2f, ids, dy, dTable))
-                    .add("positions", new Kernel.PositionalAdd(rows, ns, cols, f("pe", ns.max() * cols.max()), f("xp", n)))
+                    .add("positions", new Kernel.PositionalAdd(rows, ns, Dim.fixed(0), cols, f("pe", ns.max() * cols.max()), f("xp", n)))
                     .add("add", new Kernel.Add(rows, cols, x, dy, f("sum", n)))
                     .add("axpy", new Kernel.Axpy(rows, cols, 0.3f, x, f("acc", n)))
                     .add("relu", new Kernel.Relu(rows, cols, x, y))

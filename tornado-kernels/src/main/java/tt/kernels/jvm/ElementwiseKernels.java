@@ -67,10 +67,10 @@ public final class ElementwiseKernels {
         });
     }
 
-    public static void positionalAdd(Parallel par, int rows, int seqLen, int dim, float[] table, int tOff, float[] x, int xOff) {
+    public static void positionalAdd(Parallel par, int rows, int seqLen, int first, int dim, float[] table, int tOff, float[] x, int xOff) {
         par.range(rows, Math.max(1, GRAIN / Math.max(dim, 1)), (s, e) -> {
             for (int r = s; r < e; r++) {
-                int src = tOff + (r % seqLen) * dim, dst = xOff + r * dim;
+                int src = tOff + (first + r % seqLen) * dim, dst = xOff + r * dim;
                 for (int c = 0; c < dim; c++) x[dst + c] += table[src + c];
             }
         });
@@ -130,5 +130,25 @@ public final class ElementwiseKernels {
                 }
             }
         });
+    }
+
+    // ---- decoding one token at a time: keys and values kept, beams reordered ----
+
+    public static void cacheWrite(Parallel par, int rows, int heads, int headDim, int position, int capacity,
+                                  float[] x, int xOff, float[] cache, int cOff) {
+        par.range(rows * heads, Math.max(1, GRAIN / Math.max(headDim, 1)), (s, e) -> {
+            for (int rh = s; rh < e; rh++) {
+                System.arraycopy(x, xOff + rh * headDim, cache, cOff + (rh * capacity + position) * headDim, headDim);
+            }
+        });
+    }
+
+    /** Row r of data becomes row index[r]: all rows into scratch first, so the index may repeat or permute. */
+    public static void gatherRows(Parallel par, int rows, int rowLength, int[] index, int iOff, float[] scratch, int sOff,
+                                  float[] data, int dOff) {
+        par.range(rows, 1, (s, e) -> {
+            for (int r = s; r < e; r++) System.arraycopy(data, dOff + index[iOff + r] * rowLength, scratch, sOff + r * rowLength, rowLength);
+        });
+        par.range(rows, 1, (s, e) -> System.arraycopy(scratch, sOff + s * rowLength, data, dOff + s * rowLength, (e - s) * rowLength));
     }
 }

@@ -100,7 +100,15 @@ public final class JvmBackend implements Backend {
                     k.scale(), k.ids().array(), k.ids().offset(), k.dOut().array(), k.dOut().offset(),
                     k.dTable().array(), k.dTable().offset(), k.dTable().length() / k.dim().max());
             case Kernel.PositionalAdd k -> () -> ElementwiseKernels.positionalAdd(par, v(k.rows(), sizes), v(k.seqLen(), sizes),
-                    v(k.dim(), sizes), k.table().array(), k.table().offset(), k.x().array(), k.x().offset());
+                    v(k.first(), sizes), v(k.dim(), sizes), k.table().array(), k.table().offset(), k.x().array(), k.x().offset());
+            case Kernel.CacheWrite k -> () -> ElementwiseKernels.cacheWrite(par, v(k.rows(), sizes), k.heads(), k.headDim(), v(k.position(), sizes),
+                    v(k.capacity(), sizes), k.x().array(), k.x().offset(), k.cache().array(), k.cache().offset());
+            case Kernel.CachedAttention k -> () -> NormKernels.cachedAttention(par, v(k.rows(), sizes), k.heads(), k.headDim(), v(k.keys(), sizes),
+                    v(k.capacity(), sizes), k.scale(), k.keyLengths().array(), k.keyLengths().offset(), k.q().array(), k.q().offset(),
+                    k.kCache().array(), k.kCache().offset(), k.vCache().array(), k.vCache().offset(), k.probs().array(), k.probs().offset(),
+                    k.context().array(), k.context().offset());
+            case Kernel.GatherRows k -> () -> ElementwiseKernels.gatherRows(par, v(k.rows(), sizes), v(k.rowLength(), sizes),
+                    k.index().array(), k.index().offset(), k.scratch().array(), k.scratch().offset(), k.data().array(), k.data().offset());
             case Kernel.Add k -> () -> ElementwiseKernels.add(par, n(k.rows(), k.cols(), sizes), k.a().array(), k.a().offset(),
                     k.b().array(), k.b().offset(), k.out().array(), k.out().offset());
             case Kernel.Axpy k -> () -> ElementwiseKernels.axpy(par, n(k.rows(), k.cols(), sizes), k.alpha(),

@@ -28,6 +28,40 @@ public final class NormKernels {
         });
     }
 
+    /**
+     * One query per row and head against cached keys and values: softmax of the visible scaled dot
+     * products (the same max, exp and sum as {@link #softmax}), then the probability-weighted values.
+     */
+    public static void cachedAttention(Parallel par, int rows, int heads, int headDim, int keys, int capacity, float scale,
+                                       int[] keyLengths, int lenOff, float[] q, int qOff, float[] kc, int kOff, float[] vc, int vOff,
+                                       float[] probs, int pOff, float[] context, int cOff) {
+        par.range(rows * heads, Math.max(1, rowGrain(keys * headDim)), (s, e) -> {
+            for (int rh = s; rh < e; rh++) {
+                int r = rh / heads, row = pOff + rh * capacity, qRow = qOff + rh * headDim, base = rh * capacity * headDim;
+                int valid = Math.min(keys, Math.clamp(keyLengths[lenOff + r], 0, keys));
+                for (int j = 0; j < valid; j++) {
+                    float dot = 0f;
+                    int k = kOff + base + j * headDim;
+                    for (int c = 0; c < headDim; c++) dot += q[qRow + c] * kc[k + c];
+                    probs[row + j] = dot;
+                }
+                if (valid > 0) {
+                    float max = scale * Vec.max(probs, row, valid);
+                    float sum = Vec.sumExp(probs, row, valid, scale, max);
+                    Vec.expScaled(probs, row, probs, row, valid, scale, max, 1f / sum);
+                }
+                for (int j = valid; j < capacity; j++) probs[row + j] = 0f;
+                int out = cOff + rh * headDim;
+                java.util.Arrays.fill(context, out, out + headDim, 0f);
+                for (int j = 0; j < valid; j++) {
+                    float p = probs[row + j];
+                    int v = vOff + base + j * headDim;
+                    for (int c = 0; c < headDim; c++) context[out + c] += p * vc[v + c];
+                }
+            }
+        });
+    }
+
     public static void softmaxBackward(Parallel par, int rows, int keys, float scale,
                                        float[] probs, int pOff, float[] dProbs, int dpOff, float[] dScores, int dsOff) {
         par.range(rows, rowGrain(keys), (s, e) -> {

@@ -69,7 +69,7 @@ class KernelsTornadoTest {
         final StepGraph graph = new StepGraph("kernels");
         final Dim batch = graph.live("batch", 3), seq = graph.live("seq", 9), m = graph.live("m", 21),
                 rows = graph.live("rows", 40), keys = graph.live("keys", 11), step = graph.live("step", 100),
-                tall = graph.live("tall", 70);
+                tall = graph.live("tall", 70), position = graph.live("position", 10);
         final FloatBuf in = FloatBuf.allocate("in", 80_000), out = FloatBuf.allocate("out", 80_000);
         final IntBuf ints = IntBuf.allocate("ints", 200);
         final List<Output> outputs = new ArrayList<>();
@@ -99,7 +99,8 @@ class KernelsTornadoTest {
             IntBuf ids = ints(40, 0, tableRows);
             add(new Kernel.EmbeddingForward(rows, width, 1.7f, ids, input(tableRows * 13), output("embedding", 40 * 13, ELEMENTWISE)));
             add(new Kernel.EmbeddingBackward(rows, width, 1.7f, ids, input(40 * 13), output("embedding backward", tableRows * 13, ELEMENTWISE)));
-            add(new Kernel.PositionalAdd(rows, seq, width, input(9 * 13), output("positional add", 40 * 13, ELEMENTWISE)));
+            add(new Kernel.PositionalAdd(rows, seq, Dim.fixed(0), width, input(9 * 13), output("positional add", 40 * 13, ELEMENTWISE)));
+            add(new Kernel.PositionalAdd(rows, seq, position, width, input(19 * 13), output("positional add from", 40 * 13, ELEMENTWISE)));
             add(new Kernel.Add(rows, cols, input(40 * 37), input(40 * 37), output("add", 40 * 37, ELEMENTWISE)));
             add(new Kernel.Axpy(rows, cols, -0.3f, input(40 * 37), output("axpy", 40 * 37, ELEMENTWISE)));
             add(new Kernel.Relu(rows, cols, input(40 * 37), output("relu", 40 * 37, ELEMENTWISE)));
@@ -116,6 +117,14 @@ class KernelsTornadoTest {
             add(new Kernel.Softmax(batch, heads, seq, keys, 0.8f, true, keyLengths, s, output("softmax causal", scores, REDUCTION)));
             add(new Kernel.SoftmaxBackward(batch, heads, seq, keys, 0.8f, input(scores), input(scores),
                     output("softmax backward", scores, REDUCTION)));
+            // Decoding: batch rows, caches of `keys` positions, `seq` of them visible, writing at `position`.
+            int cache = 3 * heads * 11 * headDim;
+            add(new Kernel.CacheWrite(batch, heads, headDim, position, keys, input(3 * heads * headDim), output("cache write", cache, ELEMENTWISE)));
+            add(new Kernel.CachedAttention(batch, heads, headDim, seq, keys, 0.8f, keyLengths, input(3 * heads * headDim), input(cache),
+                    input(cache), output("cached attention probs", 3 * heads * 11, REDUCTION),
+                    output("cached attention context", 3 * heads * headDim, REDUCTION)));
+            add(new Kernel.GatherRows(batch, cols, ints(3, 0, 2), output("gather rows scratch", 3 * 37, ELEMENTWISE),
+                    output("gather rows", 3 * 37, ELEMENTWISE)));
             add(new Kernel.LayerNorm(rows, cols, 1e-5f, input(40 * 37), input(37), input(37),
                     output("layer norm", 40 * 37, REDUCTION), output("layer norm mean", 40, REDUCTION), output("layer norm rstd", 40, REDUCTION)));
             add(new Kernel.LayerNormBackward(rows, cols, input(40 * 37), input(37), input(40), input(40), input(40 * 37),
@@ -158,6 +167,7 @@ class KernelsTornadoTest {
             graph.set(keys, s[4]);
             graph.set(step, s[5]);
             graph.set(tall, s[6]);
+            graph.set(position, s[1] - 2);
         }
 
         private void add(Kernel kernel) { graph.add(kernel.getClass().getSimpleName(), kernel); }

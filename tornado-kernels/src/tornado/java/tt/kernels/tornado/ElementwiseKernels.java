@@ -67,13 +67,13 @@ public final class ElementwiseKernels {
         }
     }
 
-    interface PositionalAddParams { int ROWS = 0, SEQ_LEN = 1, DIM = 2, TABLE = 3, X = 4; }
+    interface PositionalAddParams { int ROWS = 0, SEQ_LEN = 1, FIRST = 2, DIM = 3, TABLE = 4, X = 5; }
 
-    /** x[r, :] += table[r mod seqLen, :]. */
+    /** x[r, :] += table[first + r mod seqLen, :]. */
     public static void positionalAdd(KernelContext ctx, IntArray sizes, IntArray p, FloatArray table, FloatArray x) {
         int i = ctx.globalIdx, width = dim(sizes, p, PositionalAddParams.DIM);
         if (i < dim(sizes, p, PositionalAddParams.ROWS) * width) {
-            int position = (i / width) % dim(sizes, p, PositionalAddParams.SEQ_LEN);
+            int position = dim(sizes, p, PositionalAddParams.FIRST) + (i / width) % dim(sizes, p, PositionalAddParams.SEQ_LEN);
             x.set(p.get(PositionalAddParams.X) + i, x.get(p.get(PositionalAddParams.X) + i)
                     + table.get(p.get(PositionalAddParams.TABLE) + position * width + i % width));
         }
@@ -155,6 +155,36 @@ public final class ElementwiseKernels {
             int dst = p.get(HeadTransposeParams.OUT) + (toHeads != 0 ? headIndex : i);
             float v = in.get(src);
             out.set(dst, accumulate != 0 ? out.get(dst) + v : v);
+        }
+    }
+
+    // ---- decoding one token at a time: keys and values kept, beams reordered ----
+
+    /** HEADS and HEAD_DIM are fixed ints, not dims. */
+    interface CacheWriteParams { int ROWS = 0, HEADS = 1, HEAD_DIM = 2, POSITION = 3, CAPACITY = 4, X = 5, CACHE = 6; }
+
+    /** cache[r, h, position, :] = x[r, h*headDim : (h+1)*headDim], one work-item per element of x. */
+    public static void cacheWrite(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray cache) {
+        int i = ctx.globalIdx, headDim = p.get(CacheWriteParams.HEAD_DIM);
+        if (i < dim(sizes, p, CacheWriteParams.ROWS) * p.get(CacheWriteParams.HEADS) * headDim) {
+            int rowHead = i / headDim;
+            int at = (rowHead * dim(sizes, p, CacheWriteParams.CAPACITY) + dim(sizes, p, CacheWriteParams.POSITION)) * headDim + i % headDim;
+            cache.set(p.get(CacheWriteParams.CACHE) + at, x.get(p.get(CacheWriteParams.X) + i));
+        }
+    }
+
+    interface GatherRowsParams { int ROWS = 0, ROW_LENGTH = 1, INDEX = 2, FROM = 3, TO = 4; }
+
+    /**
+     * to[r, :] = from[index[r], :] when {@code gather}, else to[r, :] = from[r, :]: GatherRows runs
+     * it twice, into scratch and back, so that no row is overwritten before it is read.
+     */
+    public static void gatherRows(KernelContext ctx, IntArray sizes, IntArray p, IntArray index, FloatArray from, FloatArray to,
+                                  int gather) {
+        int i = ctx.globalIdx, rowLength = dim(sizes, p, GatherRowsParams.ROW_LENGTH);
+        if (i < dim(sizes, p, GatherRowsParams.ROWS) * rowLength) {
+            int r = i / rowLength, source = gather != 0 ? index.get(p.get(GatherRowsParams.INDEX) + r) : r;
+            to.set(p.get(GatherRowsParams.TO) + i, from.get(p.get(GatherRowsParams.FROM) + source * rowLength + i % rowLength));
         }
     }
 }

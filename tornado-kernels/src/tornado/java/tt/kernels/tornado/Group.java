@@ -24,7 +24,8 @@ final class Group {
 
     /**
      * The dimension at {@code p[i]}: a live dimension is stored as its slot in {@code sizes}, a
-     * fixed one as {@code -1 - value} (encoded by {@link Params#dim}).
+     * fixed one as {@code -1 - value} (encoded by {@link Params#dim}). Read it into a local before
+     * a loop: as a loop's bound, TornadoVM 5.2 compiled it to wrong sums (KernelsTornadoTest).
      */
     static int dim(IntArray sizes, IntArray p, int i) {
         int code = p.get(i);

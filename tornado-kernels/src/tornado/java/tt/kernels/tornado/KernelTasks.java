@@ -110,9 +110,36 @@ final class KernelTasks {
                             f(k.dTable()), k.scale()));
             case Kernel.PositionalAdd k -> one(Launch.elements(k.rows(), k.dim()),
                     new Params(PositionalAddParams.class).dim(PositionalAddParams.ROWS, k.rows())
-                            .dim(PositionalAddParams.SEQ_LEN, k.seqLen()).dim(PositionalAddParams.DIM, k.dim())
+                            .dim(PositionalAddParams.SEQ_LEN, k.seqLen()).dim(PositionalAddParams.FIRST, k.first())
+                            .dim(PositionalAddParams.DIM, k.dim())
                             .offset(PositionalAddParams.TABLE, k.table()).offset(PositionalAddParams.X, k.x()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::positionalAdd, ctx, sizes, p, f(k.table()), f(k.x())));
+            case Kernel.CacheWrite k -> one(Launch.elements(k.heads() * k.headDim(), k.rows()),
+                    new Params(CacheWriteParams.class).dim(CacheWriteParams.ROWS, k.rows()).set(CacheWriteParams.HEADS, k.heads())
+                            .set(CacheWriteParams.HEAD_DIM, k.headDim()).dim(CacheWriteParams.POSITION, k.position())
+                            .dim(CacheWriteParams.CAPACITY, k.capacity()).offset(CacheWriteParams.X, k.x())
+                            .offset(CacheWriteParams.CACHE, k.cache()),
+                    (g, id, ctx, p) -> g.task(id, ElementwiseKernels::cacheWrite, ctx, sizes, p, f(k.x()), f(k.cache())));
+            case Kernel.CachedAttention k -> List.of(
+                    task(Launch.rows(k.heads(), k.rows()),
+                            new Params(CachedScoresParams.class).dim(CachedScoresParams.ROWS, k.rows())
+                                    .set(CachedScoresParams.HEADS, k.heads()).set(CachedScoresParams.HEAD_DIM, k.headDim())
+                                    .dim(CachedScoresParams.KEYS, k.keys()).dim(CachedScoresParams.CAPACITY, k.capacity())
+                                    .offset(CachedScoresParams.KEY_LENGTHS, k.keyLengths()).offset(CachedScoresParams.Q, k.q())
+                                    .offset(CachedScoresParams.K_CACHE, k.kCache()).offset(CachedScoresParams.PROBS, k.probs()),
+                            (g, id, ctx, p) -> g.task(id, NormKernels::cachedScores, ctx, sizes, p, i(k.keyLengths()), f(k.q()),
+                                    f(k.kCache()), f(k.probs()), k.scale())),
+                    task(Launch.elements(k.heads() * k.headDim(), k.rows()),
+                            new Params(CachedContextParams.class).dim(CachedContextParams.ROWS, k.rows())
+                                    .set(CachedContextParams.HEADS, k.heads()).set(CachedContextParams.HEAD_DIM, k.headDim())
+                                    .dim(CachedContextParams.KEYS, k.keys()).dim(CachedContextParams.CAPACITY, k.capacity())
+                                    .offset(CachedContextParams.PROBS, k.probs()).offset(CachedContextParams.V_CACHE, k.vCache())
+                                    .offset(CachedContextParams.CONTEXT, k.context()),
+                            (g, id, ctx, p) -> g.task(id, NormKernels::cachedContext, ctx, sizes, p, f(k.probs()), f(k.vCache()),
+                                    f(k.context()))));
+            case Kernel.GatherRows k -> List.of(
+                    gatherRows(k, k.data(), k.scratch(), true),
+                    gatherRows(k, k.scratch(), k.data(), false));
             case Kernel.Add k -> one(Launch.elements(k.rows(), k.cols()),
                     new Params(AddParams.class).dim(AddParams.ROWS, k.rows()).dim(AddParams.COLS, k.cols())
                             .offset(AddParams.A, k.a()).offset(AddParams.B, k.b()).offset(AddParams.OUT, k.out()),
@@ -229,6 +256,14 @@ final class KernelTasks {
                             (g, id, ctx, p) -> g.task(id, OptimizerKernels::adamStep, ctx, sizes, p, f(k.hyper()), f(k.m()), f(k.v()),
                                     f(k.params()), k.eps(), k.weightDecay())));
         };
+    }
+
+    /** One half of Kernel.GatherRows: scratch = data gathered by the index, then data = scratch. */
+    private Task gatherRows(Kernel.GatherRows k, FloatBuf from, FloatBuf to, boolean gather) {
+        return task(Launch.elements(k.rows(), k.rowLength()),
+                new Params(GatherRowsParams.class).dim(GatherRowsParams.ROWS, k.rows()).dim(GatherRowsParams.ROW_LENGTH, k.rowLength())
+                        .offset(GatherRowsParams.INDEX, k.index()).offset(GatherRowsParams.FROM, from).offset(GatherRowsParams.TO, to),
+                (g, id, ctx, p) -> g.task(id, ElementwiseKernels::gatherRows, ctx, sizes, p, i(k.index()), f(from), f(to), flag(gather)));
     }
 
     /** out[r] = the mean of row r of x, or with {@code second} 1/sqrt(var + eps) about center[r]. */

@@ -54,6 +54,56 @@ public final class NormKernels {
         }
     }
 
+    /** HEADS and HEAD_DIM are fixed ints, not dims. */
+    interface CachedScoresParams { int ROWS = 0, HEADS = 1, HEAD_DIM = 2, KEYS = 3, CAPACITY = 4, KEY_LENGTHS = 5, Q = 6, K_CACHE = 7, PROBS = 8; }
+
+    /**
+     * Kernel.CachedAttention's probabilities: one work-group per (row, head) and one query against
+     * its cached keys. Each work-item writes the scaled scores of its keys into probs and reads back
+     * only those, so the work-group shares nothing but the max and the sum.
+     */
+    public static void cachedScores(KernelContext ctx, IntArray sizes, IntArray p, IntArray keyLengths, FloatArray q,
+                                    FloatArray kCache, FloatArray probs, float scale) {
+        int heads = p.get(CachedScoresParams.HEADS), headDim = p.get(CachedScoresParams.HEAD_DIM);
+        int keys = dim(sizes, p, CachedScoresParams.KEYS), capacity = dim(sizes, p, CachedScoresParams.CAPACITY);
+        int rh = ctx.groupIdx, lid = ctx.localIdx;
+        boolean live = rh < dim(sizes, p, CachedScoresParams.ROWS) * heads;
+        int valid = live ? TornadoMath.max(0, TornadoMath.min(keys, keyLengths.get(p.get(CachedScoresParams.KEY_LENGTHS) + rh / heads))) : 0;
+        int qRow = p.get(CachedScoresParams.Q) + rh * headDim, kBase = p.get(CachedScoresParams.K_CACHE) + rh * capacity * headDim;
+        int o = p.get(CachedScoresParams.PROBS) + rh * capacity;
+        float max = -Float.MAX_VALUE;
+        for (int j = lid; j < valid; j += THREADS) {
+            float dot = 0f;
+            for (int c = 0; c < headDim; c++) dot += q.get(qRow + c) * kCache.get(kBase + j * headDim + c);
+            probs.set(o + j, scale * dot);
+            max = TornadoMath.max(max, scale * dot);
+        }
+        max = Group.max(ctx, max);
+        float sum = 0f;
+        for (int j = lid; j < valid; j += THREADS) sum += TornadoMath.exp(probs.get(o + j) - max);
+        sum = Group.sum(ctx, sum);
+        if (live) {
+            for (int j = lid; j < capacity; j += THREADS) probs.set(o + j, j < valid ? TornadoMath.exp(probs.get(o + j) - max) / sum : 0f);
+        }
+    }
+
+    /** HEADS and HEAD_DIM are fixed ints, not dims. */
+    interface CachedContextParams { int ROWS = 0, HEADS = 1, HEAD_DIM = 2, KEYS = 3, CAPACITY = 4, PROBS = 5, V_CACHE = 6, CONTEXT = 7; }
+
+    /** Kernel.CachedAttention's context, one work-item per element: context[r, h, c] = sum over keys of probs v. */
+    public static void cachedContext(KernelContext ctx, IntArray sizes, IntArray p, FloatArray probs, FloatArray vCache,
+                                     FloatArray context) {
+        int i = ctx.globalIdx, headDim = p.get(CachedContextParams.HEAD_DIM);
+        if (i < dim(sizes, p, CachedContextParams.ROWS) * p.get(CachedContextParams.HEADS) * headDim) {
+            int rh = i / headDim, c = i % headDim, capacity = dim(sizes, p, CachedContextParams.CAPACITY);
+            int keys = dim(sizes, p, CachedContextParams.KEYS);
+            int pRow = p.get(CachedContextParams.PROBS) + rh * capacity, vBase = p.get(CachedContextParams.V_CACHE) + rh * capacity * headDim + c;
+            float sum = 0f;
+            for (int j = 0; j < keys; j++) sum += probs.get(pRow + j) * vCache.get(vBase + j * headDim);
+            context.set(p.get(CachedContextParams.CONTEXT) + i, sum);
+        }
+    }
+
     interface SoftmaxBackwardParams { int BATCH = 0, QUERIES = 1, KEYS = 2, HEADS = 3, PROBS = 4, D_PROBS = 5, D_SCORES = 6; }
 
     /** dScores += scale * probs * (dProbs - probs . dProbs). */

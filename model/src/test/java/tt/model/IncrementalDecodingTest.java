@@ -1,0 +1,186 @@
+package tt.model;
+
+import org.junit.jupiter.api.Test;
+import tt.kernels.Backend;
+import tt.kernels.jvm.JvmBackend;
+import tt.model.data.Batch;
+import tt.model.data.EncodedPair;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Decoding one position at a time against cached keys and values computes what the whole decoder
+ * computes on the same prefix: the log-probabilities of decodeStep against those of the evaluate
+ * graph (teacher forcing, every position at once), step by step, after beam reordering, and
+ * greedy translations against a greedy search that reruns the whole prefix every step.
+ */
+class IncrementalDecodingTest {
+    private static final int VOCAB = 30, T = 7;
+    /** Both passes sum the same products; the full one in GEMM blocks, the cached one per key. */
+    private static final double TOLERANCE = 2e-5;
+
+    private static Transformer model(TransformerConfig.NormPlacement norm) {
+        TransformerConfig c = TransformerConfig.preset("tiny", VOCAB).toBuilder().layers(2).dModel(32).heads(4).dFF(64).maxLen(24)
+                .norm(norm).build();
+        Transformer model = Transformer.create(c, new BatchLimits(256, 16, 16), null, 3);
+        Init.initialize(model.parameters(), c.init(), 5);
+        return model;
+    }
+
+    private static int[] tokens(SplittableRandom r, int n) { return r.ints(n, 4, VOCAB).toArray(); }
+
+    /** The evaluate graph's log-probabilities, [sentences * T, vocab], for targets of T - 1 tokens each (T decoder positions). */
+    private static float[] teacherForced(Transformer model, Backend backend, List<EncodedPair> pairs) {
+        model.setBatch(Batch.of(pairs));
+        backend.compile(model.evaluate).run();
+        backend.download(model.logProbs());
+        return copy(model, pairs.size() * T);
+    }
+
+    private static float[] copy(Transformer model, int rows) {
+        float[] out = new float[rows * VOCAB];
+        for (int i = 0; i < out.length; i++) out[i] = model.logProbs().get(i);
+        return out;
+    }
+
+    private static int[][] withEos(List<EncodedPair> pairs) {
+        return pairs.stream().map(p -> {
+            int[] s = Arrays.copyOf(p.source(), p.source().length + 1);
+            s[p.source().length] = TransformerConfig.EOS;
+            return s;
+        }).toArray(int[][]::new);
+    }
+
+    private static void assertRowsClose(String what, float[] expected, int expectedRow, float[] actual, int actualRow) {
+        for (int v = 0; v < VOCAB; v++) {
+            assertEquals(expected[expectedRow * VOCAB + v], actual[actualRow * VOCAB + v], TOLERANCE, what + ", token " + v);
+        }
+    }
+
+    @Test
+    void eachStepGivesTheLogProbabilitiesOfTheWholeDecoderOnTheSamePrefix() {
+        for (TransformerConfig.NormPlacement norm : TransformerConfig.NormPlacement.values()) {
+            Transformer model = model(norm);
+            SplittableRandom r = new SplittableRandom(17);
+            // Sources of different lengths: the shorter ones are padded, and their padding must stay masked.
+            List<EncodedPair> pairs = new ArrayList<>();
+            for (int i = 0; i < 3; i++) pairs.add(new EncodedPair(i, tokens(r, 3 + 3 * i), tokens(r, T - 1)));
+            try (JvmBackend backend = new JvmBackend(2)) {
+                backend.upload(model.parameterRoot());
+                float[] full = teacherForced(model, backend, pairs);
+                Batch teacher = Batch.of(pairs);
+                model.startDecoding(withEos(pairs), T);
+                backend.compile(model.encode).run();
+                Backend.Executable step = backend.compile(model.decodeStep);
+                for (int t = 0; t < T; t++) {
+                    int[] in = new int[pairs.size()];
+                    for (int s = 0; s < in.length; s++) in[s] = teacher.targetIn()[s * T + t];
+                    model.setDecodePosition(t, in);
+                    step.run();
+                    backend.download(model.logProbs());
+                    float[] stepped = copy(model, pairs.size());
+                    for (int s = 0; s < in.length; s++) assertRowsClose(norm + " sentence " + s + " position " + t, full, s * T + t, stepped, s);
+                }
+            }
+        }
+    }
+
+    @Test
+    void reorderedBeamsContinueTheirParentsPrefixes() {
+        Transformer model = model(TransformerConfig.NormPlacement.POST);
+        SplittableRandom r = new SplittableRandom(29);
+        int rows = 4, position = 3;
+        int[] source = tokens(r, 6), parents = {2, 2, 0, 1}, next = tokens(r, rows);
+        // Row i is fed <s> and prefixes[i] at positions 0..position-1, then next[i] at position after reordering.
+        int[][] prefixes = new int[rows][];
+        for (int i = 0; i < rows; i++) prefixes[i] = tokens(r, position - 1);
+        try (JvmBackend backend = new JvmBackend(2)) {
+            backend.upload(model.parameterRoot());
+            List<EncodedPair> beams = new ArrayList<>();
+            for (int i = 0; i < rows; i++) beams.add(new EncodedPair(i, source, prefixes[i]));
+            model.startDecoding(withEos(beams), T);
+            backend.compile(model.encode).run();
+            Backend.Executable step = backend.compile(model.decodeStep);
+            for (int t = 0; t < position; t++) {
+                int[] in = new int[rows];
+                for (int i = 0; i < rows; i++) in[i] = t == 0 ? TransformerConfig.BOS : prefixes[i][t - 1];
+                model.setDecodePosition(t, in);
+                step.run();
+            }
+            model.setBeamParents(parents);
+            backend.compile(model.reorderBeams).run();
+            model.setDecodePosition(position, next);
+            step.run();
+            backend.download(model.logProbs());
+            float[] stepped = copy(model, rows);
+
+            // What row i decoded: its parent's prefix, then next[i] (the rest of the target only pads it to T positions).
+            List<EncodedPair> continued = new ArrayList<>();
+            for (int i = 0; i < rows; i++) {
+                int[] target = new int[T - 1];
+                Arrays.fill(target, 4);
+                System.arraycopy(prefixes[parents[i]], 0, target, 0, position - 1);
+                target[position - 1] = next[i];
+                continued.add(new EncodedPair(i, source, target));
+            }
+            float[] full = teacherForced(model, backend, continued);
+            for (int i = 0; i < rows; i++) assertRowsClose("row " + i + " after reordering", full, i * T + position, stepped, i);
+        }
+    }
+
+    @Test
+    void greedyTranslationsEqualAGreedySearchThatRerunsThePrefix() {
+        for (TransformerConfig.NormPlacement norm : TransformerConfig.NormPlacement.values()) {
+            Transformer model = model(norm);
+            SplittableRandom r = new SplittableRandom(41);
+            int[][] sources = new int[5][];
+            for (int i = 0; i < sources.length; i++) sources[i] = tokens(r, 2 + 2 * i);
+            int maxLen = 8;
+            try (JvmBackend backend = new JvmBackend(2)) {
+                backend.upload(model.parameterRoot());
+                int[][] cached = new Translator(model, backend).greedy(sources, maxLen);
+                for (int i = 0; i < sources.length; i++) {
+                    assertArrayEquals(rerunningGreedy(model, backend, sources[i], Math.min(maxLen + 1, 2 * sources[i].length + 10)), cached[i],
+                            norm + " sentence " + i);
+                }
+            }
+        }
+    }
+
+    /** Greedy search by the evaluate graph: the whole prefix through the decoder for every new token. */
+    private static int[] rerunningGreedy(Transformer model, Backend backend, int[] source, int steps) {
+        List<Integer> out = new ArrayList<>();
+        for (int t = 0; t < steps; t++) {
+            int[] target = out.stream().mapToInt(Integer::intValue).toArray();
+            model.setBatch(Batch.of(List.of(new EncodedPair(0, source, target))));
+            backend.compile(model.evaluate).run();
+            backend.download(model.logProbs());
+            int best = -1;
+            for (int v = 0; v < VOCAB; v++) {
+                if (v == TransformerConfig.PAD || v == TransformerConfig.BOS) continue;
+                if (best < 0 || model.logProbs().get(t * VOCAB + v) > model.logProbs().get(t * VOCAB + best)) best = v;
+            }
+            if (best == TransformerConfig.EOS) break;
+            out.add(best);
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Test
+    void decodingOutsideTheCachesIsRefusedWithTheLimits() {
+        Transformer model = model(TransformerConfig.NormPlacement.POST);
+        int[][] sources = {{5, 6, TransformerConfig.EOS}, {7, TransformerConfig.EOS}};
+        assertThrows(IllegalArgumentException.class, () -> model.startDecoding(sources, 17));
+        model.startDecoding(sources, 4);
+        assertThrows(IllegalArgumentException.class, () -> model.setDecodePosition(4, new int[] {1, 1}));
+        assertThrows(IllegalArgumentException.class, () -> model.setDecodePosition(0, new int[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> model.setBeamParents(new int[] {0, 2}));
+    }
+}
