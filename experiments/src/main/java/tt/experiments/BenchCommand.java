@@ -25,8 +25,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** Whole-call timings through the step graph; JMH (./tt jmh) is the careful per-kernel measurement. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time whole training steps or single GEMMs through a backend.",
-        subcommands = {BenchCommand.Step.class, BenchCommand.Gemm.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time whole training steps, test-set decoding or single GEMMs through a backend.",
+        subcommands = {BenchCommand.Step.class, BenchDecodeCommand.class, BenchCommand.Gemm.class})
 public final class BenchCommand implements Runnable {
 
     @Override public void run() {
@@ -85,7 +85,7 @@ public final class BenchCommand implements Runnable {
                     System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads, device " + torchDevice);
                     List<TorchPeer.Round> all = new ArrayList<>();
                     for (String preset : presets) all.addAll(versus(backend, preset));
-                    TorchPeer.write(all, out);
+                    TorchPeer.write(all, out, "step-vs-torch", "preset", "Training step", "ms_per_step");
                     System.out.println("wrote " + out.resolve("step-vs-torch.csv") + " and step-vs-torch.png/.svg");
                 } else {
                     System.out.println("preset,tokens_per_batch,sentences,len,vocab,params,ms_per_step,tokens_per_s,gemm_gflop_per_step,gemm_gflop_per_s");
@@ -138,12 +138,14 @@ public final class BenchCommand implements Runnable {
         private List<TorchPeer.Round> versus(Backend backend, String preset) throws java.io.IOException {
             Prepared p = prepare(backend, preset);
             List<TorchPeer.Round> rounds = new ArrayList<>();
-            try (TorchPeer peer = TorchPeer.start(python, preset, tokens, len, vocab, backendOptions.threadCount(), torchDevice)) {
+            List<String> args = List.of("--preset", preset, "--tokens", Integer.toString(tokens), "--len", Integer.toString(len),
+                    "--vocab", Integer.toString(vocab), "--threads", Integer.toString(backendOptions.threadCount()), "--device", torchDevice);
+            try (TorchPeer peer = TorchPeer.start(python, "torch_step.py", args)) {
                 // An untimed round each first: our JIT finishes compiling (it would otherwise steal a core from the peer's first round).
                 p.secondsPerStep(steps);
-                peer.msPerStep(steps);
+                peer.ms("run " + steps);
                 for (int r = 1; r <= this.rounds; r++) {
-                    double ours = p.secondsPerStep(steps) * 1e3, theirs = peer.msPerStep(steps);
+                    double ours = p.secondsPerStep(steps) * 1e3, theirs = peer.ms("run " + steps);
                     rounds.add(new TorchPeer.Round(preset, r, ours, theirs, TorchPeer.loadAverage()));
                     System.out.printf(java.util.Locale.ROOT, "%s round %d: ours %.1f ms/step, PyTorch %.1f ms/step, PyTorch/ours %.2f%n",
                             preset, r, ours, theirs, theirs / ours);

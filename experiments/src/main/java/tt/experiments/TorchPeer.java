@@ -23,18 +23,16 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The PyTorch peer (experiments/bench/torch_step.py) as a server process: it builds the same model
- * and batch once, then times as many steps as it is asked to, so that our rounds and its rounds
- * alternate on the same machine load.
+ * A PyTorch peer (experiments/bench/torch_step.py, torch_decode.py) as a server process: it builds
+ * the same model and work once, then times the work each time it is asked to, so that our rounds
+ * and its rounds alternate on the same machine load.
  */
 final class TorchPeer implements AutoCloseable {
-    /** One round: our and PyTorch's milliseconds per step, and the load average after it. */
-    record Round(String preset, int round, double oursMs, double torchMs, String load) {}
+    /** One round of a case (a preset, a search): our and PyTorch's milliseconds, and the load average after it. */
+    record Round(String label, int round, double oursMs, double torchMs, String load) {}
 
     /** Whether {@code python} has torch, and its version or what to do. */
     record Availability(boolean ok, String message) {}
-
-    private static final Path SCRIPT = Project.root().resolve("experiments/bench/torch_step.py");
 
     private final Process process;
     private final BufferedReader out;
@@ -46,34 +44,43 @@ final class TorchPeer implements AutoCloseable {
         this.in = new PrintWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8), true);
     }
 
-    static Availability check(String python) {
+    /** Whether {@code python} imports torch and every one of {@code alsoNeeded} (e.g. safetensors). */
+    static Availability check(String python, String... alsoNeeded) {
+        List<String> modules = new ArrayList<>(List.of("torch"));
+        modules.addAll(List.of(alsoNeeded));
         try {
-            Process p = new ProcessBuilder(python, "-c", "import torch; print(torch.__version__)").redirectErrorStream(true).start();
+            Process p = new ProcessBuilder(python, "-c", "import " + String.join(", ", modules) + "; print(torch.__version__)")
+                    .redirectErrorStream(true).start();
             String version = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
             if (p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0) return new Availability(true, "PyTorch " + version + " (" + python + ")");
         } catch (IOException e) {
-            return new Availability(false, python + " not found: install Python 3 and `pip install torch`, or name one with --python");
+            return new Availability(false, python + " not found: install Python 3 and `pip install " + String.join(" ", modules)
+                    + "`, or name one with --python");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return new Availability(false, "no torch for " + python + ": `pip install torch` (or name another Python with --python)");
+        return new Availability(false, python + " cannot import " + String.join(" and ", modules) + ": `pip install " + String.join(" ", modules)
+                + "` (or name another Python with --python)");
     }
 
-    static TorchPeer start(String python, String preset, int tokens, int len, int vocab, int threads, String device) throws IOException {
-        Process p = new ProcessBuilder(python, SCRIPT.toString(), "--preset", preset, "--tokens", Integer.toString(tokens), "--len",
-                Integer.toString(len), "--vocab", Integer.toString(vocab), "--threads", Integer.toString(threads), "--device", device)
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    /** Starts experiments/bench/{@code script} with {@code args} and waits for its "ready". */
+    static TorchPeer start(String python, String script, List<String> args) throws IOException {
+        Path path = Project.root().resolve("experiments/bench").resolve(script);
+        List<String> command = new ArrayList<>(List.of(python, path.toString()));
+        command.addAll(args);
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         TorchPeer peer = new TorchPeer(p);
         String ready = peer.out.readLine();
         if (ready == null || !ready.startsWith("ready")) {
             peer.close();
-            throw new IOException("the PyTorch peer did not start (" + SCRIPT + " said: " + ready + ")");
+            throw new IOException("the PyTorch peer did not start (" + path + " said: " + ready + ")");
         }
         return peer;
     }
 
-    double msPerStep(int steps) throws IOException {
-        in.println("run " + steps);
+    /** Sends a request ("run 5", "run") and returns the milliseconds the peer answers with. */
+    double ms(String request) throws IOException {
+        in.println(request);
         String line = out.readLine();
         if (line == null || !line.startsWith("ms ")) throw new IOException("the PyTorch peer stopped answering (" + line + ")");
         return Double.parseDouble(line.substring(3));
@@ -105,32 +112,35 @@ final class TorchPeer implements AutoCloseable {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    /** step-vs-torch.csv (every round) and a bar chart of each preset's medians, in {@code dir}. */
-    static void write(List<Round> rounds, Path dir) throws IOException {
+    /**
+     * {@code stem}.csv (every round) and a bar chart of each case's medians, {@code stem}.png/.svg, in
+     * {@code dir}; {@code title} says what was timed, {@code unit} in what.
+     */
+    static void write(List<Round> rounds, Path dir, String stem, String caseColumn, String title, String unit) throws IOException {
         Files.createDirectories(dir);
-        AtomicFile.write(dir.resolve("step-vs-torch.csv"), stream -> {
+        AtomicFile.write(dir.resolve(stem + ".csv"), stream -> {
             CSVPrinter p = new CSVPrinter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), CSVFormat.DEFAULT.builder()
-                    .setHeader("preset", "round", "ours_ms_per_step", "torch_ms_per_step", "torch_over_ours", "load_average_1_5_15").build());
+                    .setHeader(caseColumn, "round", "ours_" + unit, "torch_" + unit, "torch_over_ours", "load_average_1_5_15").build());
             for (Round r : rounds) {
-                p.printRecord(r.preset(), r.round(), String.format(Locale.ROOT, "%.1f", r.oursMs()), String.format(Locale.ROOT, "%.1f", r.torchMs()),
+                p.printRecord(r.label(), r.round(), String.format(Locale.ROOT, "%.1f", r.oursMs()), String.format(Locale.ROOT, "%.1f", r.torchMs()),
                         String.format(Locale.ROOT, "%.3f", r.torchMs() / r.oursMs()), r.load());
             }
             p.flush();
         });
         Map<String, double[]> medians = new LinkedHashMap<>();
-        for (Round r : rounds) medians.putIfAbsent(r.preset(), null);
-        List<String> presets = new ArrayList<>(medians.keySet());
+        for (Round r : rounds) medians.putIfAbsent(r.label(), null);
+        List<String> labels = new ArrayList<>(medians.keySet());
         List<Double> ours = new ArrayList<>(), theirs = new ArrayList<>();
-        for (String preset : presets) {
-            ours.add(median(rounds.stream().filter(r -> r.preset().equals(preset)).mapToDouble(Round::oursMs).toArray()));
-            theirs.add(median(rounds.stream().filter(r -> r.preset().equals(preset)).mapToDouble(Round::torchMs).toArray()));
+        for (String label : labels) {
+            ours.add(median(rounds.stream().filter(r -> r.label().equals(label)).mapToDouble(Round::oursMs).toArray()));
+            theirs.add(median(rounds.stream().filter(r -> r.label().equals(label)).mapToDouble(Round::torchMs).toArray()));
         }
         CategoryChart chart = new CategoryChartBuilder().width(Figures.WIDTH).height(Figures.HEIGHT)
-                .title("Training step, milliseconds (median of alternating rounds; lower is faster)").xAxisTitle("preset").yAxisTitle("ms per step").build();
+                .title(title + " (median of alternating rounds; lower is faster)").xAxisTitle(caseColumn).yAxisTitle(unit.replace('_', ' ')).build();
         Figures.style(chart.getStyler());
-        chart.addSeries("tornado-transformer (JVM)", presets, ours).setFillColor(Figures.color(0));
-        chart.addSeries("PyTorch", presets, theirs).setFillColor(Figures.color(1));
+        chart.addSeries("tornado-transformer (JVM)", labels, ours).setFillColor(Figures.color(0));
+        chart.addSeries("PyTorch", labels, theirs).setFillColor(Figures.color(1));
         chart.getStyler().setYAxisDecimalPattern("#,##0");
-        Figures.save(chart, dir, "step-vs-torch");
+        Figures.save(chart, dir, stem);
     }
 }

@@ -183,14 +183,16 @@ public final class Translator {
 
     /** The {@code count} most likely tokens of a row, best first, never &lt;pad&gt; or &lt;s&gt; (one pass, insertion into a short list). */
     private static int[] topTokens(FloatBuf logProbs, int row, int vocab, int count) {
+        float[] lp = logProbs.array();
+        int base = logProbs.offset() + row;
         int[] top = new int[Math.min(count, vocab)];
         int n = 0;
         for (int tok = 0; tok < vocab; tok++) {
             if (tok == TransformerConfig.PAD || tok == TransformerConfig.BOS) continue;
-            float lp = logProbs.get(row + tok);
-            if (n == top.length && lp <= logProbs.get(row + top[n - 1])) continue;
+            float p = lp[base + tok];
+            if (n == top.length && p <= lp[base + top[n - 1]]) continue;
             int i = Math.min(n, top.length - 1);
-            while (i > 0 && logProbs.get(row + top[i - 1]) < lp) {
+            while (i > 0 && lp[base + top[i - 1]] < p) {
                 top[i] = top[i - 1];
                 i--;
             }

@@ -2,15 +2,16 @@ package tt.kernels;
 
 /** Argument checks for one call; every failure names the call, the buffer and what it needs. */
 public final class Checks {
-    private final String call;
+    /** Names the call in a failure; built only then, since every run checks every call. */
+    private final java.util.function.Supplier<String> call;
     private final int[] sizes;
     /** Told of every buffer checked and the elements it needs, when a graph lists what its calls use. */
     private final java.util.function.ObjLongConsumer<Buf> uses;
 
     /** {@code sizes} is the root array of the graph's sizes buffer, read for live dims. */
-    Checks(String call, int[] sizes) { this(call, sizes, (b, n) -> { }); }
+    Checks(java.util.function.Supplier<String> call, int[] sizes) { this(call, sizes, (b, n) -> { }); }
 
-    Checks(String call, int[] sizes, java.util.function.ObjLongConsumer<Buf> uses) {
+    Checks(java.util.function.Supplier<String> call, int[] sizes, java.util.function.ObjLongConsumer<Buf> uses) {
         this.call = call;
         this.sizes = sizes;
         this.uses = uses;
@@ -64,6 +65,6 @@ public final class Checks {
     }
 
     public void fail(String what) {
-        throw new IllegalArgumentException(call + ": " + what);
+        throw new IllegalArgumentException(call.get() + ": " + what);
     }
 }

@@ -53,7 +53,7 @@ public final class StepGraph {
     public StepGraph add(String label, Kernel kernel) {
         if (kernel == null) throw new IllegalArgumentException(name + ": call #" + calls.size() + " '" + label + "' has no kernel");
         Call call = new Call(calls.size(), label, kernel);
-        kernel.check(new Checks(name + " " + call.describe(), sizes.buffer().array()));
+        kernel.check(new Checks(() -> name + " " + call.describe(), sizes.buffer().array()));
         calls.add(call);
         return this;
     }
@@ -61,7 +61,7 @@ public final class StepGraph {
     /** Checks every call against the current live sizes; backends call this before each execution. */
     public void checkLiveSizes() {
         int[] live = sizes.buffer().array();
-        for (Call call : calls) call.kernel().check(new Checks(name + " " + call.describe(), live));
+        for (Call call : calls) call.kernel().check(new Checks(() -> name + " " + call.describe(), live));
     }
 
     public StepGraph inputs(Buf... bufs) {
@@ -82,7 +82,7 @@ public final class StepGraph {
     /** What {@code call} touches at the current live sizes, in its kernel's order (read off its checks). */
     public List<Use> uses(Call call) {
         List<Use> uses = new ArrayList<>();
-        call.kernel().check(new Checks(name + " " + call.describe(), sizes.buffer().array(), (b, n) -> uses.add(new Use(b, n))));
+        call.kernel().check(new Checks(() -> name + " " + call.describe(), sizes.buffer().array(), (b, n) -> uses.add(new Use(b, n))));
         return uses;
     }
 

@@ -104,9 +104,17 @@ public final class ElementwiseKernels {
 
     // ---- dropout: one loop serves both directions; backward accumulates ----
 
-    /** out[i] (+)= in[i] * mask factor; forward overwrites, backward accumulates. */
+    /**
+     * out[i] (+)= in[i] * mask factor; forward overwrites, backward accumulates. At rate 0 (every
+     * inference pass) the factor is 1 and no mask is drawn.
+     */
     public static void dropout(Parallel par, int n, float p, int seed, int step, int site,
                                float[] in, int inOff, float[] out, int outOff, boolean accumulate) {
+        if (p == 0f) {
+            if (accumulate) add(par, n, in, inOff, out, outOff, out, outOff);
+            else par.range(n, GRAIN, (s, e) -> System.arraycopy(in, inOff + s, out, outOff + s, e - s));
+            return;
+        }
         int key = DropoutMask.siteKey(seed, step, site);
         par.range(n, GRAIN, (s, e) -> Vec.dropout(in, inOff, out, outOff, s, e, key, p, accumulate));
     }

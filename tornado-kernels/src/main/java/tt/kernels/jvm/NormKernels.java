@@ -39,12 +39,7 @@ public final class NormKernels {
             for (int rh = s; rh < e; rh++) {
                 int r = rh / heads, row = pOff + rh * capacity, qRow = qOff + rh * headDim, base = rh * capacity * headDim;
                 int valid = Math.min(keys, Math.clamp(keyLengths[lenOff + r], 0, keys));
-                for (int j = 0; j < valid; j++) {
-                    float dot = 0f;
-                    int k = kOff + base + j * headDim;
-                    for (int c = 0; c < headDim; c++) dot += q[qRow + c] * kc[k + c];
-                    probs[row + j] = dot;
-                }
+                for (int j = 0; j < valid; j++) probs[row + j] = Vec.dot(q, qRow, kc, kOff + base + j * headDim, headDim);
                 if (valid > 0) {
                     float max = scale * Vec.max(probs, row, valid);
                     float sum = Vec.sumExp(probs, row, valid, scale, max);
@@ -53,11 +48,7 @@ public final class NormKernels {
                 for (int j = valid; j < capacity; j++) probs[row + j] = 0f;
                 int out = cOff + rh * headDim;
                 java.util.Arrays.fill(context, out, out + headDim, 0f);
-                for (int j = 0; j < valid; j++) {
-                    float p = probs[row + j];
-                    int v = vOff + base + j * headDim;
-                    for (int c = 0; c < headDim; c++) context[out + c] += p * vc[v + c];
-                }
+                for (int j = 0; j < valid; j++) Vec.axpy(probs[row + j], vc, vOff + base + j * headDim, context, out, headDim);
             }
         });
     }
