@@ -42,6 +42,14 @@ class CommandErrorsTest {
     }
 
     @Test
+    void benchDecodeNamesItsBadOptions(@TempDir Path dir) {
+        assertTrue(run("bench", "decode", "--checkpoint", dir.toString(), "--beam", "1,0").contains("--beam"));
+        assertTrue(run("bench", "decode", "--checkpoint", dir.toString(), "--src", dir.resolve("missing.de").toString())
+                .contains("--src " + dir.resolve("missing.de")));
+        assertTrue(run("bench", "decode", "--checkpoint", dir.toString()).contains("run directory"));
+    }
+
+    @Test
     void unknownPresetAndNormAreRejected() {
         assertTrue(run("train", "--preset", "huge", "--out", "/tmp/tt-unused-run").contains("huge"));
         assertTrue(run("train", "--norm", "middle").contains("middle"));
