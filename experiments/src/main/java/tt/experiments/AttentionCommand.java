@@ -47,11 +47,9 @@ public final class AttentionCommand implements Callable<Integer> {
     @Option(names = "--beam", defaultValue = "1", description = "Beam width of the translation, 1 = greedy (default: ${DEFAULT-VALUE}).")
     int beam;
 
-    @Option(names = "--length-penalty", defaultValue = "0.6", description = "GNMT length penalty alpha (default: ${DEFAULT-VALUE}).")
-    double lengthPenalty;
+    @Mixin SearchOptions search;
 
-    @Option(names = "--max-len", defaultValue = "100", description = "Longest output in tokens (default: ${DEFAULT-VALUE}).")
-    int maxLen;
+    @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--layers", split = ",", description = "Layers to draw, e.g. 0,1 (default: all).")
     List<Integer> layers;
@@ -79,7 +77,7 @@ public final class AttentionCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws IOException {
-        if (beam < 1 || maxLen < 1 || lengthPenalty < 0) throw new IllegalArgumentException("--beam and --max-len must be at least 1, --length-penalty 0 or more");
+        search.check(spec, List.of(beam));
         if (index != null && sentence != null) throw new IllegalArgumentException("give a sentence or --index, not both");
         if (!split.equals("val") && !split.equals("test")) throw new IllegalArgumentException("--split " + split + ": use val or test");
         try (Backend backend = backendOptions.open()) {
@@ -90,8 +88,7 @@ public final class AttentionCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("the sentence has " + source.length + " tokens, more than the " + loaded.translator().maxSourceLength()
                         + " the model takes");
             }
-            int[] output = (beam > 1 ? loaded.translator().beam(new int[][] {source}, beam, lengthPenalty, maxLen)
-                    : loaded.translator().greedy(new int[][] {source}, maxLen))[0];
+            int[] output = search.translate(loaded.translator(), new int[][] {source}, beam)[0];
             String translation = tok.decode(output);
             System.out.println(translation);
             List<String> sourceTokens = tokens(tok, source, Tokenizer.EOS, false), targetTokens = tokens(tok, output, Tokenizer.BOS, true);

@@ -39,11 +39,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--beam", split = ",", defaultValue = "1,4", description = "Beam widths, 1 = greedy (default: ${DEFAULT-VALUE}).")
     List<Integer> beams;
 
-    @Option(names = "--length-penalty", defaultValue = "0.6", description = "GNMT length penalty alpha for beams > 1 (default: ${DEFAULT-VALUE}).")
-    double lengthPenalty;
-
-    @Option(names = "--max-len", defaultValue = "100", description = "Longest output in tokens (default: ${DEFAULT-VALUE}).")
-    int maxLen;
+    @Mixin SearchOptions search;
 
     @Option(names = "--rounds", defaultValue = "3", description = "Timed decodes of the whole set per beam width, after an untimed one (default: ${DEFAULT-VALUE}).")
     int rounds;
@@ -62,9 +58,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() throws IOException {
-        if (beams.stream().anyMatch(b -> b < 1)) throw new ParameterException(spec.commandLine(), "--beam widths must be at least 1, got " + beams);
+        search.check(spec, beams);
         if (rounds < 1) throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, got " + rounds);
-        if (maxLen < 1) throw new ParameterException(spec.commandLine(), "--max-len must be at least 1, got " + maxLen);
         if (src != null && !Files.isRegularFile(src)) throw new ParameterException(spec.commandLine(), "--src " + src + ": no such file");
         TorchPeer.Availability torch = vsTorch ? TorchPeer.check(python, "safetensors") : null;
         if (torch != null && !torch.ok()) System.out.println(torch.message() + "; timing ours alone");
@@ -77,7 +72,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
             List<TorchPeer.Round> all = new ArrayList<>();
             for (int beam : beams) {
                 String label = beam == 1 ? "greedy" : "beam " + beam;
-                Timed ours = new Timed(loaded.translator(), sources, beam, beam == 1 ? 0.0 : lengthPenalty, maxLen);
+                Timed ours = new Timed(loaded.translator(), sources, beam);
                 ours.run();  // untimed: the JIT compiles the kernels
                 if (torch == null || !torch.ok()) {
                     for (int r = 1; r <= rounds; r++) {
@@ -98,24 +93,21 @@ final class BenchDecodeCommand implements Callable<Integer> {
     }
 
     /** Our decoder on one search: the whole set per run, its last outputs kept. */
-    private static final class Timed {
+    private final class Timed {
         final Translator translator;
         final int[][] sources;
-        final int beam, maxLen;
-        final double alpha;
+        final int beam;
         int[][] outputs;
 
-        Timed(Translator translator, int[][] sources, int beam, double alpha, int maxLen) {
+        Timed(Translator translator, int[][] sources, int beam) {
             this.translator = translator;
             this.sources = sources;
             this.beam = beam;
-            this.alpha = alpha;
-            this.maxLen = maxLen;
         }
 
         double run() {
             long t0 = System.nanoTime();
-            outputs = translator.beam(sources, beam, alpha, maxLen);
+            outputs = search.translate(translator, sources, beam);
             return (System.nanoTime() - t0) * 1e-6;
         }
     }
@@ -127,7 +119,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         try {
             Files.write(ids, Arrays.stream(sources).map(BenchDecodeCommand::line).toList(), StandardCharsets.UTF_8);
             List<String> args = List.of("--checkpoint", loaded.dir().toString(), "--sources", ids.toString(), "--hyps", hyps.toString(),
-                    "--beam", Integer.toString(beam), "--alpha", Double.toString(ours.alpha), "--max-len", Integer.toString(maxLen),
+                    "--beam", Integer.toString(beam), "--alpha", Double.toString(search.alpha(beam)), "--max-len", Integer.toString(search.maxLen),
                     "--max-tokens", Integer.toString(loaded.model().limits.maxTokens()),
                     "--max-sentences", Integer.toString(loaded.model().limits.maxSentences()),
                     "--threads", Integer.toString(backendOptions.threadCount()));

@@ -34,11 +34,7 @@ public final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--beam", defaultValue = "1", description = "Beam width, 1 = greedy (default: ${DEFAULT-VALUE}).")
     int beam;
 
-    @Option(names = "--length-penalty", defaultValue = "0.6", description = "GNMT length penalty alpha (default: ${DEFAULT-VALUE}).")
-    double lengthPenalty;
-
-    @Option(names = "--max-len", defaultValue = "100", description = "Longest output in tokens (default: ${DEFAULT-VALUE}).")
-    int maxLen;
+    @Mixin SearchOptions search;
 
     @Mixin BackendOptions backendOptions;
 
@@ -46,9 +42,7 @@ public final class TranslateCommand implements Callable<Integer> {
     List<String> sentences = new ArrayList<>();
 
     @Override public Integer call() throws Exception {
-        if (beam < 1) throw new ParameterException(spec.commandLine(), "--beam must be at least 1 (1 = greedy), got " + beam);
-        if (maxLen < 1) throw new ParameterException(spec.commandLine(), "--max-len must be at least 1, got " + maxLen);
-        if (lengthPenalty < 0) throw new ParameterException(spec.commandLine(), "--length-penalty must be 0 or more, got " + lengthPenalty);
+        search.check(spec, java.util.List.of(beam));
         try (Backend backend = backendOptions.open()) {
             LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, beam, "translate");
             Translator translator = loaded.translator();
@@ -92,7 +86,7 @@ public final class TranslateCommand implements Callable<Integer> {
             where.add(i);
         }
         int[][] src = sources.toArray(int[][]::new);
-        int[][] outputs = beam > 1 ? translator.beam(src, beam, lengthPenalty, maxLen) : translator.greedy(src, maxLen);
+        int[][] outputs = search.translate(translator, src, beam);
         List<String> text = new ArrayList<>(java.util.Collections.nCopies(lines.size(), ""));
         for (int k = 0; k < outputs.length; k++) text.set(where.get(k), tokenizer.decode(outputs[k]));
         return text;

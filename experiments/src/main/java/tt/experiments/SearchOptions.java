@@ -1,0 +1,32 @@
+package tt.experiments;
+
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import tt.model.Translator;
+
+/** The search options of the commands that translate with a checkpoint (translate, attention, bench decode), checked in one place. */
+final class SearchOptions {
+    @Option(names = "--length-penalty", defaultValue = "0.6", description = "GNMT length penalty alpha for beams > 1 (default: ${DEFAULT-VALUE}).")
+    double lengthPenalty;
+
+    @Option(names = "--max-len", defaultValue = "100", description = "Longest output in tokens (default: ${DEFAULT-VALUE}).")
+    int maxLen;
+
+    /** Fails with the option's name when a value is out of range, beam widths included. */
+    void check(CommandSpec spec, Iterable<Integer> beams) {
+        for (int beam : beams) {
+            if (beam < 1) throw new ParameterException(spec.commandLine(), "--beam must be at least 1 (1 = greedy), got " + beam);
+        }
+        if (maxLen < 1) throw new ParameterException(spec.commandLine(), "--max-len must be at least 1, got " + maxLen);
+        if (lengthPenalty < 0) throw new ParameterException(spec.commandLine(), "--length-penalty must be 0 or more, got " + lengthPenalty);
+    }
+
+    /** The length penalty a search of this width uses: greedy decoding has none. */
+    double alpha(int beam) { return beam > 1 ? lengthPenalty : 0.0; }
+
+    /** Translations of {@code sources}: beam search, or greedy for width 1. */
+    int[][] translate(Translator translator, int[][] sources, int beam) {
+        return translator.beam(sources, beam, alpha(beam), maxLen);
+    }
+}
