@@ -108,8 +108,8 @@ final class Attention implements Sublayer {
         p.add(name + ": scores = q k^T", new Gemm(batchHeads, qLen, kvLen, headDim, false, true, 1f, qh.value(), kh.value(), 0f, scores.value()));
         p.add(name + ": probs = softmax(scores / sqrt(d_k))", new Softmax(batch, h, qLen, kvLen, scale(), causal, keyLengths,
                 scores.value(), probs.value()));
-        dropout.forward(p, scoreCount, ONE, probs.value(), probsDropped.value());
-        p.add(name + ": context = probs v", new Gemm(batchHeads, qLen, headDim, kvLen, false, false, 1f, probsDropped.value(), vh.value(), 0f, contextHeads.value()));
+        FloatBuf attended = dropout.forward(p, scoreCount, ONE, probs.value(), probsDropped.value());
+        p.add(name + ": context = probs v", new Gemm(batchHeads, qLen, headDim, kvLen, false, false, 1f, attended, vh.value(), 0f, contextHeads.value()));
         p.add(name + ": merge heads", new HeadTranspose(batch, qLen, h, dk, false, false, contextHeads.value(), context.value()));
         wo.forward(p, qRows, context.value(), out.value());
     }

@@ -6,7 +6,7 @@ import tt.kernels.Kernel;
 
 /**
  * One dropout site. Its mask is a hash of (seed, step, site, index), so backward recomputes it and
- * every backend draws the same one. In inference passes the rate is 0 and the call is a copy.
+ * every backend draws the same one. Inference passes have no dropout: the identity, so no call.
  */
 final class Dropout {
     private final String name;
@@ -22,11 +22,14 @@ final class Dropout {
         this.step = step;
     }
 
-    void forward(Pass p, Dim rows, Dim cols, FloatBuf x, FloatBuf y) {
-        p.add(name, new Kernel.Dropout(rows, cols, p.dropout(rate), seed, step, site, x, y));
+    /** y = dropout(x) in a training pass, and y is what to read next; otherwise nothing runs and x is. */
+    FloatBuf forward(Pass p, Dim rows, Dim cols, FloatBuf x, FloatBuf y) {
+        if (!p.training()) return x;
+        p.add(name, new Kernel.Dropout(rows, cols, rate, seed, step, site, x, y));
+        return y;
     }
 
     void backward(Pass p, Dim rows, Dim cols, FloatBuf dy, FloatBuf dx) {
-        p.add(name + " backward", new Kernel.DropoutBackward(rows, cols, p.dropout(rate), seed, step, site, dy, dx));
+        p.add(name + " backward", new Kernel.DropoutBackward(rows, cols, rate, seed, step, site, dy, dx));
     }
 }

@@ -34,11 +34,15 @@ public final class Embedding {
 
     Tensor output() { return out; }
 
-    /** In an incremental pass each sentence has one token, at the position being decoded. */
+    /**
+     * In an incremental pass each sentence has one token, at the position being decoded. Without
+     * dropout (inference) the sum is the output, and is written there.
+     */
     void forward(Pass p) {
         Dim first = p.incremental() ? decodePosition : Dim.fixed(0);
-        p.add(name + ": table[ids] * sqrt(d_model)", new EmbeddingForward(rows, model, scale, ids, table.value(), embedded.value()));
-        p.add(name + ": + positional encoding", new PositionalAdd(rows, seqLen, first, model, positional, embedded.value()));
+        FloatBuf sum = p.training() ? embedded.value() : out.value();
+        p.add(name + ": table[ids] * sqrt(d_model)", new EmbeddingForward(rows, model, scale, ids, table.value(), sum));
+        p.add(name + ": + positional encoding", new PositionalAdd(rows, seqLen, first, model, positional, sum));
         dropout.forward(p, rows, model, embedded.value(), out.value());
     }
 

@@ -32,8 +32,7 @@ final class FeedForward implements Sublayer {
     @Override public void forward(Pass p) {
         linear1.forward(p, rows, x.value(), hidden.value());
         p.add(name + ": relu", new Relu(rows, ff, hidden.value(), activated.value()));
-        dropout.forward(p, rows, ff, activated.value(), dropped.value());
-        linear2.forward(p, rows, dropped.value(), out.value());
+        linear2.forward(p, rows, dropout.forward(p, rows, ff, activated.value(), dropped.value()), out.value());
     }
 
     @Override public void backward(Pass p) {

@@ -4,7 +4,7 @@ import tt.kernels.Kernel;
 import tt.kernels.StepGraph;
 
 /**
- * The graph a layer appends its calls to, whether this pass trains (dropout on) or infers, and
+ * The graph a layer appends its calls to, whether this pass trains (dropout on) or infers (no dropout calls), and
  * whether it decodes one position per sentence against cached keys and values ({@code incremental}).
  */
 record Pass(StepGraph graph, boolean training, boolean incremental) {
@@ -14,7 +14,4 @@ record Pass(StepGraph graph, boolean training, boolean incremental) {
     }
 
     void add(String label, Kernel kernel) { graph.add(label, kernel); }
-
-    /** The dropout rate to use in this pass: the configured rate when training, 0 otherwise. */
-    float dropout(float rate) { return training ? rate : 0f; }
 }

@@ -47,12 +47,12 @@ final class Residual<S extends Sublayer> {
         if (preNorm) {
             norm.forward(p, rows, x, normed);
             sublayer.forward(p);
-            dropout.forward(p, rows, model, sublayer.output().value(), dropped);
-            p.add(name + ": out = x + dropout(sublayer)", new Add(rows, model, x.value(), dropped, out.value()));
+            FloatBuf y = dropout.forward(p, rows, model, sublayer.output().value(), dropped);
+            p.add(name + ": out = x + dropout(sublayer)", new Add(rows, model, x.value(), y, out.value()));
         } else {
             sublayer.forward(p);
-            dropout.forward(p, rows, model, sublayer.output().value(), dropped);
-            p.add(name + ": sum = x + dropout(sublayer)", new Add(rows, model, x.value(), dropped, sum.value()));
+            FloatBuf y = dropout.forward(p, rows, model, sublayer.output().value(), dropped);
+            p.add(name + ": sum = x + dropout(sublayer)", new Add(rows, model, x.value(), y, sum.value()));
             norm.forward(p, rows, sum, out);
         }
     }
