@@ -5,6 +5,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import tt.kernels.Backend;
+import tt.kernels.jvm.JvmBackend;
 import tt.model.Translator;
 import tt.model.data.TextLines;
 import tt.model.text.Tokenizer;
@@ -44,6 +45,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "3", description = "Timed decodes of the whole set per beam width, after an untimed one (default: ${DEFAULT-VALUE}).")
     int rounds;
 
+    @Option(names = "--profile", description = "Also print our time per kernel type over the timed rounds, and the rest (the search on the host), jvm backend.")
+    boolean profile;
+
     @Option(names = "--vs-torch", description = "Also decode with the PyTorch peer, alternating rounds with ours so both see the same load.")
     boolean vsTorch;
 
@@ -74,15 +78,18 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 String label = beam == 1 ? "greedy" : "beam " + beam;
                 Timed ours = new Timed(loaded.translator(), sources, beam);
                 ours.run();  // untimed: the JIT compiles the kernels
+                ours.msTotal = 0;
+                if (profile && backend instanceof JvmBackend jvm) jvm.startProfiling();
                 if (torch == null || !torch.ok()) {
                     for (int r = 1; r <= rounds; r++) {
                         double ms = ours.run();
                         System.out.printf(Locale.ROOT, "%s round %d: %.0f ms, %.1f sentences/s%n", label, r, ms, sources.length * 1e3 / ms);
                     }
-                    continue;
+                } else {
+                    if (all.isEmpty()) System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads");
+                    all.addAll(versus(loaded, sources, ours, beam, label));
                 }
-                if (all.isEmpty()) System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads");
-                all.addAll(versus(loaded, sources, ours, beam, label));
+                if (profile && backend instanceof JvmBackend jvm) printProfile(jvm, ours.msTotal);
             }
             if (!all.isEmpty()) {
                 TorchPeer.write(all, out, "decode-vs-torch", "search", "Translating " + sources.length + " sentences", "ms");
@@ -98,6 +105,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         final int[][] sources;
         final int beam;
         int[][] outputs;
+        double msTotal;
 
         Timed(Translator translator, int[][] sources, int beam) {
             this.translator = translator;
@@ -108,7 +116,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
         double run() {
             long t0 = System.nanoTime();
             outputs = search.translate(translator, sources, beam);
-            return (System.nanoTime() - t0) * 1e-6;
+            double ms = (System.nanoTime() - t0) * 1e-6;
+            msTotal += ms;
+            return ms;
         }
     }
 
@@ -143,6 +153,20 @@ final class BenchDecodeCommand implements Callable<Integer> {
             Files.deleteIfExists(hyps);
         }
         return rounds;
+    }
+
+    /** Each kernel type's share of our timed rounds, largest first; what is left is the host's search and the calls' dispatch. */
+    private static void printProfile(JvmBackend jvm, double totalMs) {
+        double kernelsMs = 0;
+        List<java.util.Map.Entry<String, long[]>> rows = new ArrayList<>(jvm.profile().entrySet());
+        rows.sort((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]));
+        for (var e : rows) {
+            double ms = e.getValue()[0] * 1e-6;
+            kernelsMs += ms;
+            System.out.printf(Locale.ROOT, "  %-22s %8.0f ms %5.1f%% %9d calls%n", e.getKey(), ms, 100 * ms / totalMs, e.getValue()[1]);
+        }
+        System.out.printf(Locale.ROOT, "  %-22s %8.0f ms %5.1f%%%n", "(host search, dispatch)", totalMs - kernelsMs, 100 * (totalMs - kernelsMs) / totalMs);
+        jvm.startProfiling();
     }
 
     private static String line(int[] ids) { return Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")); }
