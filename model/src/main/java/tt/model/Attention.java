@@ -17,18 +17,20 @@ import tt.kernels.Kernel.SoftmaxBackward;
  * past keyLengths[b] are masked, and later keys too when causal. Parameters are named as in
  * torch.nn.MultiheadAttention: in_proj_weight [3d, d] holds W_q, W_k, W_v; out_proj.
  *
- * <p>Decoding one position at a time ({@link Pass#incremental}), k_heads and v_heads are caches
- * [sentences, heads, positions, d_k]: the decoder's self-attention appends the new position's key
- * and value at every step; the cross-attention's keys and values, projected from the encoder
- * memory once per sentence by {@link #projectMemory}, stay as they are. Only the new position's
- * query is projected and attends.
+ * <p>Decoding one position at a time ({@link Pass#incremental}), the decoder's self-attention keeps
+ * its keys and values in k_heads and v_heads as caches [sentences, positions, d_model], appending
+ * the new position's at every step; the cross-attention reads the keys and values that
+ * {@link #projectMemory} projected from the encoder memory once per sentence, [sentences, source
+ * positions, d_model]. Token-major, as projections write them: nothing is transposed into heads,
+ * and a beam's filled positions are one contiguous block. Only the new position's query is
+ * projected and attends.
  */
 final class Attention implements Sublayer {
     private static final Dim ONE = Dim.fixed(1);
     private final String name;
     private final Tensor xq, xkv;
     private final Dim batch, qLen, kvLen, qRows, kvRows, batchHeads, scoreCount, headDim;
-    private final Dim decodePosition, decodeKeys, cacheLength, cacheRow;
+    private final Dim decodePosition, decodeKeys, cacheLength, cacheRow, cacheUsed;
     private final int heads;
     private final IntBuf keyLengths;
     private final boolean causal;
@@ -57,6 +59,7 @@ final class Attention implements Sublayer {
         this.decodeKeys = l.dims.decodeKeys();
         this.cacheLength = l.dims.cacheLength();
         this.cacheRow = l.dims.cacheRow();
+        this.cacheUsed = l.dims.cacheUsed();
         this.keyLengths = keyLengths;
         this.causal = causal;
         Tensor inProjW = l.buffers.parameter(name + ".in_proj_weight", 3 * d, d);
@@ -105,6 +108,8 @@ final class Attention implements Sublayer {
         wq.forward(p, qRows, xq.value(), q.value());
         p.add(name + ": split q heads", new HeadTranspose(batch, qLen, h, dk, true, false, q.value(), qh.value()));
         projectMemory(p);
+        p.add(name + ": split k heads", new HeadTranspose(batch, kvLen, h, dk, true, false, k.value(), kh.value()));
+        p.add(name + ": split v heads", new HeadTranspose(batch, kvLen, h, dk, true, false, v.value(), vh.value()));
         p.add(name + ": scores = q k^T", new Gemm(batchHeads, qLen, kvLen, headDim, false, true, 1f, qh.value(), kh.value(), 0f, scores.value()));
         p.add(name + ": probs = softmax(scores / sqrt(d_k))", new Softmax(batch, h, qLen, kvLen, scale(), causal, keyLengths,
                 scores.value(), probs.value()));
@@ -114,13 +119,10 @@ final class Attention implements Sublayer {
         wo.forward(p, qRows, context.value(), out.value());
     }
 
-    /** Keys and values of every key position, split into heads: k_heads, v_heads [batch, heads, keys, d_k]. */
+    /** Keys and values of every key position: k, v [batch, keys, d_model]. */
     void projectMemory(Pass p) {
-        int h = heads, dk = headDim.max();
         wk.forward(p, kvRows, xkv.value(), k.value());
         wv.forward(p, kvRows, xkv.value(), v.value());
-        p.add(name + ": split k heads", new HeadTranspose(batch, kvLen, h, dk, true, false, k.value(), kh.value()));
-        p.add(name + ": split v heads", new HeadTranspose(batch, kvLen, h, dk, true, false, v.value(), vh.value()));
     }
 
     /**
@@ -129,26 +131,29 @@ final class Attention implements Sublayer {
      * cross-attention attends over the memory {@link #projectMemory} cached.
      */
     private void forwardOnePosition(Pass p) {
-        int h = heads, dk = headDim.max();
+        int d = heads * headDim.max();
         wq.forward(p, qRows, xq.value(), q.value());
         Dim visible = kvLen, capacity = kvLen;
+        FloatBuf keys = k.value(), values = v.value();
         if (causal) {
             wk.forward(p, qRows, xkv.value(), k.value());
             wv.forward(p, qRows, xkv.value(), v.value());
-            p.add(name + ": cache k", new CacheWrite(batch, h, dk, decodePosition, cacheLength, k.value(), kh.value()));
-            p.add(name + ": cache v", new CacheWrite(batch, h, dk, decodePosition, cacheLength, v.value(), vh.value()));
+            p.add(name + ": cache k", new CacheWrite(batch, d, decodePosition, cacheLength, k.value(), kh.value()));
+            p.add(name + ": cache v", new CacheWrite(batch, d, decodePosition, cacheLength, v.value(), vh.value()));
+            keys = kh.value();
+            values = vh.value();
             visible = decodeKeys;
             capacity = cacheLength;
         }
-        p.add(name + ": attend over cached k, v", new CachedAttention(batch, h, dk, visible, capacity,
-                scale(), keyLengths, q.value(), kh.value(), vh.value(), probs.value(), context.value()));
+        p.add(name + ": attend over cached k, v", new CachedAttention(batch, heads, headDim.max(), visible, capacity,
+                scale(), keyLengths, q.value(), keys, values, probs.value(), context.value()));
         wo.forward(p, qRows, context.value(), out.value());
     }
 
-    /** Beam search: each sentence row's cached keys and values become those of row parents[row], through scratch. */
+    /** Beam search: each sentence row's cached keys and values so far become those of row parents[row], through scratch. */
     void reorderCache(Pass p, IntBuf parents, FloatBuf scratch) {
-        p.add(name + ": reorder cached k", new GatherRows(batch, cacheRow, parents, scratch, kh.value()));
-        p.add(name + ": reorder cached v", new GatherRows(batch, cacheRow, parents, scratch, vh.value()));
+        p.add(name + ": reorder cached k", new GatherRows(batch, cacheUsed, cacheRow, parents, scratch, kh.value()));
+        p.add(name + ": reorder cached v", new GatherRows(batch, cacheUsed, cacheRow, parents, scratch, vh.value()));
     }
 
     @Override public void backward(Pass p) {

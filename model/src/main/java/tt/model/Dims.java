@@ -6,11 +6,12 @@ import tt.kernels.LiveSizes;
 /**
  * The live dimensions of one batch, shared by every graph of a model, and the fixed ones. Decoding
  * one position at a time adds the position, the keys cached so far (position + 1), the positions
- * each cache holds, and a cache's row per sentence (cacheLength * d_model floats).
+ * each cache holds, a cache's row per sentence (cacheLength * d_model floats) and the part of it
+ * filled so far (decodeKeys * d_model floats).
  */
 record Dims(Dim batch, Dim srcLen, Dim tgtLen, Dim srcRows, Dim tgtRows, Dim batchHeads,
             Dim encoderScores, Dim decoderScores, Dim crossScores, Dim step,
-            Dim decodePosition, Dim decodeKeys, Dim cacheLength, Dim cacheRow,
+            Dim decodePosition, Dim decodeKeys, Dim cacheLength, Dim cacheRow, Dim cacheUsed,
             Dim model, Dim ff, Dim vocab, BatchLimits limits) {
 
     /** Attention score elements (batch * heads * queries * keys) are bounded by heads * tokens * length. */
@@ -34,6 +35,7 @@ record Dims(Dim batch, Dim srcLen, Dim tgtLen, Dim srcRows, Dim tgtRows, Dim bat
                 sizes.live("decode_keys", l.maxLen()),
                 sizes.live("cache_length", l.maxLen()),
                 sizes.live("cache_row", Math.multiplyExact(l.maxLen(), c.dModel())),
+                sizes.live("cache_used", Math.multiplyExact(l.maxLen(), c.dModel())),
                 Dim.fixed(c.dModel()), Dim.fixed(c.dFF()), Dim.fixed(c.tgtVocab()), l);
     }
 }

@@ -243,6 +243,7 @@ public final class Transformer {
         System.arraycopy(tokens, 0, inputs.tgtIn().array(), 0, n);
         sizes.set(dims.decodePosition(), position);
         sizes.set(dims.decodeKeys(), position + 1);
+        sizes.set(dims.cacheUsed(), (position + 1) * config.dModel());
     }
 
     /** The next {@code reorderBeams} makes row r's self-attention caches those of row parents[r]. */

@@ -208,13 +208,13 @@ public sealed interface Kernel {
     }
 
     /**
-     * Decoding one token at a time, keys and values are kept: cache[r, h, position, :] =
-     * x[r, h*headDim : (h+1)*headDim] for x [rows, heads*headDim] and cache [rows, heads, capacity, headDim].
+     * Decoding one token at a time, keys and values are kept: cache[r, position, :] = x[r, :] for
+     * x [rows, width] and cache [rows, capacity, width], token-major as the projections write them.
      */
-    record CacheWrite(Dim rows, int heads, int headDim, Dim position, Dim capacity, FloatBuf x, FloatBuf cache) implements Kernel {
+    record CacheWrite(Dim rows, int width, Dim position, Dim capacity, FloatBuf x, FloatBuf cache) implements Kernel {
         public void check(Checks ch) {
-            ch.floats(x, ch.size(rows) * (long) heads * headDim, "rows*heads*headDim");
-            ch.floats(cache, ch.product(rows, capacity) * heads * headDim, "rows*heads*capacity*headDim");
+            ch.floats(x, ch.size(rows) * (long) width, "rows*width");
+            ch.floats(cache, ch.product(rows, capacity) * width, "rows*capacity*width");
             if (ch.size(rows) > 0 && ch.size(position) >= ch.size(capacity)) ch.fail("position " + ch.size(position) + " is past the cache's capacity " + ch.size(capacity));
         }
     }
@@ -223,8 +223,9 @@ public sealed interface Kernel {
      * One query per row against cached keys and values, per head: probs[r, h, j] = softmax over the
      * visible keys j (j < keys and j < keyLengths[r]) of scale * q[r, h] . k[r, h, j], zero past them;
      * context[r, h] = sum over j of probs[r, h, j] v[r, h, j]. q and context are [rows, heads*headDim]
-     * (heads side by side, as projections make them), the caches [rows, heads, capacity, headDim],
-     * probs [rows, heads, capacity]. Eq. 1 of the paper for the newest position only.
+     * (heads side by side, as projections make them), the caches [rows, capacity, heads*headDim]
+     * (the same, per key position), probs [rows, heads, capacity]. Eq. 1 of the paper for the newest
+     * position only.
      */
     record CachedAttention(Dim rows, int heads, int headDim, Dim keys, Dim capacity, float scale, IntBuf keyLengths,
                            FloatBuf q, FloatBuf kCache, FloatBuf vCache, FloatBuf probs, FloatBuf context) implements Kernel {
@@ -232,8 +233,8 @@ public sealed interface Kernel {
             long rowsHeads = ch.size(rows) * (long) heads, cache = ch.product(rows, capacity) * heads * headDim;
             ch.ints(keyLengths, ch.size(rows), "rows");
             ch.floats(q, rowsHeads * headDim, "rows*heads*headDim");
-            ch.floats(kCache, cache, "rows*heads*capacity*headDim");
-            ch.floats(vCache, cache, "rows*heads*capacity*headDim");
+            ch.floats(kCache, cache, "rows*capacity*heads*headDim");
+            ch.floats(vCache, cache, "rows*capacity*heads*headDim");
             ch.floats(probs, rowsHeads * ch.size(capacity), "rows*heads*capacity");
             ch.floats(context, rowsHeads * headDim, "rows*heads*headDim");
             if (ch.size(keys) > ch.size(capacity)) ch.fail(ch.size(keys) + " keys do not fit the cache's capacity " + ch.size(capacity));
@@ -242,13 +243,16 @@ public sealed interface Kernel {
     }
 
     /**
-     * Beam search's reordering: row r of data becomes what row index[r] was, for [rows, rowLength]
-     * data, through {@code scratch} (so any index is fine, repeats included).
+     * Beam search's reordering: the first {@code length} floats of row r of data (rows {@code stride}
+     * apart) become those of row index[r], through {@code scratch} [rows, length], so any index is
+     * fine, repeats included. Only the positions cached so far are copied, not the whole cache.
      */
-    record GatherRows(Dim rows, Dim rowLength, IntBuf index, FloatBuf scratch, FloatBuf data) implements Kernel {
+    record GatherRows(Dim rows, Dim length, Dim stride, IntBuf index, FloatBuf scratch, FloatBuf data) implements Kernel {
         public void check(Checks ch) {
             ch.ints(index, ch.size(rows), "rows");
-            ch.matrices(rows, rowLength, scratch, data);
+            ch.floats(scratch, ch.product(rows, length), "rows*length");
+            ch.floats(data, ch.product(rows, stride), "rows*stride");
+            if (ch.size(length) > ch.size(stride)) ch.fail("row length " + ch.size(length) + " is past the row stride " + ch.size(stride));
         }
     }
 

@@ -244,37 +244,39 @@ class ElementwiseKernelsTest {
     // ---- decoding: caches of keys and values, beams reordered ----
 
     @Test
-    void cacheWriteStoresEachHeadAtThePositionAndNothingElse() {
-        int[][] shapes = {{1, 1, 1, 1}, {3, 2, 5, 7}, {4, 4, 16, 30}};  // rows, heads, headDim, capacity
+    void cacheWriteStoresEachRowAtThePositionAndNothingElse() {
+        int[][] shapes = {{1, 1, 1}, {3, 10, 7}, {4, 64, 30}};  // rows, width, capacity
         for (int[] s : shapes) {
-            for (int position : new int[] {0, s[3] / 2, s[3] - 1}) {
-                int rows = s[0], heads = s[1], headDim = s[2], capacity = s[3];
+            for (int position : new int[] {0, s[2] / 2, s[2] - 1}) {
+                int rows = s[0], width = s[1], capacity = s[2];
                 StepGraph g = new StepGraph("cache write");
                 Dim rowsDim = live(g, "rows", rows), positionDim = live(g, "position", position), capacityDim = live(g, "capacity", capacity);
-                FloatBuf x = floats("x", rows * heads * headDim, rnd), cache = floats("cache", rows * heads * capacity * headDim, rnd);
+                FloatBuf x = floats("x", rows * width, rnd), cache = floats("cache", rows * capacity * width, rnd);
                 double[] expected = doubles(cache), xs = doubles(x);
-                for (int r = 0; r < rows; r++)
-                    for (int h = 0; h < heads; h++)
-                        for (int c = 0; c < headDim; c++) expected[((r * heads + h) * capacity + position) * headDim + c] = xs[(r * heads + h) * headDim + c];
+                for (int r = 0; r < rows; r++) System.arraycopy(xs, r * width, expected, (r * capacity + position) * width, width);
                 float[] before = snapshot(cache);
-                run(g.add("cache", new Kernel.CacheWrite(rowsDim, heads, headDim, positionDim, capacityDim, x, cache)));
+                run(g.add("cache", new Kernel.CacheWrite(rowsDim, width, positionDim, capacityDim, x, cache)));
                 assertOutput("cache write " + Arrays.toString(s) + " at " + position, before, expected, cache, 0, 0);
             }
         }
     }
 
     @Test
-    void gatherRowsTakesAnyIndexRepeatsAndPermutationsIncluded() {
+    void gatherRowsTakesAnyIndexRepeatsAndPermutationsIncludedAndLeavesTheRowsTailsAlone() {
         int[][] indices = {{0}, {2, 0, 1}, {1, 1, 1, 0}, {3, 3, 0, 0, 2}};
-        for (int[] index : indices) {
-            Grid grid = Grid.of("gather", new int[] {index.length, 11});
-            int rows = grid.r(), width = grid.c();
-            FloatBuf data = floats("data", grid.maxN(), rnd), scratch = floats("scratch", grid.maxN(), rnd);
-            double[] before = doubles(data, grid.n()), expected = new double[grid.n()];
-            for (int r = 0; r < rows; r++) System.arraycopy(before, index[r] * width, expected, r * width, width);
-            float[] dataBefore = snapshot(data);
-            run(grid.graph().add("gather", new Kernel.GatherRows(grid.rows(), grid.cols(), ints("index", index), scratch, data)));
-            assertOutput("gather rows " + Arrays.toString(index), dataBefore, expected, data, 0, 0);
+        int stride = 11;
+        for (int length : new int[] {stride, 4, 0}) {
+            for (int[] index : indices) {
+                int rows = index.length;
+                StepGraph g = new StepGraph("gather");
+                Dim rowsDim = live(g, "rows", rows), lengthDim = live(g, "length", length), strideDim = live(g, "stride", stride);
+                FloatBuf data = floats("data", rows * stride, rnd), scratch = floats("scratch", rows * stride, rnd);
+                double[] expected = doubles(data), before = doubles(data);
+                for (int r = 0; r < rows; r++) System.arraycopy(before, index[r] * stride, expected, r * stride, length);
+                float[] dataBefore = snapshot(data);
+                run(g.add("gather", new Kernel.GatherRows(rowsDim, lengthDim, strideDim, ints("index", index), scratch, data)));
+                assertOutput("gather rows " + Arrays.toString(index) + " length " + length, dataBefore, expected, data, 0, 0);
+            }
         }
     }
 }

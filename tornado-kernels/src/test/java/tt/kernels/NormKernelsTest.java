@@ -106,7 +106,7 @@ class NormKernelsTest {
 
     // ---- one query per row against cached keys and values (decoding) ----
 
-    /** {probs [rows, heads, capacity], context [rows, heads * headDim]} by the softmax reference above. */
+    /** {probs [rows, heads, capacity], context [rows, heads * headDim]} by the softmax reference above; caches [rows, capacity, heads * headDim]. */
     static double[][] cachedAttention(int rows, int heads, int headDim, int keys, int capacity, double scale, int[] keyLengths,
                                       double[] q, double[] kCache, double[] vCache) {
         double[] scores = new double[rows * heads * capacity];
@@ -114,13 +114,13 @@ class NormKernelsTest {
         for (int r = 0; r < rows; r++) visible[r] = Math.min(keys, keyLengths[r]);
         for (int rh = 0; rh < rows * heads; rh++) {
             for (int j = 0; j < keys; j++) {
-                for (int c = 0; c < headDim; c++) scores[rh * capacity + j] += q[rh * headDim + c] * kCache[(rh * capacity + j) * headDim + c];
+                for (int c = 0; c < headDim; c++) scores[rh * capacity + j] += q[rh * headDim + c] * kCache[((rh / heads * capacity + j) * heads + rh % heads) * headDim + c];
             }
         }
         double[] probs = softmax(rows, heads, 1, capacity, scale, false, visible, scores), context = new double[rows * heads * headDim];
         for (int rh = 0; rh < rows * heads; rh++) {
             for (int j = 0; j < capacity; j++) {
-                for (int c = 0; c < headDim; c++) context[rh * headDim + c] += probs[rh * capacity + j] * vCache[(rh * capacity + j) * headDim + c];
+                for (int c = 0; c < headDim; c++) context[rh * headDim + c] += probs[rh * capacity + j] * vCache[((rh / heads * capacity + j) * heads + rh % heads) * headDim + c];
             }
         }
         return new double[][] {probs, context};

@@ -142,21 +142,21 @@ public final class ElementwiseKernels {
 
     // ---- decoding one token at a time: keys and values kept, beams reordered ----
 
-    public static void cacheWrite(Parallel par, int rows, int heads, int headDim, int position, int capacity,
+    public static void cacheWrite(Parallel par, int rows, int width, int position, int capacity,
                                   float[] x, int xOff, float[] cache, int cOff) {
-        par.range(rows * heads, Math.max(1, GRAIN / Math.max(headDim, 1)), (s, e) -> {
-            for (int rh = s; rh < e; rh++) {
-                System.arraycopy(x, xOff + rh * headDim, cache, cOff + (rh * capacity + position) * headDim, headDim);
-            }
+        par.range(rows, Math.max(1, GRAIN / Math.max(width, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) System.arraycopy(x, xOff + r * width, cache, cOff + (r * capacity + position) * width, width);
         });
     }
 
-    /** Row r of data becomes row index[r]: all rows into scratch first, so the index may repeat or permute. */
-    public static void gatherRows(Parallel par, int rows, int rowLength, int[] index, int iOff, float[] scratch, int sOff,
+    /** The first length floats of row r of data become those of row index[r]: all rows into scratch first, so the index may repeat. */
+    public static void gatherRows(Parallel par, int rows, int length, int stride, int[] index, int iOff, float[] scratch, int sOff,
                                   float[] data, int dOff) {
-        par.range(rows, 1, (s, e) -> {
-            for (int r = s; r < e; r++) System.arraycopy(data, dOff + index[iOff + r] * rowLength, scratch, sOff + r * rowLength, rowLength);
+        par.range(rows, Math.max(1, GRAIN / Math.max(length, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) System.arraycopy(data, dOff + index[iOff + r] * stride, scratch, sOff + r * length, length);
         });
-        par.range(rows, 1, (s, e) -> System.arraycopy(scratch, sOff + s * rowLength, data, dOff + s * rowLength, (e - s) * rowLength));
+        par.range(rows, Math.max(1, GRAIN / Math.max(length, 1)), (s, e) -> {
+            for (int r = s; r < e; r++) System.arraycopy(scratch, sOff + r * length, data, dOff + r * stride, length);
+        });
     }
 }

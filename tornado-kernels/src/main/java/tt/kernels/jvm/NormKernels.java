@@ -31,24 +31,36 @@ public final class NormKernels {
     /**
      * One query per row and head against cached keys and values: softmax of the visible scaled dot
      * products (the same max, exp and sum as {@link #softmax}), then the probability-weighted values.
+     * A row's heads go together, key by key, so its cache is read front to back, once.
      */
     public static void cachedAttention(Parallel par, int rows, int heads, int headDim, int keys, int capacity, float scale,
                                        int[] keyLengths, int lenOff, float[] q, int qOff, float[] kc, int kOff, float[] vc, int vOff,
                                        float[] probs, int pOff, float[] context, int cOff) {
-        par.range(rows * heads, Math.max(1, rowGrain(keys * headDim)), (s, e) -> {
-            for (int rh = s; rh < e; rh++) {
-                int r = rh / heads, row = pOff + rh * capacity, qRow = qOff + rh * headDim, base = rh * capacity * headDim;
+        int width = heads * headDim;
+        par.range(rows, Math.max(1, rowGrain(keys * width)), (s, e) -> {
+            for (int r = s; r < e; r++) {
+                // Key j of head h sits at (r * capacity + j) * width + h * headDim; its probability at (r * heads + h) * capacity + j.
+                int key0 = r * capacity * width, probs0 = pOff + r * heads * capacity, out = cOff + r * width, qRow = qOff + r * width;
                 int valid = Math.min(keys, Math.clamp(keyLengths[lenOff + r], 0, keys));
-                for (int j = 0; j < valid; j++) probs[row + j] = Vec.dot(q, qRow, kc, kOff + base + j * headDim, headDim);
-                if (valid > 0) {
-                    float max = scale * Vec.max(probs, row, valid);
-                    float sum = Vec.sumExp(probs, row, valid, scale, max);
-                    Vec.expScaled(probs, row, probs, row, valid, scale, max, 1f / sum);
+                for (int j = 0; j < valid; j++) {
+                    for (int h = 0; h < heads; h++) {
+                        probs[probs0 + h * capacity + j] = Vec.dot(q, qRow + h * headDim, kc, kOff + key0 + j * width + h * headDim, headDim);
+                    }
                 }
-                for (int j = valid; j < capacity; j++) probs[row + j] = 0f;
-                int out = cOff + rh * headDim;
-                java.util.Arrays.fill(context, out, out + headDim, 0f);
-                for (int j = 0; j < valid; j++) Vec.axpy(probs[row + j], vc, vOff + base + j * headDim, context, out, headDim);
+                for (int h = 0, row = probs0; h < heads; h++, row += capacity) {
+                    if (valid > 0) {
+                        float max = scale * Vec.max(probs, row, valid);
+                        float sum = Vec.sumExp(probs, row, valid, scale, max);
+                        Vec.expScaled(probs, row, probs, row, valid, scale, max, 1f / sum);
+                    }
+                    java.util.Arrays.fill(probs, row + valid, row + capacity, 0f);
+                }
+                java.util.Arrays.fill(context, out, out + width, 0f);
+                for (int j = 0; j < valid; j++) {
+                    for (int h = 0; h < heads; h++) {
+                        Vec.axpy(probs[probs0 + h * capacity + j], vc, vOff + key0 + j * width + h * headDim, context, out + h * headDim, headDim);
+                    }
+                }
             }
         });
     }

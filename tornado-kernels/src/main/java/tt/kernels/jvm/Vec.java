@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -15,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * API's EXP and its float reductions may differ between the JIT's intrinsics and the interpreter's
  * fallback, which would make a run's numbers depend on JIT warm-up. So exp is our own polynomial,
  * evaluated by the same operation sequence in the lanes and in the scalar tail, and lane sums are
- * added in lane order.
+ * added in a fixed pairwise tree of lane shuffles (log2 of the lanes long, not a chain of them).
  */
 final class Vec {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -105,9 +106,23 @@ final class Vec {
     }
 
     private static float sumLanes(FloatVector v) {
-        float s = 0f;
-        for (int lane = 0; lane < F.length(); lane++) s += v.lane(lane);
-        return s;
+        if (F.length() > 16) {  // wider than the tree below (e.g. SVE): lane order
+            float s = 0f;
+            for (int lane = 0; lane < F.length(); lane++) s += v.lane(lane);
+            return s;
+        }
+        if (F.length() >= 16) v = v.add(v.rearrange(ROTATE_8));
+        if (F.length() >= 8) v = v.add(v.rearrange(ROTATE_4));
+        if (F.length() >= 4) v = v.add(v.rearrange(ROTATE_2));
+        if (F.length() >= 2) v = v.add(v.rearrange(ROTATE_1));
+        return v.lane(0);
+    }
+
+    /** sumLanes' tree: lane i plus lane i + 8 (then 4, 2, 1), for the species that has those lanes (constants, so the JIT inlines them). */
+    private static final VectorShuffle<Float> ROTATE_8 = rotation(8), ROTATE_4 = rotation(4), ROTATE_2 = rotation(2), ROTATE_1 = rotation(1);
+
+    private static VectorShuffle<Float> rotation(int by) {
+        return by < F.length() ? VectorShuffle.fromOp(F, i -> (i + by) % F.length()) : null;
     }
 
     // exp(x) = 2^k * e^r, k = round(x / ln 2), r = x - k ln 2 (Cody-Waite), e^r by Cephes' expf polynomial.

@@ -119,11 +119,11 @@ class KernelsTornadoTest {
                     output("softmax backward", scores, REDUCTION)));
             // Decoding: batch rows, caches of `keys` positions, `seq` of them visible, writing at `position`.
             int cache = 3 * heads * 11 * headDim;
-            add(new Kernel.CacheWrite(batch, heads, headDim, position, keys, input(3 * heads * headDim), output("cache write", cache, ELEMENTWISE)));
+            add(new Kernel.CacheWrite(batch, heads * headDim, position, keys, input(3 * heads * headDim), output("cache write", cache, ELEMENTWISE)));
             add(new Kernel.CachedAttention(batch, heads, headDim, seq, keys, 0.8f, keyLengths, input(3 * heads * headDim), input(cache),
                     input(cache), output("cached attention probs", 3 * heads * 11, REDUCTION),
                     output("cached attention context", 3 * heads * headDim, REDUCTION)));
-            add(new Kernel.GatherRows(batch, cols, ints(3, 0, 2), output("gather rows scratch", 3 * 37, ELEMENTWISE),
+            add(new Kernel.GatherRows(batch, m, cols, ints(3, 0, 2), output("gather rows scratch", 3 * 21, ELEMENTWISE),
                     output("gather rows", 3 * 37, ELEMENTWISE)));
             add(new Kernel.LayerNorm(rows, cols, 1e-5f, input(40 * 37), input(37), input(37),
                     output("layer norm", 40 * 37, REDUCTION), output("layer norm mean", 40, REDUCTION), output("layer norm rstd", 40, REDUCTION)));

@@ -160,31 +160,32 @@ public final class ElementwiseKernels {
 
     // ---- decoding one token at a time: keys and values kept, beams reordered ----
 
-    /** HEADS and HEAD_DIM are fixed ints, not dims. */
-    interface CacheWriteParams { int ROWS = 0, HEADS = 1, HEAD_DIM = 2, POSITION = 3, CAPACITY = 4, X = 5, CACHE = 6; }
+    /** WIDTH is a fixed int, not a dim. */
+    interface CacheWriteParams { int ROWS = 0, WIDTH = 1, POSITION = 2, CAPACITY = 3, X = 4, CACHE = 5; }
 
-    /** cache[r, h, position, :] = x[r, h*headDim : (h+1)*headDim], one work-item per element of x. */
+    /** cache[r, position, :] = x[r, :], one work-item per element of x. */
     public static void cacheWrite(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray cache) {
-        int i = ctx.globalIdx, headDim = p.get(CacheWriteParams.HEAD_DIM);
-        if (i < dim(sizes, p, CacheWriteParams.ROWS) * p.get(CacheWriteParams.HEADS) * headDim) {
-            int rowHead = i / headDim;
-            int at = (rowHead * dim(sizes, p, CacheWriteParams.CAPACITY) + dim(sizes, p, CacheWriteParams.POSITION)) * headDim + i % headDim;
+        int i = ctx.globalIdx, width = p.get(CacheWriteParams.WIDTH);
+        if (i < dim(sizes, p, CacheWriteParams.ROWS) * width) {
+            int at = (i / width * dim(sizes, p, CacheWriteParams.CAPACITY) + dim(sizes, p, CacheWriteParams.POSITION)) * width + i % width;
             cache.set(p.get(CacheWriteParams.CACHE) + at, x.get(p.get(CacheWriteParams.X) + i));
         }
     }
 
-    interface GatherRowsParams { int ROWS = 0, ROW_LENGTH = 1, INDEX = 2, FROM = 3, TO = 4; }
+    interface GatherRowsParams { int ROWS = 0, LENGTH = 1, FROM_STRIDE = 2, TO_STRIDE = 3, INDEX = 4, FROM = 5, TO = 6; }
 
     /**
-     * to[r, :] = from[index[r], :] when {@code gather}, else to[r, :] = from[r, :]: GatherRows runs
-     * it twice, into scratch and back, so that no row is overwritten before it is read.
+     * to[r, :length] = from[index[r], :length] when {@code gather}, else from[r, :length], rows of
+     * each a stride apart: GatherRows runs it twice, into scratch and back, so that no row is
+     * overwritten before it is read.
      */
     public static void gatherRows(KernelContext ctx, IntArray sizes, IntArray p, IntArray index, FloatArray from, FloatArray to,
                                   int gather) {
-        int i = ctx.globalIdx, rowLength = dim(sizes, p, GatherRowsParams.ROW_LENGTH);
-        if (i < dim(sizes, p, GatherRowsParams.ROWS) * rowLength) {
-            int r = i / rowLength, source = gather != 0 ? index.get(p.get(GatherRowsParams.INDEX) + r) : r;
-            to.set(p.get(GatherRowsParams.TO) + i, from.get(p.get(GatherRowsParams.FROM) + source * rowLength + i % rowLength));
+        int i = ctx.globalIdx, length = dim(sizes, p, GatherRowsParams.LENGTH);
+        if (i < dim(sizes, p, GatherRowsParams.ROWS) * length) {
+            int r = i / length, source = gather != 0 ? index.get(p.get(GatherRowsParams.INDEX) + r) : r;
+            to.set(p.get(GatherRowsParams.TO) + r * dim(sizes, p, GatherRowsParams.TO_STRIDE) + i % length,
+                    from.get(p.get(GatherRowsParams.FROM) + source * dim(sizes, p, GatherRowsParams.FROM_STRIDE) + i % length));
         }
     }
 }

@@ -114,9 +114,9 @@ final class KernelTasks {
                             .dim(PositionalAddParams.DIM, k.dim())
                             .offset(PositionalAddParams.TABLE, k.table()).offset(PositionalAddParams.X, k.x()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::positionalAdd, ctx, sizes, p, f(k.table()), f(k.x())));
-            case Kernel.CacheWrite k -> one(Launch.elements(k.heads() * k.headDim(), k.rows()),
-                    new Params(CacheWriteParams.class).dim(CacheWriteParams.ROWS, k.rows()).set(CacheWriteParams.HEADS, k.heads())
-                            .set(CacheWriteParams.HEAD_DIM, k.headDim()).dim(CacheWriteParams.POSITION, k.position())
+            case Kernel.CacheWrite k -> one(Launch.elements(k.width(), k.rows()),
+                    new Params(CacheWriteParams.class).dim(CacheWriteParams.ROWS, k.rows()).set(CacheWriteParams.WIDTH, k.width())
+                            .dim(CacheWriteParams.POSITION, k.position())
                             .dim(CacheWriteParams.CAPACITY, k.capacity()).offset(CacheWriteParams.X, k.x())
                             .offset(CacheWriteParams.CACHE, k.cache()),
                     (g, id, ctx, p) -> g.task(id, ElementwiseKernels::cacheWrite, ctx, sizes, p, f(k.x()), f(k.cache())));
@@ -138,8 +138,8 @@ final class KernelTasks {
                             (g, id, ctx, p) -> g.task(id, NormKernels::cachedContext, ctx, sizes, p, f(k.probs()), f(k.vCache()),
                                     f(k.context()))));
             case Kernel.GatherRows k -> List.of(
-                    gatherRows(k, k.data(), k.scratch(), true),
-                    gatherRows(k, k.scratch(), k.data(), false));
+                    gatherRows(k, k.data(), k.stride(), k.scratch(), k.length(), true),
+                    gatherRows(k, k.scratch(), k.length(), k.data(), k.stride(), false));
             case Kernel.Add k -> one(Launch.elements(k.rows(), k.cols()),
                     new Params(AddParams.class).dim(AddParams.ROWS, k.rows()).dim(AddParams.COLS, k.cols())
                             .offset(AddParams.A, k.a()).offset(AddParams.B, k.b()).offset(AddParams.OUT, k.out()),
@@ -259,9 +259,10 @@ final class KernelTasks {
     }
 
     /** One half of Kernel.GatherRows: scratch = data gathered by the index, then data = scratch. */
-    private Task gatherRows(Kernel.GatherRows k, FloatBuf from, FloatBuf to, boolean gather) {
-        return task(Launch.elements(k.rows(), k.rowLength()),
-                new Params(GatherRowsParams.class).dim(GatherRowsParams.ROWS, k.rows()).dim(GatherRowsParams.ROW_LENGTH, k.rowLength())
+    private Task gatherRows(Kernel.GatherRows k, FloatBuf from, Dim fromStride, FloatBuf to, Dim toStride, boolean gather) {
+        return task(Launch.elements(k.rows(), k.length()),
+                new Params(GatherRowsParams.class).dim(GatherRowsParams.ROWS, k.rows()).dim(GatherRowsParams.LENGTH, k.length())
+                        .dim(GatherRowsParams.FROM_STRIDE, fromStride).dim(GatherRowsParams.TO_STRIDE, toStride)
                         .offset(GatherRowsParams.INDEX, k.index()).offset(GatherRowsParams.FROM, from).offset(GatherRowsParams.TO, to),
                 (g, id, ctx, p) -> g.task(id, ElementwiseKernels::gatherRows, ctx, sizes, p, i(k.index()), f(from), f(to), flag(gather)));
     }

@@ -69,12 +69,14 @@ public final class NormKernels {
         int rh = ctx.groupIdx, lid = ctx.localIdx;
         boolean live = rh < dim(sizes, p, CachedScoresParams.ROWS) * heads;
         int valid = live ? TornadoMath.max(0, TornadoMath.min(keys, keyLengths.get(p.get(CachedScoresParams.KEY_LENGTHS) + rh / heads))) : 0;
-        int qRow = p.get(CachedScoresParams.Q) + rh * headDim, kBase = p.get(CachedScoresParams.K_CACHE) + rh * capacity * headDim;
+        // Key j of this head sits at ((r * capacity + j) * heads + h) * headDim.
+        int width = heads * headDim, qRow = p.get(CachedScoresParams.Q) + rh * headDim;
+        int kBase = p.get(CachedScoresParams.K_CACHE) + rh / heads * capacity * width + rh % heads * headDim;
         int o = p.get(CachedScoresParams.PROBS) + rh * capacity;
         float max = -Float.MAX_VALUE;
         for (int j = lid; j < valid; j += THREADS) {
             float dot = 0f;
-            for (int c = 0; c < headDim; c++) dot += q.get(qRow + c) * kCache.get(kBase + j * headDim + c);
+            for (int c = 0; c < headDim; c++) dot += q.get(qRow + c) * kCache.get(kBase + j * width + c);
             probs.set(o + j, scale * dot);
             max = TornadoMath.max(max, scale * dot);
         }
@@ -95,11 +97,12 @@ public final class NormKernels {
                                      FloatArray context) {
         int i = ctx.globalIdx, headDim = p.get(CachedContextParams.HEAD_DIM);
         if (i < dim(sizes, p, CachedContextParams.ROWS) * p.get(CachedContextParams.HEADS) * headDim) {
-            int rh = i / headDim, c = i % headDim, capacity = dim(sizes, p, CachedContextParams.CAPACITY);
-            int keys = dim(sizes, p, CachedContextParams.KEYS);
-            int pRow = p.get(CachedContextParams.PROBS) + rh * capacity, vBase = p.get(CachedContextParams.V_CACHE) + rh * capacity * headDim + c;
+            int heads = p.get(CachedContextParams.HEADS), width = heads * headDim, rh = i / headDim;
+            int capacity = dim(sizes, p, CachedContextParams.CAPACITY), keys = dim(sizes, p, CachedContextParams.KEYS);
+            int pRow = p.get(CachedContextParams.PROBS) + rh * capacity;
+            int vBase = p.get(CachedContextParams.V_CACHE) + rh / heads * capacity * width + i % width;
             float sum = 0f;
-            for (int j = 0; j < keys; j++) sum += probs.get(pRow + j) * vCache.get(vBase + j * headDim);
+            for (int j = 0; j < keys; j++) sum += probs.get(pRow + j) * vCache.get(vBase + j * width);
             context.set(p.get(CachedContextParams.CONTEXT) + i, sum);
         }
     }
