@@ -81,7 +81,7 @@ public final class AttentionCommand implements Callable<Integer> {
         if (index != null && sentence != null) throw new IllegalArgumentException("give a sentence or --index, not both");
         if (!split.equals("val") && !split.equals("test")) throw new IllegalArgumentException("--split " + split + ": use val or test");
         try (Backend backend = backendOptions.open()) {
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 1, beam, "attention");
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 1, 1, beam, "attention");
             Tokenizer tok = loaded.tokenizer();
             int[] source = index != null ? heldOut(loaded, tok) : tok.encode(text());
             if (source.length > loaded.translator().maxSourceLength()) {

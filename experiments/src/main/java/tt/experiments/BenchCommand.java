@@ -54,7 +54,8 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--steps", defaultValue = "5", description = "Timed steps (per round with --vs-torch) after 2 warm-up steps (default: ${DEFAULT-VALUE}).")
         int steps;
 
-        @Option(names = "--profile", description = "Also print time per kernel type (jvm backend).")
+        @Option(names = "--profile", description = "Also print where the step's time goes: a roofline table per kernel type, against "
+                + "this machine's GEMM and memory limits measured in the same run (jvm backend).")
         boolean profile;
 
         @Option(names = "--vs-torch", description = "Also time the PyTorch peer, alternating rounds with ours so both see the same load.")
@@ -81,6 +82,8 @@ public final class BenchCommand implements Runnable {
             if (torch != null && !torch.ok()) System.out.println(torch.message() + "; timing ours alone");
             try (Backend backend = backendOptions.open()) {
                 System.out.println("backend: " + backend.name() + " (" + backend.device() + "), load average " + TorchPeer.loadAverage());
+                if (profile && !(backend instanceof JvmBackend)) throw new IllegalArgumentException("--profile times the jvm backend's kernels; drop it or use --backend jvm");
+                peaks = profile ? Roofline.measure(backend) : null;
                 if (torch != null && torch.ok()) {
                     System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads, device " + torchDevice);
                     List<TorchPeer.Round> all = new ArrayList<>();
@@ -120,14 +123,13 @@ public final class BenchCommand implements Runnable {
             return new Prepared(model, trainer, batch);
         }
 
+        private Roofline.Peaks peaks;
+
         private void measure(Backend backend, String preset) {
             Prepared p = prepare(backend, preset);
-            if (profile && backend instanceof JvmBackend jvm) jvm.startProfiling();
+            if (peaks != null) ((JvmBackend) backend).startProfiling();
             double seconds = p.secondsPerStep(steps);
-            if (profile && backend instanceof JvmBackend jvm) {
-                jvm.profile().forEach((kernel, t) -> System.err.printf("  %-22s %8.1f ms/step %6d calls/step%n",
-                        kernel, t[0] * 1e-6 / steps, t[1] / steps));
-            }
+            if (peaks != null) Roofline.print(System.err, ((JvmBackend) backend).profile(), seconds * 1e3 * steps, steps, "step", peaks);
             double gflop = (gemmFlops(p.model.trainStep) + gemmFlops(p.model.optimizer.update)) * 1e-9;
             int sentences = p.batch.size();
             System.out.printf("%s,%d,%d,%d,%d,%d,%.1f,%.0f,%.2f,%.1f%n", preset, sentences * len, sentences, len, vocab,
@@ -208,18 +210,18 @@ public final class BenchCommand implements Runnable {
                     }
                     if (batch < 1 || m < 1 || n < 1 || k < 1) throw new IllegalArgumentException("--shapes " + s + ": every size must be at least 1");
                     String what = "gemm " + s + (transB ? " (A*B^T)" : "");
-                    TimedGemm mine = new TimedGemm(backend, batch, m, n, k, false, transB);
+                    TimedKernel mine = timedGemm(backend, batch, m, n, k, false, transB);
                     mine.run(warmup);
                     if (blas == null) {
-                        System.out.printf("%s: %.1f GFLOP/s%n", what, mine.bestGflops(seconds));
+                        System.out.printf("%s: %.1f GFLOP/s%n", what, mine.bestGigaRate(seconds));
                         continue;
                     }
-                    TimedGemm theirs = new TimedGemm(blas, batch, m, n, k, false, transB);
+                    TimedKernel theirs = timedGemm(blas, batch, m, n, k, false, transB);
                     theirs.run(warmup);
                     double g = 0, gBlas = 0;
                     for (int r = 0; r < ROUNDS; r++) {
-                        g = Math.max(g, mine.bestGflops(seconds / ROUNDS));
-                        gBlas = Math.max(gBlas, theirs.bestGflops(seconds / ROUNDS));
+                        g = Math.max(g, mine.bestGigaRate(seconds / ROUNDS));
+                        gBlas = Math.max(gBlas, theirs.bestGigaRate(seconds / ROUNDS));
                     }
                     System.out.printf("%s: %.1f GFLOP/s, OpenBLAS %.1f GFLOP/s, ratio %.2f%n", what, g, gBlas, g / gBlas);
                 }
@@ -229,18 +231,24 @@ public final class BenchCommand implements Runnable {
     }
 
     /** One GEMM on random operands, compiled once on a backend. */
-    private static final class TimedGemm {
-        private final Backend.Executable exe;
-        private final double flops;
+    static TimedKernel timedGemm(Backend backend, int batch, int m, int n, int k, boolean transA, boolean transB) {
+        SplittableRandom rnd = new SplittableRandom(1);
+        FloatBuf a = random("a", batch * m * k, rnd), b = random("b", batch * k * n, rnd);
+        FloatBuf c = FloatBuf.allocate("c", batch * m * n);
+        return new TimedKernel(backend, new Kernel.Gemm(Dim.fixed(batch), Dim.fixed(m), Dim.fixed(n), Dim.fixed(k), transA, transB,
+                1f, a, b, 0f, c), 2.0 * batch * m * n * k);
+    }
 
-        TimedGemm(Backend backend, int batch, int m, int n, int k, boolean transA, boolean transB) {
-            SplittableRandom rnd = new SplittableRandom(1);
-            FloatBuf a = random("a", batch * m * k, rnd), b = random("b", batch * k * n, rnd);
-            FloatBuf c = FloatBuf.allocate("c", batch * m * n);
+    /** One kernel call compiled once on a backend, doing {@code work} (FLOPs, bytes) per call. */
+    static final class TimedKernel {
+        private final Backend.Executable exe;
+        private final double work;
+
+        TimedKernel(Backend backend, Kernel kernel, double work) {
             StepGraph g = new StepGraph("bench");
-            g.add("gemm", new Kernel.Gemm(Dim.fixed(batch), Dim.fixed(m), Dim.fixed(n), Dim.fixed(k), transA, transB, 1f, a, b, 0f, c));
+            g.add("timed", kernel);
             exe = backend.compile(g);
-            flops = 2.0 * batch * m * n * k;
+            this.work = work;
         }
 
         /** Untimed runs, e.g. while the JIT compiles the Vector API code (slow until then). */
@@ -248,8 +256,8 @@ public final class BenchCommand implements Runnable {
             for (long end = System.nanoTime() + (long) (seconds * 1e9); System.nanoTime() < end; ) exe.run();
         }
 
-        /** GFLOP/s of the fastest of the calls made in about {@code seconds} (at least 3). */
-        double bestGflops(double seconds) {
+        /** Work per second, in billions, of the fastest of the calls made in about {@code seconds} (at least 3). */
+        double bestGigaRate(double seconds) {
             double best = Double.MAX_VALUE;
             long deadline = System.nanoTime() + (long) (seconds * 1e9);
             int runs = 0;
@@ -259,7 +267,7 @@ public final class BenchCommand implements Runnable {
                 best = Math.min(best, (System.nanoTime() - t0) * 1e-9);
                 runs++;
             } while (System.nanoTime() < deadline || runs < 3);
-            return flops / best / 1e9;
+            return work / best / 1e9;
         }
     }
 

@@ -42,10 +42,13 @@ final class BenchDecodeCommand implements Callable<Integer> {
 
     @Mixin SearchOptions search;
 
+    @Mixin ChunkOptions chunk;
+
     @Option(names = "--rounds", defaultValue = "3", description = "Timed decodes of the whole set per beam width, after an untimed one (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--profile", description = "Also print our time per kernel type over the timed rounds, and the rest (the search on the host), jvm backend.")
+    @Option(names = "--profile", description = "Also print where our time goes over the timed rounds: a roofline table per kernel type, "
+            + "against this machine's GEMM and memory limits measured in the same run, and the rest (the search on the host); jvm backend.")
     boolean profile;
 
     @Option(names = "--vs-torch", description = "Also decode with the PyTorch peer, alternating rounds with ours so both see the same load.")
@@ -63,23 +66,26 @@ final class BenchDecodeCommand implements Callable<Integer> {
 
     @Override public Integer call() throws IOException {
         search.check(spec, beams);
+        chunk.check(spec);
         if (rounds < 1) throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, got " + rounds);
         if (src != null && !Files.isRegularFile(src)) throw new ParameterException(spec.commandLine(), "--src " + src + ": no such file");
         TorchPeer.Availability torch = vsTorch ? TorchPeer.check(python, "safetensors") : null;
         if (torch != null && !torch.ok()) System.out.println(torch.message() + "; timing ours alone");
         try (Backend backend = backendOptions.open()) {
             int widest = beams.stream().mapToInt(Integer::intValue).max().orElse(1);
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, widest, "bench decode");
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, widest, "bench decode");
             int[][] sources = sources(loaded);
             System.out.printf(Locale.ROOT, "backend: %s (%s), %d sentences from %s, load average %s%n", backend.name(), backend.device(),
                     sources.length, src != null ? src : "the run's test set", TorchPeer.loadAverage());
+            if (profile && !(backend instanceof JvmBackend)) throw new ParameterException(spec.commandLine(), "--profile times the jvm backend's kernels; drop it or use --backend jvm");
+            Roofline.Peaks peaks = profile ? Roofline.measure(backend) : null;
             List<TorchPeer.Round> all = new ArrayList<>();
             for (int beam : beams) {
                 String label = beam == 1 ? "greedy" : "beam " + beam;
                 Timed ours = new Timed(loaded.translator(), sources, beam);
                 ours.run();  // untimed: the JIT compiles the kernels
                 ours.msTotal = 0;
-                if (profile && backend instanceof JvmBackend jvm) jvm.startProfiling();
+                if (peaks != null) ((JvmBackend) backend).startProfiling();
                 if (torch == null || !torch.ok()) {
                     for (int r = 1; r <= rounds; r++) {
                         double ms = ours.run();
@@ -89,7 +95,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                     if (all.isEmpty()) System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads");
                     all.addAll(versus(loaded, sources, ours, beam, label));
                 }
-                if (profile && backend instanceof JvmBackend jvm) printProfile(jvm, ours.msTotal);
+                if (peaks != null) Roofline.print(System.out, ((JvmBackend) backend).profile(), ours.msTotal, rounds, "run", peaks);
             }
             if (!all.isEmpty()) {
                 TorchPeer.write(all, out, "decode-vs-torch", "search", "Translating " + sources.length + " sentences", "ms");
@@ -153,20 +159,6 @@ final class BenchDecodeCommand implements Callable<Integer> {
             Files.deleteIfExists(hyps);
         }
         return rounds;
-    }
-
-    /** Each kernel type's share of our timed rounds, largest first; what is left is the host's search and the calls' dispatch. */
-    private static void printProfile(JvmBackend jvm, double totalMs) {
-        double kernelsMs = 0;
-        List<java.util.Map.Entry<String, long[]>> rows = new ArrayList<>(jvm.profile().entrySet());
-        rows.sort((x, y) -> Long.compare(y.getValue()[0], x.getValue()[0]));
-        for (var e : rows) {
-            double ms = e.getValue()[0] * 1e-6;
-            kernelsMs += ms;
-            System.out.printf(Locale.ROOT, "  %-22s %8.0f ms %5.1f%% %9d calls%n", e.getKey(), ms, 100 * ms / totalMs, e.getValue()[1]);
-        }
-        System.out.printf(Locale.ROOT, "  %-22s %8.0f ms %5.1f%%%n", "(host search, dispatch)", totalMs - kernelsMs, 100 * (totalMs - kernelsMs) / totalMs);
-        jvm.startProfiling();
     }
 
     private static String line(int[] ids) { return Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")); }

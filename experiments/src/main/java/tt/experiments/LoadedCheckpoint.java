@@ -24,13 +24,14 @@ record LoadedCheckpoint(Path dir, Tokenizer tokenizer, Transformer model, Transl
      * the model's own length limit, searched with {@code beam} hypotheses, size the buffers;
      * {@code command} names the caller in warnings.
      */
-    static LoadedCheckpoint open(Path given, Backend backend, int sentences, int beam, String command) throws IOException {
+    /** A model for up to {@code sentences} sentences at a time, whose chunks hold up to {@code tokens} decoder positions (at least one sentence's). */
+    static LoadedCheckpoint open(Path given, Backend backend, int sentences, int tokens, int beam, String command) throws IOException {
         Path dir = resolve(given, command);
         TransformerConfig config = Checkpoint.config(dir);
         Tokenizer tokenizer = Tokenizer.load(dir.resolve(Checkpoint.TOKENIZER));
         int len = config.maxLen();
-        int tokens = Math.max(sentences == 1 ? len : 4096, len * beam);
-        Transformer model = Transformer.create(config, new BatchLimits(tokens, Math.min(tokens, sentences * beam), len), null, 0);
+        int chunk = Math.max(sentences == 1 ? len : tokens, len * beam);
+        Transformer model = Transformer.create(config, new BatchLimits(chunk, Math.min(chunk, sentences * beam), len), null, 0);
         Checkpoint.loadParameters(dir.resolve(Checkpoint.MODEL), model);
         backend.upload(model.parameterRoot());
         return new LoadedCheckpoint(dir, tokenizer, model, new Translator(model, backend));

@@ -36,6 +36,8 @@ public final class TranslateCommand implements Callable<Integer> {
 
     @Mixin SearchOptions search;
 
+    @Mixin ChunkOptions chunk;
+
     @Mixin BackendOptions backendOptions;
 
     @Parameters(arity = "0..*", description = "Sentences; read from stdin when none are given.")
@@ -43,8 +45,9 @@ public final class TranslateCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         search.check(spec, java.util.List.of(beam));
+        chunk.check(spec);
         try (Backend backend = backendOptions.open()) {
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, beam, "translate");
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, beam, "translate");
             Translator translator = loaded.translator();
             Tokenizer tokenizer = loaded.tokenizer();
             PrintStream out = System.out;

@@ -73,7 +73,7 @@ class FiguresTest {
         }
         int[] source = {13, 5, 9, 4, 12, 6, 8, 7, 10, 11, 4, 5, 13, 9, 6, 8};
         try (JvmBackend backend = new JvmBackend(2)) {
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(run, backend, 1, 1, "test");
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(run, backend, 1, 1, 1, "test");
             int[] output = loaded.translator().greedy(new int[][] {source}, 20)[0];
             AttentionMap cross = loaded.translator().attention(source, output).stream().filter(m -> m.name().equals("decoder.layers.1.multihead_attn"))
                     .findFirst().orElseThrow();

@@ -4,7 +4,8 @@ package tt.kernels;
  * Floating-point operations of one kernel call at the live sizes: 2mnk per GEMM, as every GEMM
  * benchmark counts, and for the other kernels the arithmetic of their definition per element
  * (e.g. softmax: scale, max, exp, sum, divide). What `tt graph` and `tt bench` total. A new kernel
- * must say its cost here: the switch has no default.
+ * must say its cost here: the switch has no default. {@link #bytes} is the memory side of the same
+ * roofline.
  */
 public final class KernelCost {
     private KernelCost() {}
@@ -37,6 +38,30 @@ public final class KernelCost {
             case Kernel.SmoothedLossBackward k -> 3 * cells(k.rows(), k.vocab(), sizes);
             case Kernel.GlobalNorm k -> 2.0 * k.x().length();
             case Kernel.Adam k -> 12.0 * k.params().length();
+        };
+    }
+
+    /**
+     * Bytes moved: each operand's live extent once (the traffic if every operand passed through
+     * memory once; GEMMs re-read panels, so more), except for kernels that touch only part of a
+     * buffer: a lookup reads its rows of a table, a cache write writes one position, attention over
+     * a cache reads the visible keys, a reorder copies the filled positions twice.
+     */
+    public static double bytes(StepGraph graph, StepGraph.Call call) {
+        int[] sizes = graph.sizes().buffer().array();
+        return 4.0 * switch (call.kernel()) {  // floats and ints alike
+            case Kernel.EmbeddingForward k -> k.tokens().value(sizes) * (1 + 2.0 * k.dim().value(sizes));
+            case Kernel.CacheWrite k -> 2.0 * k.rows().value(sizes) * k.width();
+            case Kernel.CachedAttention k -> {
+                double rows = k.rows().value(sizes), keys = k.keys().value(sizes), capacity = k.capacity().value(sizes);
+                yield rows * (1 + k.heads() * (2.0 * k.headDim() + capacity + 2.0 * keys * k.headDim()));
+            }
+            case Kernel.GatherRows k -> k.rows().value(sizes) * (1 + 4.0 * k.length().value(sizes));
+            default -> {
+                double elements = 0;
+                for (StepGraph.Use use : graph.uses(call)) elements += use.elements();
+                yield elements;
+            }
         };
     }
 

@@ -4,6 +4,8 @@ import tt.kernels.Backend;
 import tt.kernels.Buf;
 import tt.kernels.Dim;
 import tt.kernels.Kernel;
+import tt.kernels.KernelCost;
+import tt.kernels.KernelTime;
 import tt.kernels.StepGraph;
 
 import java.util.List;
@@ -15,8 +17,8 @@ import java.util.List;
 public final class JvmBackend implements Backend {
     private final Parallel par;
     private final boolean nativeBlas;
-    /** Nanoseconds and calls per kernel type, when profiling is on. */
-    private final java.util.Map<String, long[]> profile = new java.util.TreeMap<>();
+    /** Time, calls and work per kernel type, when profiling is on. */
+    private final java.util.Map<String, KernelTime> profile = new java.util.TreeMap<>();
     private boolean profiling;
 
     public JvmBackend(int threads) {
@@ -53,9 +55,10 @@ public final class JvmBackend implements Backend {
                     long t0 = profiling ? System.nanoTime() : 0;
                     bound[i].run();
                     if (profiling) {
-                        long[] entry = profile.computeIfAbsent(calls.get(i).kernel().getClass().getSimpleName(), key -> new long[2]);
-                        entry[0] += System.nanoTime() - t0;
-                        entry[1]++;
+                        long nanos = System.nanoTime() - t0;
+                        StepGraph.Call call = calls.get(i);
+                        profile.computeIfAbsent(call.kernel().getClass().getSimpleName(), key -> new KernelTime())
+                                .add(nanos, KernelCost.flops(call.kernel(), sizes), KernelCost.bytes(graph, call));
                     }
                 } catch (RuntimeException e) {
                     throw new IllegalStateException(graph.name() + " " + calls.get(i).describe() + " failed: " + e.getMessage(), e);
@@ -64,14 +67,14 @@ public final class JvmBackend implements Backend {
         };
     }
 
-    /** Starts timing every call by kernel type (adds a clock read per call), clearing earlier timings. */
+    /** Starts timing every call by kernel type (adds a clock read and a cost count per call), clearing earlier timings. */
     public void startProfiling() {
         profile.clear();
         profiling = true;
     }
 
-    /** Kernel type -> {total nanoseconds, calls} since {@link #startProfiling()}. */
-    public java.util.Map<String, long[]> profile() { return java.util.Collections.unmodifiableMap(profile); }
+    /** Kernel type -> its time, calls and work since {@link #startProfiling()}. */
+    public java.util.Map<String, KernelTime> profile() { return java.util.Collections.unmodifiableMap(profile); }
 
     @Override public void upload(Buf... bufs) {}
 
@@ -101,13 +104,13 @@ public final class JvmBackend implements Backend {
                     k.dTable().array(), k.dTable().offset(), k.dTable().length() / k.dim().max());
             case Kernel.PositionalAdd k -> () -> ElementwiseKernels.positionalAdd(par, v(k.rows(), sizes), v(k.seqLen(), sizes),
                     v(k.first(), sizes), v(k.dim(), sizes), k.table().array(), k.table().offset(), k.x().array(), k.x().offset());
-            case Kernel.CacheWrite k -> () -> ElementwiseKernels.cacheWrite(par, v(k.rows(), sizes), k.heads(), k.headDim(), v(k.position(), sizes),
+            case Kernel.CacheWrite k -> () -> ElementwiseKernels.cacheWrite(par, v(k.rows(), sizes), k.width(), v(k.position(), sizes),
                     v(k.capacity(), sizes), k.x().array(), k.x().offset(), k.cache().array(), k.cache().offset());
             case Kernel.CachedAttention k -> () -> NormKernels.cachedAttention(par, v(k.rows(), sizes), k.heads(), k.headDim(), v(k.keys(), sizes),
                     v(k.capacity(), sizes), k.scale(), k.keyLengths().array(), k.keyLengths().offset(), k.q().array(), k.q().offset(),
                     k.kCache().array(), k.kCache().offset(), k.vCache().array(), k.vCache().offset(), k.probs().array(), k.probs().offset(),
                     k.context().array(), k.context().offset());
-            case Kernel.GatherRows k -> () -> ElementwiseKernels.gatherRows(par, v(k.rows(), sizes), v(k.rowLength(), sizes),
+            case Kernel.GatherRows k -> () -> ElementwiseKernels.gatherRows(par, v(k.rows(), sizes), v(k.length(), sizes), v(k.stride(), sizes),
                     k.index().array(), k.index().offset(), k.scratch().array(), k.scratch().offset(), k.data().array(), k.data().offset());
             case Kernel.Add k -> () -> ElementwiseKernels.add(par, n(k.rows(), k.cols(), sizes), k.a().array(), k.a().offset(),
                     k.b().array(), k.b().offset(), k.out().array(), k.out().offset());

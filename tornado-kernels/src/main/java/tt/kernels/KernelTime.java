@@ -1,0 +1,22 @@
+package tt.kernels;
+
+/** What a profiled backend spent on one kernel type: time and calls, and the work those calls did by {@link KernelCost}. */
+public final class KernelTime {
+    private long nanos, calls;
+    private double flops, bytes;
+
+    public void add(long nanos, double flops, double bytes) {
+        this.nanos += nanos;
+        this.calls++;
+        this.flops += flops;
+        this.bytes += bytes;
+    }
+
+    public long nanos() { return nanos; }
+
+    public long calls() { return calls; }
+
+    public double flops() { return flops; }
+
+    public double bytes() { return bytes; }
+}
