@@ -63,8 +63,7 @@ public final class TrainCommand implements Callable<Integer> {
                     + "/latest is missing); start a new run without --resume");
         }
         if (force) throw new ParameterException(spec.commandLine(), "--force starts afresh and --resume continues: give one of them");
-        TrainOptions saved = Json.MAPPER.treeToValue(Checkpoint.options(Checkpoint.latestIntact(checkpoints, System.out::println)),
-                TrainOptions.class);
+        TrainOptions saved = TrainOptions.fromJson(Checkpoint.options(Checkpoint.latestIntact(checkpoints, System.out::println)));
         List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
                 .filter(opt -> spec.mixins().get("options").options().contains(opt)).map(OptionSpec::longestName).toList();
         for (String name : given) {

@@ -29,6 +29,7 @@ import java.util.stream.Stream;
  *   step-000200/state.json             counters, data position, run options
  *   step-000200/tokenizer.json
  *   step-000200/SHA256SUMS             the four files' checksums, as sha256sum writes them
+ *   best/step-000150/                  the best checkpoints by a validation metric, the same files
  * </pre>
  * A checkpoint is written under a temporary name and renamed when complete, and only then does
  * {@code latest} point to it, so a crash mid-write leaves the previous one in place. Every file is
@@ -43,7 +44,8 @@ public final class Checkpoint {
     private static final List<String> FILES = List.of(MODEL, OPTIMIZER, STATE, TOKENIZER);
     private static final String TENSOR_SUM = "sha256.";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final int KEEP = 2;
+    /** Where {@link #saveBest} keeps its checkpoints, under a checkpoints directory. */
+    public static final String BEST = "best";
 
     /**
      * Where a run stands besides the model: epoch, next batch of that epoch, seconds trained so far,
@@ -69,23 +71,50 @@ public final class Checkpoint {
 
     /**
      * Writes a checkpoint of the trainer's current update and points {@code latest} at it. Of the
-     * others only the newest one below it is kept: higher steps belong to a timeline this run left
-     * (it resumed from an earlier checkpoint), and must not crowd out the one just written.
+     * others only the {@code keep - 1} newest below it are kept: higher steps belong to a timeline
+     * this run left (it resumed from an earlier checkpoint), and must not crowd out the one just written.
      */
-    public static void save(Path checkpoints, Trainer trainer, Tokenizer tokenizer, Position position, JsonNode options)
+    public static void save(Path checkpoints, int keep, Trainer trainer, Tokenizer tokenizer, Position position, JsonNode options)
             throws IOException {
+        String name = write(checkpoints, trainer, tokenizer, position, options);
+        AtomicFile.write(checkpoints.resolve(LATEST), out -> out.write(name.getBytes(StandardCharsets.UTF_8)));
+        List<Path> older = steps(checkpoints).stream().filter(p -> !p.getFileName().toString().equals(name)).toList();
+        List<Path> kept = older.stream().filter(p -> p.getFileName().toString().compareTo(name) < 0).limit(keep - 1).toList();
+        for (Path p : older) if (!kept.contains(p)) FileTrees.delete(p);
+    }
+
+    /**
+     * Writes a checkpoint of the trainer's current update into checkpoints/best/, then deletes the
+     * best checkpoints whose updates are not in {@code keepUpdates} (those the caller still ranks).
+     */
+    public static void saveBest(Path checkpoints, List<Integer> keepUpdates, Trainer trainer, Tokenizer tokenizer, Position position,
+                                JsonNode options) throws IOException {
+        Path best = checkpoints.resolve(BEST);
+        write(best, trainer, tokenizer, position, options);
+        for (Path p : steps(best)) if (!keepUpdates.contains(updates(p))) FileTrees.delete(p);
+    }
+
+    /** The step-N checkpoint directories in {@code dir}, newest first (none if it does not exist). */
+    public static List<Path> steps(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> all = Files.list(dir)) {
+            return all.filter(p -> p.getFileName().toString().matches("step-\\d+")).sorted(Comparator.reverseOrder()).toList();
+        }
+    }
+
+    /** The update a step-N checkpoint directory was saved at, read off its name. */
+    public static int updates(Path stepDir) { return Integer.parseInt(stepDir.getFileName().toString().substring("step-".length())); }
+
+    /** Writes step-N of the trainer's update into {@code parent} under a temporary name, renamed when complete; returns the name. */
+    private static String write(Path parent, Trainer trainer, Tokenizer tokenizer, Position position, JsonNode options) throws IOException {
         Transformer model = trainer.model();
         trainer.backend().download(model.stateBuffers().toArray(tt.kernels.Buf[]::new));
         String name = String.format("step-%06d", trainer.updates());
-        Path tmp = checkpoints.resolve("." + name + ".tmp"), dir = checkpoints.resolve(name);
+        Path tmp = parent.resolve("." + name + ".tmp"), dir = parent.resolve(name);
         try {
             FileTrees.delete(tmp);
             Files.createDirectories(tmp);
-            Map<String, String> meta = new LinkedHashMap<>();
-            meta.put("format", "tornado-transformer");
-            meta.put("config", JSON.writeValueAsString(model.config));
-            meta.put("tied_embeddings", Boolean.toString(model.config.tieEmbeddings()));
-            withSums(fileTensors(model.parameters()), meta).write(tmp.resolve(MODEL));
+            withSums(fileTensors(model.parameters()), modelMetadata(model.config)).write(tmp.resolve(MODEL));
             withSums(fileTensors(model.optimizer.checkpointTensors(model.parameters())), Map.of("step", Integer.toString(trainer.updates())))
                     .write(tmp.resolve(OPTIMIZER));
             Trainer.Counters c = trainer.counters();
@@ -93,9 +122,7 @@ public final class Checkpoint {
                     position.epoch(), position.batch(), position.elapsedSeconds(), position.runner(), options));
             AtomicFile.write(tmp.resolve(STATE), out -> out.write(state));
             tokenizer.save(tmp.resolve(TOKENIZER));
-            StringBuilder sums = new StringBuilder();
-            for (String f : FILES) sums.append(Checksums.sha256(tmp.resolve(f))).append("  ").append(f).append('\n');
-            AtomicFile.write(tmp.resolve(SUMS), out -> out.write(sums.toString().getBytes(StandardCharsets.UTF_8)));
+            writeSums(tmp, FILES);
             FileTrees.delete(dir);
             Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
@@ -105,14 +132,77 @@ public final class Checkpoint {
                 e.addSuppressed(cleanup);
             }
             throw new IOException("writing checkpoint " + dir + " failed (" + Checksums.reason(e) + "); "
-                    + (exists(checkpoints) ? "the previous checkpoint, " + latest(checkpoints).getFileName() + ", is kept" : "there is no earlier checkpoint"), e);
+                    + (exists(parent) ? "the previous checkpoint, " + latest(parent).getFileName() + ", is kept" : "no earlier checkpoint was touched"), e);
         }
-        AtomicFile.write(checkpoints.resolve(LATEST), out -> out.write(name.getBytes(StandardCharsets.UTF_8)));
-        try (Stream<Path> all = Files.list(checkpoints)) {
-            List<Path> older = all.filter(p -> p.getFileName().toString().matches("step-\\d+") && !p.getFileName().toString().equals(name))
-                    .sorted(Comparator.reverseOrder()).toList();
-            List<Path> keep = older.stream().filter(p -> p.getFileName().toString().compareTo(name) < 0).limit(KEEP - 1).toList();
-            for (Path p : older) if (!keep.contains(p)) FileTrees.delete(p);
+        return name;
+    }
+
+    private static Map<String, String> modelMetadata(TransformerConfig config) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "tornado-transformer");
+        meta.put("config", JSON.writeValueAsString(config));
+        meta.put("tied_embeddings", Boolean.toString(config.tieEmbeddings()));
+        return meta;
+    }
+
+    private static void writeSums(Path dir, List<String> files) throws IOException {
+        StringBuilder sums = new StringBuilder();
+        for (String f : files) sums.append(Checksums.sha256(dir.resolve(f))).append("  ").append(f).append('\n');
+        AtomicFile.write(dir.resolve(SUMS), out -> out.write(sums.toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Writes into {@code out} a checkpoint whose parameters are the element-wise means of those of
+     * {@code dirs} (fairseq's average_checkpoints.py; summed in double, in the order given), with
+     * the tokenizer and state (options, counters) of the first. It has no optimizer state: it is
+     * for translating and evaluating, not for resuming. Every input is verified first, and all must
+     * hold the same tensors and shapes.
+     */
+    public static void average(List<Path> dirs, Path out) throws IOException {
+        if (dirs.isEmpty()) throw new IllegalArgumentException("no checkpoint to average");
+        SequencedMap<String, double[]> sums = new LinkedHashMap<>();
+        SequencedMap<String, int[]> shapes = new LinkedHashMap<>();
+        Map<String, String> meta = null;
+        for (Path dir : dirs) {
+            verify(dir);
+            Safetensors st = verifyTensors(dir.resolve(MODEL));
+            if (meta == null) meta = st.metadata();
+            if (!sums.isEmpty() && !sums.keySet().equals(st.tensors().keySet())) {
+                throw new IOException(dir.resolve(MODEL) + " holds other tensors than " + dirs.getFirst().resolve(MODEL) + "; average checkpoints of one run");
+            }
+            for (var e : st.tensors().entrySet()) {
+                if (!(e.getValue() instanceof tt.model.io.Tensor.F32 f)) throw new IOException(dir.resolve(MODEL) + ": tensor '" + e.getKey() + "' is not F32");
+                int[] shape = shapes.computeIfAbsent(e.getKey(), k -> f.shape());
+                if (!java.util.Arrays.equals(shape, f.shape())) {
+                    throw new IOException(dir.resolve(MODEL) + ": tensor '" + e.getKey() + "' has shape " + java.util.Arrays.toString(f.shape())
+                            + ", not " + java.util.Arrays.toString(shape) + " as in " + dirs.getFirst().resolve(MODEL));
+                }
+                double[] sum = sums.computeIfAbsent(e.getKey(), k -> new double[f.data().length]);
+                for (int i = 0; i < sum.length; i++) sum[i] += f.data()[i];
+            }
+        }
+        SequencedMap<String, tt.model.io.Tensor> mean = new LinkedHashMap<>();
+        sums.forEach((name, sum) -> {
+            float[] m = new float[sum.length];
+            for (int i = 0; i < m.length; i++) m[i] = (float) (sum[i] / dirs.size());
+            mean.put(name, new tt.model.io.Tensor.F32(shapes.get(name), m));
+        });
+        Map<String, String> averagedMeta = new LinkedHashMap<>();
+        meta.forEach((k, v) -> { if (!k.startsWith(TENSOR_SUM)) averagedMeta.put(k, v); });
+        averagedMeta.put("averaged_from", String.join(",", dirs.stream().map(d -> d.getFileName().toString()).toList()));
+        Path tmp = out.resolveSibling("." + out.getFileName() + ".tmp");
+        try {
+            FileTrees.delete(tmp);
+            Files.createDirectories(tmp);
+            withSums(mean, averagedMeta).write(tmp.resolve(MODEL));
+            Files.copy(dirs.getFirst().resolve(STATE), tmp.resolve(STATE));
+            Files.copy(dirs.getFirst().resolve(TOKENIZER), tmp.resolve(TOKENIZER));
+            writeSums(tmp, List.of(MODEL, STATE, TOKENIZER));
+            FileTrees.delete(out);
+            Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            FileTrees.delete(tmp);
+            throw new IOException("writing the averaged checkpoint " + out + " failed (" + Checksums.reason(e) + ")", e);
         }
     }
 
@@ -122,11 +212,7 @@ public final class Checkpoint {
      */
     public static Path latestIntact(Path checkpoints, java.util.function.Consumer<String> warn) throws IOException {
         Path latest = latest(checkpoints);
-        List<Path> candidates;
-        try (Stream<Path> all = Files.list(checkpoints)) {
-            candidates = all.filter(p -> p.getFileName().toString().matches("step-\\d+") && p.getFileName().toString().compareTo(latest.getFileName().toString()) <= 0)
-                    .sorted(Comparator.reverseOrder()).toList();
-        }
+        List<Path> candidates = steps(checkpoints).stream().filter(p -> p.getFileName().toString().compareTo(latest.getFileName().toString()) <= 0).toList();
         IOException first = null;
         for (Path dir : candidates) {
             try {
@@ -192,6 +278,9 @@ public final class Checkpoint {
         trainer.restore(new Trainer.Counters(s.updates(), s.microSteps()));
         return new Position(s.epoch(), s.batch(), s.elapsedSeconds(), s.runner());
     }
+
+    /** The runner's state saved with a checkpoint (opaque here; see {@link Position#runner}). */
+    public static JsonNode runnerState(Path checkpointDir) throws IOException { return state(checkpointDir).runner(); }
 
     /** The run options a checkpoint was trained with (as the runner serialised them). */
     public static JsonNode options(Path checkpointDir) throws IOException { return state(checkpointDir).options(); }
