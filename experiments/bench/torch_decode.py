@@ -108,11 +108,12 @@ class Model:
         return F.log_softmax(F.linear(x[:, 0], self.generator), dim=-1)
 
 
-def length_penalty(length, alpha):
-    return ((5.0 + length) / 6.0) ** alpha
+def length_penalty(length, alpha, norm):
+    """LengthPenalty.of: GNMT's ((5 + length) / 6)^alpha, or fairseq's length^alpha."""
+    return ((5.0 + length) / 6.0) ** alpha if norm == "gnmt" else float(length) ** alpha
 
 
-def beam_chunk(model, sources, k, alpha, steps):
+def beam_chunk(model, sources, k, alpha, norm, steps):
     """Translator.beamChunk: row s*k + j holds hypothesis j of sentence s; returns the best output per sentence."""
     n, rows = len(sources), len(sources) * k
     src_len = max(len(s) for s in sources) + 1
@@ -132,14 +133,14 @@ def beam_chunk(model, sources, k, alpha, steps):
     parents = torch.arange(rows)
 
     def score(h):
-        return h[1] / length_penalty(len(h[0]), alpha)
+        return h[1] / length_penalty(len(h[0]), alpha, norm)
 
     def done(fin, live):
         if not live:
             return True
         if len(fin) < k:
             return False
-        return live[0][1] / length_penalty(steps, alpha) <= score(fin[-1])
+        return live[0][1] / length_penalty(steps, alpha, norm) <= score(fin[-1])
 
     for t in range(1, steps + 1):
         logp = model.step(tokens, t - 1, self_cache, cross, cross_mask)
@@ -189,7 +190,7 @@ def beam_chunk(model, sources, k, alpha, steps):
     return best
 
 
-def translate(model, sources, k, alpha, max_len, max_tokens, max_sentences):
+def translate(model, sources, k, alpha, norm, max_len, max_tokens, max_sentences):
     """Translator.beam: sources sorted by length, cut into chunks as tt translate cuts them."""
     order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
 
@@ -208,7 +209,7 @@ def translate(model, sources, k, alpha, max_len, max_tokens, max_sentences):
             longest = longer
             count += 1
         chunk = [sources[order[start + i]] for i in range(count)]
-        for i, o in enumerate(beam_chunk(model, chunk, k, alpha, steps(longest))):
+        for i, o in enumerate(beam_chunk(model, chunk, k, alpha, norm, steps(longest))):
             out[order[start + i]] = o
         start += count
     return out
@@ -220,7 +221,8 @@ def main():
     p.add_argument("--sources", required=True, help="source token ids, one sentence per line, without </s>")
     p.add_argument("--hyps", help="where each run writes its outputs (token ids, one line each)")
     p.add_argument("--beam", type=int, default=1)
-    p.add_argument("--alpha", type=float, default=0.6, help="GNMT length penalty (greedy uses 0)")
+    p.add_argument("--alpha", type=float, default=1.0, help="length penalty alpha (greedy uses 0)")
+    p.add_argument("--length-norm", choices=("gnmt", "power"), default="power", help="GNMT's ((5 + len) / 6)^alpha or len^alpha")
     p.add_argument("--max-len", type=int, default=100)
     p.add_argument("--max-tokens", type=int, default=4096)
     p.add_argument("--max-sentences", type=int, default=4096)
@@ -237,7 +239,7 @@ def main():
     def run():
         with torch.inference_mode():
             t0 = time.perf_counter()
-            out = translate(model, sources, args.beam, alpha, args.max_len, args.max_tokens, args.max_sentences)
+            out = translate(model, sources, args.beam, alpha, args.length_norm, args.max_len, args.max_tokens, args.max_sentences)
             ms = (time.perf_counter() - t0) * 1e3
         if args.hyps:
             with open(args.hyps, "w") as f:

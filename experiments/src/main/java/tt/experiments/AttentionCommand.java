@@ -121,9 +121,9 @@ public final class AttentionCommand implements Callable<Integer> {
 
     /** The source of pair --index of the run's validation or test set, as the run's own options define the data. */
     private int[] heldOut(LoadedCheckpoint loaded, Tokenizer tok) throws IOException {
-        TrainOptions o = Json.MAPPER.treeToValue(tt.model.Checkpoint.options(loaded.dir()), TrainOptions.class);
-        List<tt.model.data.EncodedPair> pairs = split.equals("test") ? TaskData.test(o, tok, null, null, Math.max(1000, index + 1)).pairs()
-                : TaskData.load(o, loaded.dir().getParent().getParent()).val();
+        TrainOptions o = TrainOptions.fromJson(tt.model.Checkpoint.options(loaded.dir()));
+        List<tt.model.data.EncodedPair> pairs = TaskData.heldout(o, tok, split.equals("test") ? TaskData.Split.TEST : TaskData.Split.VAL, null, null,
+                Math.max(1000, index + 1)).pairs();
         if (index < 0 || index >= pairs.size()) throw new IllegalArgumentException("--index " + index + ": the " + split + " set has pairs 0 to " + (pairs.size() - 1));
         return pairs.get(index).source();
     }

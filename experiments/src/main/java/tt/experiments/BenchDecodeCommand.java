@@ -135,7 +135,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         try {
             Files.write(ids, Arrays.stream(sources).map(BenchDecodeCommand::line).toList(), StandardCharsets.UTF_8);
             List<String> args = List.of("--checkpoint", loaded.dir().toString(), "--sources", ids.toString(), "--hyps", hyps.toString(),
-                    "--beam", Integer.toString(beam), "--alpha", Double.toString(search.alpha(beam)), "--max-len", Integer.toString(search.maxLen),
+                    "--beam", Integer.toString(beam), "--alpha", Double.toString(search.penalty(beam).alpha()), "--length-norm", search.penalty(beam).form().name().toLowerCase(Locale.ROOT), "--max-len", Integer.toString(search.maxLen),
                     "--max-tokens", Integer.toString(loaded.model().limits.maxTokens()),
                     "--max-sentences", Integer.toString(loaded.model().limits.maxSentences()),
                     "--threads", Integer.toString(backendOptions.threadCount()));
@@ -168,8 +168,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
         Tokenizer tok = loaded.tokenizer();
         List<int[]> ids = new ArrayList<>();
         if (src == null) {
-            TrainOptions o = Json.MAPPER.treeToValue(tt.model.Checkpoint.options(loaded.dir()), TrainOptions.class);
-            TaskData.test(o, tok, null, null, 1000).pairs().forEach(p -> ids.add(p.source()));
+            TrainOptions o = TrainOptions.fromJson(tt.model.Checkpoint.options(loaded.dir()));
+            TaskData.heldout(o, tok, TaskData.Split.TEST, null, null, 1000).pairs().forEach(p -> ids.add(p.source()));
         } else {
             List<String> lines = TextLines.read(src);
             for (int i = 0; i < lines.size(); i++) {

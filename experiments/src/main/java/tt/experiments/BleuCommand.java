@@ -21,7 +21,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code tt bleu REF... < HYP}: the scores {@code sacrebleu REF... < HYP} gives, one line per metric. */
+/**
+ * {@code tt bleu REF... < HYP}: the lines {@code sacrebleu REF... -m bleu chrf -f text < HYP} prints,
+ * one per metric, each with sacreBLEU's signature (what papers quote with the score).
+ */
 @Command(name = "bleu", description = "Score detokenized hypotheses against"
         + " references with sacreBLEU 2.x's defaults: BLEU (13a tokens, exp smoothing) and chrF2; also CER and WER in"
         + " percent. Files are UTF-8, plain or .gz, one segment per line.")
@@ -72,14 +75,18 @@ public final class BleuCommand implements Callable<Integer> {
             }
         }
         try {
+            List<String> lines = new ArrayList<>();
             for (Metric metric : metrics) {
-                out.println(switch (metric) {
-                    case bleu -> Bleu.corpus(hypotheses, references).toString();
-                    case chrf -> ChrF.corpus(hypotheses, references).toString();
+                lines.add(switch (metric) {
+                    case bleu -> Bleu.corpus(hypotheses, references).withSignature(references.size());
+                    case chrf -> ChrF.corpus(hypotheses, references).withSignature(references.size());
                     case cer -> "CER = " + String.format(Locale.ROOT, "%.2f", ErrorRate.cer(hypotheses, references.getFirst()));
                     case wer -> "WER = " + String.format(Locale.ROOT, "%.2f", ErrorRate.wer(hypotheses, references.getFirst()));
                 });
             }
+            // As sacreBLEU's text format: the names and signatures right-aligned, so the " = " line up.
+            int width = lines.stream().mapToInt(l -> l.indexOf(" = ")).max().orElse(0);
+            for (String line : lines) out.println(" ".repeat(width - line.indexOf(" = ")) + line);
         } catch (IllegalArgumentException e) { // e.g. an error rate against empty references
             err.println("tt bleu: " + e.getMessage());
             return 1;

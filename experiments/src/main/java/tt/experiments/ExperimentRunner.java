@@ -56,7 +56,9 @@ final class ExperimentRunner {
         ObjectNode id = Json.MAPPER.createObjectNode();
         id.put("variant", c.variant().name()).put("seed", c.seed());
         id.set("options", c.options().identity());
-        id.set("test", Json.MAPPER.valueToTree(spec.test));
+        JsonNode test = Json.MAPPER.valueToTree(spec.test);
+        if (test instanceof ObjectNode t && spec.test.beam() == 1) t.remove(TrainOptions.BEAM_ONLY);  // greedy: no length penalty
+        id.set("test", test);
         return (ObjectNode) Json.reparse(id);
     }
 
@@ -95,8 +97,9 @@ final class ExperimentRunner {
             java.util.Set<String> fields = new java.util.TreeSet<>();
             a.fieldNames().forEachRemaining(fields::add);
             b.fieldNames().forEachRemaining(fields::add);
-            // An option the cell's version did not have yet (absent before) is one it ran at that option's default.
-            for (String f : fields) if (a.has(f) && !a.path(f).equals(b.path(f))) out.add(f + ": " + a.path(f) + " -> " + b.path(f));
+            // An option the cell's version did not have yet (absent before) is one it ran at that option's default;
+            // one absent now has no effect on the cell (e.g. a length penalty with greedy decoding).
+            for (String f : fields) if (a.has(f) && b.has(f) && !a.path(f).equals(b.path(f))) out.add(f + ": " + a.path(f) + " -> " + b.path(f));
         }
         return out;
     }

@@ -6,6 +6,7 @@ import tt.experiments.SpecFile.Node;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import tt.model.LengthPenalty;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -27,13 +28,13 @@ import java.util.regex.Pattern;
  * grid: {init: [xavier_uniform, default], reduction: [batchmean, mean]}   # optional: a cross product
  * variants: {no-smoothing: {label-smoothing: 0}}   # optional: overrides of the baseline
  * baseline: baseline               # optional: the baseline's name, or the grid cell that is the baseline
- * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty)
+ * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty, length-norm)
  * slurm: {partition: gpu, time: "4:00:00", cpus-per-task: 8, mem: 16G, gres: "gpu:1", max-running: 4, flags: [--qos=normal]}
  * </pre>
  */
 final class ExperimentSpec {
     private static final List<String> KEYS = List.of("experiment", "description", "train", "seeds", "baseline", "variants", "grid", "test", "slurm");
-    private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty");
+    private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty", "length-norm");
     private static final List<String> SLURM_KEYS = List.of("partition", "time", "cpus-per-task", "mem", "gres", "max-running", "flags");
     /** Set by the runner per cell, or meaningless in a spec. */
     private static final Map<String, String> RESERVED = Map.of("seed", "each cell's seed comes from seeds:");
@@ -233,7 +234,8 @@ final class ExperimentSpec {
 
     private static TrainingRun.Test test(SpecFile f, Node n) {
         if (n == null || Boolean.FALSE.equals(n.value())) return null;
-        if (Boolean.TRUE.equals(n.value())) return new TrainingRun.Test(null, null, 1000, 1, 0.6);
+        TrainOptions defaults = TrainOptions.parse();
+        if (Boolean.TRUE.equals(n.value())) return new TrainingRun.Test(null, null, 1000, 1, defaults.lengthPenalty, defaults.lengthNorm);
         if (n.map() == null) throw f.error(n, "give test: true, or a mapping with " + String.join(", ", TEST_KEYS));
         for (Node k : n.map().values()) if (!TEST_KEYS.contains(lastKey(k))) throw f.error(k, "unknown key" + suggestion(lastKey(k), TEST_KEYS));
         Map<String, Node> m = n.map();
@@ -241,11 +243,17 @@ final class ExperimentSpec {
         if ((src == null) != (tgt == null)) throw f.error(n, "give both src and tgt, or neither");
         int size = m.containsKey("size") ? integer(f, m.get("size")) : 1000;
         int beam = m.containsKey("beam") ? integer(f, m.get("beam")) : 1;
-        double penalty = m.containsKey("length-penalty") ? real(f, m.get("length-penalty")) : 0.6;
+        double penalty = m.containsKey("length-penalty") ? real(f, m.get("length-penalty")) : defaults.lengthPenalty;
+        LengthPenalty.Form norm = defaults.lengthNorm;
+        if (m.containsKey("length-norm")) {
+            String given = string(f, m.get("length-norm"));
+            norm = java.util.Arrays.stream(LengthPenalty.Form.values()).filter(v -> v.name().equalsIgnoreCase(given)).findFirst()
+                    .orElseThrow(() -> f.error(m.get("length-norm"), given + " is not a length normalisation; use gnmt or power"));
+        }
         if (size < 1) throw f.error(m.get("size"), "must be at least 1, got " + size);
         if (beam < 1) throw f.error(m.get("beam"), "must be at least 1 (1 = greedy), got " + beam);
         if (penalty < 0) throw f.error(m.get("length-penalty"), "must be 0 or more, got " + penalty);
-        return new TrainingRun.Test(src, tgt, size, beam, penalty);
+        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm);
     }
 
     private static Slurm.Settings slurm(SpecFile f, Node n) {

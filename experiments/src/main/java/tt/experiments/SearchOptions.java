@@ -3,12 +3,17 @@ package tt.experiments;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
+import tt.model.LengthPenalty;
 import tt.model.Translator;
 
 /** The search options of the commands that translate with a checkpoint (translate, attention, bench decode), checked in one place. */
 final class SearchOptions {
-    @Option(names = "--length-penalty", defaultValue = "0.6", description = "GNMT length penalty alpha for beams > 1 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--length-penalty", defaultValue = "1.0", description = "Length penalty alpha for beams > 1 (default: ${DEFAULT-VALUE}).")
     double lengthPenalty;
+
+    @Option(names = "--length-norm", defaultValue = "power", description = "How beam search normalises scores by length: gnmt, ((5 + len) / 6)^alpha "
+            + "as the paper; or power, len^alpha as fairseq's --lenpen (default: ${DEFAULT-VALUE}).")
+    LengthPenalty.Form lengthNorm;
 
     @Option(names = "--max-len", defaultValue = "100", description = "Longest output in tokens (default: ${DEFAULT-VALUE}).")
     int maxLen;
@@ -23,10 +28,10 @@ final class SearchOptions {
     }
 
     /** The length penalty a search of this width uses: greedy decoding has none. */
-    double alpha(int beam) { return beam > 1 ? lengthPenalty : 0.0; }
+    LengthPenalty penalty(int beam) { return beam > 1 ? new LengthPenalty(lengthNorm, lengthPenalty) : LengthPenalty.NONE; }
 
     /** Translations of {@code sources}: beam search, or greedy for width 1. */
     int[][] translate(Translator translator, int[][] sources, int beam) {
-        return translator.beam(sources, beam, alpha(beam), maxLen);
+        return translator.beam(sources, beam, penalty(beam), maxLen);
     }
 }

@@ -29,26 +29,31 @@ record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> 
     /** Held-out pairs and their references as text: what a test decode is scored against. */
     record Heldout(List<EncodedPair> pairs, List<String> references) {}
 
+    /** The held-out splits a task has. */
+    enum Split { VAL, TEST }
+
     /**
-     * The test set of a task: Multi30k's test split (test_2016_flickr), a pair of files for
-     * {@code --task files}, or {@code size} synthetic sequences from the data seed.
+     * A held-out split of a task: Multi30k's val or test split (test_2016_flickr), the run's
+     * --val-src/--val-tgt or the given {@code src} and {@code tgt} files for {@code --task files},
+     * or synthetic sequences from the data seed (--val-size of them, or {@code size} for the test).
      */
-    static Heldout test(TrainOptions o, Tokenizer tok, Path src, Path tgt, int size) throws IOException {
+    static Heldout heldout(TrainOptions o, Tokenizer tok, Split split, Path src, Path tgt, int size) throws IOException {
         if (o.synthetic()) {
-            List<EncodedPair> pairs = SyntheticTask.of(SyntheticTask.Kind.valueOf(o.task.toUpperCase(Locale.ROOT)), size,
-                    o.dataSeed + TEST_SEED_OFFSET).pairs();
+            List<EncodedPair> pairs = SyntheticTask.of(SyntheticTask.Kind.valueOf(o.task.toUpperCase(Locale.ROOT)), split == Split.VAL ? o.valSize : size,
+                    o.dataSeed + (split == Split.VAL ? VAL_SEED_OFFSET : TEST_SEED_OFFSET)).pairs();
             return new Heldout(pairs, pairs.stream().map(p -> tok.decode(p.target())).toList());
         }
-        ParallelCorpus test = switch (o.task) {
-            case "multi30k" -> Multi30k.read(Multi30k.locate(o.data, o.download), Multi30k.Split.TEST, o.srcLang, o.tgtLang,
-                    ParallelCorpus.Options.DEFAULT);
+        ParallelCorpus set = switch (o.task) {
+            case "multi30k" -> Multi30k.read(Multi30k.locate(o.data, o.download), split == Split.VAL ? Multi30k.Split.VAL : Multi30k.Split.TEST,
+                    o.srcLang, o.tgtLang, ParallelCorpus.Options.DEFAULT);
             case "files" -> {
-                if (src == null || tgt == null) throw new IllegalArgumentException("a test set for --task files needs its src and tgt files");
-                yield ParallelCorpus.read(src, tgt, ParallelCorpus.Options.DEFAULT);
+                Path s = split == Split.VAL ? o.valSrc : src, t = split == Split.VAL ? o.valTgt : tgt;
+                if (s == null || t == null) throw new IllegalArgumentException("a test set for --task files needs its src and tgt files");
+                yield ParallelCorpus.read(s, t, ParallelCorpus.Options.DEFAULT);
             }
-            default -> throw new IllegalArgumentException("--task " + o.task + " has no test set");
+            default -> throw new IllegalArgumentException("--task " + o.task + " has no held-out data");
         };
-        return new Heldout(test.encode(tok, tok), test.target());
+        return new Heldout(set.encode(tok, tok), set.target());
     }
 
     static TaskData load(TrainOptions o, Path runDir) throws IOException {

@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 import tt.kernels.Kernel.Reduction;
 import tt.model.AdamConfig;
 import tt.model.BatchLimits;
+import tt.model.LengthPenalty;
 import tt.model.Schedule;
 import tt.model.TransformerConfig;
 import tt.model.TransformerConfig.Init;
@@ -129,14 +130,52 @@ public final class TrainOptions {
     @Option(names = "--beam", defaultValue = "1", description = "Beam width for evaluation decodes, 1 = greedy (default: ${DEFAULT-VALUE}).")
     int beam;
 
-    @Option(names = "--length-penalty", defaultValue = "0.6", description = "GNMT length penalty alpha for beam search (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--length-penalty", defaultValue = "1.0", description = "Length penalty alpha for beam search (default: ${DEFAULT-VALUE}).")
     double lengthPenalty;
+
+    @Option(names = "--length-norm", defaultValue = "power", description = "How beam search normalises scores by length: gnmt, ((5 + len) / 6)^alpha "
+            + "as the paper; or power, len^alpha as fairseq's --lenpen (default: ${DEFAULT-VALUE}).")
+    LengthPenalty.Form lengthNorm;
 
     @Option(names = "--log-every", defaultValue = "50", description = "Training rows in runs.csv every N updates (default: ${DEFAULT-VALUE}).")
     int logEvery;
 
     @Option(names = "--checkpoint-every", defaultValue = "1000", description = "Checkpoint every N updates and at the end, 0 = only at the end (default: ${DEFAULT-VALUE}).")
     int checkpointEvery;
+
+    @Option(names = "--keep-last-checkpoints", defaultValue = "2", description = "Periodic checkpoints kept, the newest; `tt average --last N` "
+            + "averages them (fairseq's --keep-interval-updates) (default: ${DEFAULT-VALUE}).")
+    int keepLastCheckpoints;
+
+    @Option(names = "--keep-best-checkpoints", defaultValue = "1", description = "Checkpoints kept in checkpoints/best/ by "
+            + "--best-checkpoint-metric at each evaluation, 0 = none (fairseq's --keep-best-checkpoints) (default: ${DEFAULT-VALUE}).")
+    int keepBestCheckpoints;
+
+    @Option(names = "--best-checkpoint-metric", defaultValue = "nll", description = "Validation metric that ranks checkpoints and drives "
+            + "--patience: nll (lower is better) or bleu (higher is better; needs --eval-sentences) (default: ${DEFAULT-VALUE}).")
+    BestMetric bestCheckpointMetric;
+
+    @Option(names = "--patience", defaultValue = "0", description = "Stop early after N evaluations in a row without a better "
+            + "--best-checkpoint-metric, 0 = never (fairseq's --patience) (default: ${DEFAULT-VALUE}).")
+    int patience;
+
+    /** What ranks checkpoints: validation NLL per token, or validation BLEU of the --eval-sentences decodes. */
+    enum BestMetric {
+        NLL, BLEU;
+
+        double of(TrainingRun.Evaluation e) { return this == NLL ? e.nll() : e.bleu(); }
+
+        /** Whether {@code a} is strictly better than {@code b}. */
+        boolean better(double a, double b) { return this == NLL ? a < b : a > b; }
+    }
+
+    /**
+     * Options saved as JSON (a checkpoint's, a manifest's), over the defaults: an option the saving
+     * version did not have yet takes its default, as the run did.
+     */
+    static TrainOptions fromJson(com.fasterxml.jackson.databind.JsonNode saved) throws java.io.IOException {
+        return Json.MAPPER.readerForUpdating(parse()).readValue(saved);
+    }
 
     /** The options `tt train` would get from these arguments; the defaults are the annotations above, their one home. */
     static TrainOptions parse(String... args) {
@@ -193,10 +232,17 @@ public final class TrainOptions {
         require(lengthPenalty >= 0, "--length-penalty", "must be 0 or more, got " + lengthPenalty);
         require(logEvery >= 1, "--log-every", "must be at least 1, got " + logEvery);
         require(checkpointEvery >= 0, "--checkpoint-every", "must be 0 (only at the end) or more, got " + checkpointEvery);
+        require(keepLastCheckpoints >= 1, "--keep-last-checkpoints", "must be at least 1 (the one to resume from), got " + keepLastCheckpoints);
+        require(keepBestCheckpoints >= 0, "--keep-best-checkpoints", "must be 0 (none) or more, got " + keepBestCheckpoints);
+        require(patience >= 0, "--patience", "must be 0 (never stop early) or more, got " + patience);
+        require(bestCheckpointMetric != BestMetric.BLEU || evalSentences > 0, List.of("--best-checkpoint-metric", "--eval-sentences"),
+                "--best-checkpoint-metric bleu needs decoded validation sentences; give --eval-sentences above 0");
         return this;
     }
 
     private static final List<String> PRESETS = List.of("tiny", "small", "base", "big");
+    /** The fields that matter only to beam search (width above 1), in options and in an experiment's test section. */
+    static final List<String> BEAM_ONLY = List.of("lengthPenalty", "lengthNorm");
     private static final List<String> SCHEDULES = List.of("noam", "cosine-warmup", "constant");
     /** Any vocabulary will do to read a preset's shape. */
     private static final int ANY_VOCAB = 100;
@@ -226,6 +272,7 @@ public final class TrainOptions {
      */
     com.fasterxml.jackson.databind.node.ObjectNode identity() {
         com.fasterxml.jackson.databind.node.ObjectNode tree = Json.MAPPER.valueToTree(this);
+        if (beam == 1) tree.remove(BEAM_ONLY);  // greedy evaluation decodes: no length penalty
         if (PRESETS.contains(preset.toLowerCase(Locale.ROOT))) {  // else check() has the error to give
             TransformerConfig p = TransformerConfig.preset(preset, ANY_VOCAB);
             tree.put("layers", layers != null ? layers : p.layers()).put("dModel", dModel != null ? dModel : p.dModel())
@@ -249,6 +296,9 @@ public final class TrainOptions {
 
     /** Sentences up to maxLen tokens plus &lt;s&gt; or &lt;/s&gt;. */
     BatchLimits limits() { return new BatchLimits(maxTokens, maxTokens, maxLen + 1); }
+
+    /** The length penalty of evaluation decodes (greedy ones need none). */
+    LengthPenalty penalty() { return beam > 1 ? new LengthPenalty(lengthNorm, lengthPenalty) : LengthPenalty.NONE; }
 
     AdamConfig adam() { return AdamConfig.paper().withWeightDecay(weightDecay).withClipNorm(clipNorm); }
 

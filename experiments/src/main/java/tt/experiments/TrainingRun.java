@@ -7,6 +7,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import tt.kernels.Backend;
 import tt.model.Checkpoint;
+import tt.model.LengthPenalty;
 import tt.model.Trainer;
 import tt.model.Trainer.LossTotals;
 import tt.model.Transformer;
@@ -45,8 +46,14 @@ final class TrainingRun {
      * that the next "train" row of runs.csv averages, and the recent losses the divergence guard
      * compares with. Saved in every checkpoint.
      */
-    record Progress(long tokens, int intervalUpdates, double intervalLoss, LossTotals interval, double intervalSeconds, List<Double> recentLosses) {
-        static final Progress START = new Progress(0, 0, 0, new LossTotals(0, 0, 0, 0), 0, List.of());
+    record Progress(long tokens, int intervalUpdates, double intervalLoss, LossTotals interval, double intervalSeconds, List<Double> recentLosses,
+                    Ranking ranking) {
+        static final Progress START = new Progress(0, 0, 0, new LossTotals(0, 0, 0, 0), 0, List.of(), Ranking.START);
+
+        /** Checkpoints from before rankings have none. */
+        Progress {
+            if (ranking == null) ranking = Ranking.START;
+        }
         /** How many updates the divergence guard's median looks back over, and how many it waits for. */
         static final int WINDOW = 100, MIN_WINDOW = 20;
 
@@ -54,10 +61,12 @@ final class TrainingRun {
             List<Double> recent = new ArrayList<>(recentLosses.subList(Math.max(0, recentLosses.size() - WINDOW + 1), recentLosses.size()));
             recent.add(r.loss());
             return new Progress(tokens + r.totals().tokens(), intervalUpdates + 1, intervalLoss + r.loss(), interval.plus(r.totals()),
-                    intervalSeconds + seconds, recent);
+                    intervalSeconds + seconds, recent, ranking);
         }
 
-        Progress logged() { return new Progress(tokens, 0, 0, START.interval, 0, recentLosses); }
+        Progress logged() { return new Progress(tokens, 0, 0, START.interval, 0, recentLosses, ranking); }
+
+        Progress ranked(Ranking r) { return new Progress(tokens, intervalUpdates, intervalLoss, interval, intervalSeconds, recentLosses, r); }
 
         /** Why this update's loss means divergence, or null: not finite, or {@code factor} times the recent median (factor 0: never). */
         String divergence(Trainer.StepResult r, double factor) {
@@ -68,6 +77,30 @@ final class TrainingRun {
             return r.loss() > factor * median ? String.format(java.util.Locale.ROOT, "the loss, %.4g, is more than %s times its median over the last %d updates, %.4g",
                     r.loss(), factor, recentLosses.size(), median) : null;
         }
+    }
+
+    /**
+     * The evaluations so far by --best-checkpoint-metric: the best ones kept in checkpoints/best/,
+     * best first; how many evaluations in a row have not beaten the best; and whether --patience
+     * has ended the run.
+     */
+    record Ranking(List<Scored> best, int sinceBest, boolean stoppedEarly) {
+        static final Ranking START = new Ranking(List.of(), 0, false);
+
+        record Scored(int update, double value) {}
+
+        /** After an evaluation at {@code update}: the {@code keep} best (a NaN ranks last, ties go to the earlier update). */
+        Ranking after(int update, double value, TrainOptions.BestMetric metric, int keep, int patience) {
+            boolean improved = !Double.isNaN(value) && (best.isEmpty() || metric.better(value, best.getFirst().value()));
+            List<Scored> all = new ArrayList<>(best);
+            all.add(new Scored(update, value));
+            all.sort((a, b) -> Double.isNaN(a.value()) != Double.isNaN(b.value()) ? (Double.isNaN(a.value()) ? 1 : -1)
+                    : metric.better(a.value(), b.value()) ? -1 : metric.better(b.value(), a.value()) ? 1 : Integer.compare(a.update(), b.update()));
+            int since = improved ? 0 : sinceBest + 1;
+            return new Ranking(List.copyOf(all.subList(0, Math.min(keep, all.size()))), since, patience > 0 && since >= patience);
+        }
+
+        boolean keeps(int update) { return best.stream().anyMatch(s -> s.update() == update); }
     }
 
     /** A run stopped because its loss or gradient stopped being usable; its last good checkpoint is kept. */
@@ -95,7 +128,9 @@ final class TrainingRun {
     }
 
     /** A test set decoded once training is done: Multi30k's test split, src and tgt files (task files) or size synthetic sequences. */
-    record Test(Path src, Path tgt, int size, int beam, double lengthPenalty) {}
+    record Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm) {
+        LengthPenalty penalty() { return beam > 1 ? new LengthPenalty(lengthNorm, lengthPenalty) : LengthPenalty.NONE; }
+    }
 
     /** The last validation evaluation, and with a test set its scores, hypotheses and references (one per test sentence). */
     record Result(Evaluation validation, Evaluation test, List<String> testHypotheses, List<String> testReferences) {}
@@ -159,7 +194,10 @@ final class TrainingRun {
         JsonNode optionsJson = Json.MAPPER.valueToTree(options);
         try (RunLog log = RunLog.open(runDir.resolve("runs.csv"), trainer.updates(), !resume);
              ProgressBar bar = progressBar(trainer.updates())) {
-            while (trainer.updates() < options.steps) {
+            if (progress.ranking().stoppedEarly()) {
+                out.printf("%s stopped early at update %d (--patience %d); nothing left to train%n", runName, trainer.updates(), options.patience);
+            }
+            while (trainer.updates() < options.steps && !progress.ranking().stoppedEarly()) {
                 List<Batch> group = new ArrayList<>(options.accumulate);
                 while (group.size() < options.accumulate) {
                     if (next == epochBatches.size()) {
@@ -202,11 +240,24 @@ final class TrainingRun {
                             Double.NaN, last.nll(), last.accuracy(), last.bleu(), last.chrf(), last.exactMatch(), Double.NaN, Double.NaN));
                     out.printf("%s update %d: val nll %.4f, perplexity %.2f, accuracy %.4f, BLEU %.2f, chrF %.2f, exact %.4f%n",
                             runName, step, last.nll(), last.perplexity(), last.accuracy(), last.bleu(), last.chrf(), last.exactMatch());
+                    Ranking ranking = progress.ranking().after(step, options.bestCheckpointMetric.of(last), options.bestCheckpointMetric,
+                            options.keepBestCheckpoints, options.patience);
+                    progress = progress.ranked(ranking);
+                    if (ranking.keeps(step)) {
+                        Checkpoint.saveBest(checkpoints, ranking.best().stream().map(Ranking.Scored::update).toList(), trainer, data.tokenizer(),
+                                new Checkpoint.Position(epoch, next, elapsed, Json.MAPPER.valueToTree(progress)), optionsJson);
+                    }
+                    if (ranking.stoppedEarly()) {
+                        out.printf("%s: stopping early at update %d: %d evaluations without a better val %s than %.4f at update %d (--patience %d)%n",
+                                runName, step, ranking.sinceBest(), options.bestCheckpointMetric.name().toLowerCase(java.util.Locale.ROOT),
+                                ranking.best().isEmpty() ? Double.NaN : ranking.best().getFirst().value(),
+                                ranking.best().isEmpty() ? 0 : ranking.best().getFirst().update(), options.patience);
+                    }
                     bar.resume();
                 }
                 boolean checkpointNow = options.checkpointEvery > 0 && step % options.checkpointEvery == 0;
-                if (checkpointNow || step == options.steps || Interrupts.requested()) {
-                    Checkpoint.save(checkpoints, trainer, data.tokenizer(),
+                if (checkpointNow || step == options.steps || progress.ranking().stoppedEarly() || Interrupts.requested()) {
+                    Checkpoint.save(checkpoints, options.keepLastCheckpoints, trainer, data.tokenizer(),
                             new Checkpoint.Position(epoch, next, elapsed, Json.MAPPER.valueToTree(progress)), optionsJson);
                 }
                 if (Interrupts.requested() && step < options.steps) {
@@ -218,8 +269,8 @@ final class TrainingRun {
                 }
             }
             if (test == null) return new Result(last, null, null, null);
-            TaskData.Heldout set = TaskData.test(options, data.tokenizer(), test.src(), test.tgt(), test.size());
-            Decoded d = decode(translator, test.beam(), test.lengthPenalty(), options.maxLen, data.tokenizer(), set);
+            TaskData.Heldout set = TaskData.heldout(options, data.tokenizer(), TaskData.Split.TEST, test.src(), test.tgt(), test.size());
+            Decoded d = decode(translator, test.beam(), test.penalty(), options.maxLen, data.tokenizer(), set);
             double elapsed = elapsedBefore + (System.nanoTime() - start) * 1e-9;
             log.row(new RunLog.Row(runName, options.seed, trainer.updates(), epoch, "test", progress.tokens(), elapsed, Double.NaN,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, d.bleu(), d.chrf(), d.exactMatch(), Double.NaN, Double.NaN));
@@ -254,7 +305,7 @@ final class TrainingRun {
     private Evaluation evaluate(int step, Trainer trainer, Translator translator, TaskData data, List<EncodedPair> val, List<Batch> valBatches) {
         LossTotals e = trainer.evaluate(valBatches);
         List<EncodedPair> decoded = val.subList(0, Math.min(options.evalSentences, val.size()));
-        Decoded d = decode(translator, options.beam, options.lengthPenalty, options.maxLen, data.tokenizer(),
+        Decoded d = decode(translator, options.beam, options.penalty(), options.maxLen, data.tokenizer(),
                 new TaskData.Heldout(decoded, decoded.stream().map(p -> data.valReferences().get(p.id())).toList()));
         return new Evaluation(step, e.nllPerToken(), e.accuracy(), d.bleu(), d.chrf(), d.exactMatch());
     }
@@ -262,10 +313,10 @@ final class TrainingRun {
     /** Hypotheses as text and their scores; NaN scores when nothing was decoded. */
     record Decoded(List<String> hypotheses, double bleu, double chrf, double exactMatch) {}
 
-    static Decoded decode(Translator translator, int beam, double lengthPenalty, int maxLen, Tokenizer tokenizer, TaskData.Heldout set) {
+    static Decoded decode(Translator translator, int beam, LengthPenalty penalty, int maxLen, Tokenizer tokenizer, TaskData.Heldout set) {
         if (set.pairs().isEmpty()) return new Decoded(List.of(), Double.NaN, Double.NaN, Double.NaN);
         int[][] sources = set.pairs().stream().map(EncodedPair::source).toArray(int[][]::new);
-        int[][] hyps = beam > 1 ? translator.beam(sources, beam, lengthPenalty, maxLen) : translator.greedy(sources, maxLen);
+        int[][] hyps = translator.beam(sources, beam, penalty, maxLen);
         List<String> text = new ArrayList<>(hyps.length);
         int exact = 0;
         for (int i = 0; i < hyps.length; i++) {

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import tt.kernels.jvm.JvmBackend;
 import tt.model.Checkpoint;
+import tt.model.LengthPenalty;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -42,6 +43,42 @@ class TrainingRunTest {
     }
 
     @Test
+    void rankingKeepsTheBestEvaluationsAndCountsThoseThatDidNotBeatTheBest() {
+        TrainingRun.Ranking r = TrainingRun.Ranking.START;
+        double[] nll = {3.0, 2.5, 2.7, 2.5, 2.4, 2.6};
+        for (int i = 0; i < nll.length; i++) r = r.after(10 * (i + 1), nll[i], TrainOptions.BestMetric.NLL, 2, 3);
+        // 2.4 at 50 is best, then 2.5 at 20 (the earlier of the tie with 40); one evaluation since the best.
+        assertEquals(List.of(new TrainingRun.Ranking.Scored(50, 2.4), new TrainingRun.Ranking.Scored(20, 2.5)), r.best());
+        assertEquals(1, r.sinceBest());
+        assertTrue(!r.stoppedEarly());
+        r = r.after(70, 2.4, TrainOptions.BestMetric.NLL, 2, 3).after(80, Double.NaN, TrainOptions.BestMetric.NLL, 2, 3);
+        assertEquals(3, r.sinceBest(), "a tie and a NaN do not beat the best");
+        assertTrue(r.stoppedEarly(), "--patience 3 reached");
+        TrainingRun.Ranking bleu = TrainingRun.Ranking.START.after(10, 20.0, TrainOptions.BestMetric.BLEU, 1, 0)
+                .after(20, 25.0, TrainOptions.BestMetric.BLEU, 1, 0).after(30, 22.0, TrainOptions.BestMetric.BLEU, 1, 0);
+        assertEquals(List.of(new TrainingRun.Ranking.Scored(20, 25.0)), bleu.best(), "BLEU: higher is better");
+        assertTrue(!bleu.stoppedEarly(), "--patience 0 never stops");
+    }
+
+    @Test
+    void patienceStopsARunThatStopsImprovingAndKeepsItsBestCheckpoints(@TempDir Path dir) throws IOException {
+        // A learning rate of 1e-30 leaves every float parameter as it is: the validation NLL never improves after the first evaluation.
+        TrainOptions o = TrainOptions.parse("--task", "reverse", "--preset", "tiny", "--layers", "1", "--d-model", "32", "--heads", "2",
+                "--d-ff", "64", "--steps", "100", "--max-tokens", "256", "--max-len", "17", "--schedule", "constant", "--lr", "1e-30",
+                "--eval-every", "5", "--eval-sentences", "0", "--checkpoint-every", "0", "--patience", "2", "--keep-best-checkpoints", "2").check();
+        train(o, dir, false);
+        Path checkpoints = dir.resolve("checkpoints");
+        assertEquals(List.of("5", "10", "15"), rows(dir, "val").stream().map(r -> r.get("step")).toList(), "evaluations until --patience 2 ran out");
+        assertEquals("step-000015", Checkpoint.latest(checkpoints).getFileName().toString(), "a checkpoint where it stopped");
+        assertEquals(List.of("step-000010", "step-000005"), Checkpoint.steps(checkpoints.resolve(Checkpoint.BEST)).stream()
+                .map(p -> p.getFileName().toString()).toList(), "the two best by val NLL: all tie, so the earliest");
+        int rowsBefore = rows(dir, "train").size();
+        train(o, dir, true);
+        assertEquals(rowsBefore, rows(dir, "train").size(), "resuming a run that stopped early trains nothing");
+        assertEquals("step-000015", Checkpoint.latest(checkpoints).getFileName().toString());
+    }
+
+    @Test
     void tinyModelReversesSequencesAlmostAlways(@TempDir Path dir) throws IOException {
         TrainOptions o = reverseTask(600);
         o.evalEvery = 600;
@@ -49,6 +86,16 @@ class TrainingRunTest {
         TrainingRun.Evaluation last = train(o, dir, false);
         // The UvA tutorial's reverse task: at least 99% of held-out sequences exactly reversed within 600 updates.
         assertTrue(last.exactMatch() >= 0.99, "exact-match accuracy " + last.exactMatch());
+        // Beam search explores more than greedy search: on the same model it is never worse on exact match.
+        try (JvmBackend backend = new JvmBackend(2)) {
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(dir, backend, 4096, 4096, 4, "test");
+            TaskData.Heldout test = TaskData.heldout(o, loaded.tokenizer(), TaskData.Split.TEST, null, null, 500);
+            double greedy = TrainingRun.decode(loaded.translator(), 1, LengthPenalty.NONE, o.maxLen, loaded.tokenizer(), test).exactMatch();
+            for (LengthPenalty penalty : List.of(new LengthPenalty(LengthPenalty.Form.GNMT, 0.6), new LengthPenalty(LengthPenalty.Form.POWER, 1.0))) {
+                double beam = TrainingRun.decode(loaded.translator(), 4, penalty, o.maxLen, loaded.tokenizer(), test).exactMatch();
+                assertTrue(beam >= greedy, "beam 4, length penalty " + penalty + ": exact match " + beam + " < greedy's " + greedy);
+            }
+        }
     }
 
     @Test

@@ -32,15 +32,14 @@ public final class Translator {
 
     /** Greedy decoding: each output excludes &lt;s&gt; and &lt;/s&gt;. */
     public int[][] greedy(int[][] sources, int maxLen) {
-        return beam(sources, 1, 0.0, maxLen);
+        return beam(sources, 1, LengthPenalty.NONE, maxLen);
     }
 
     /**
-     * Beam search with GNMT's length penalty: a finished hypothesis scores
-     * logP / ((5 + length) / 6)^alpha. Returns the best finished hypothesis per sentence. A source
-     * longer than {@link #maxSourceLength()} is an error, never cut.
+     * Beam search: a finished hypothesis scores log P / penalty(length). Returns the best finished
+     * hypothesis per sentence. A source longer than {@link #maxSourceLength()} is an error, never cut.
      */
-    public int[][] beam(int[][] sources, int beamSize, double alpha, int maxLen) {
+    public int[][] beam(int[][] sources, int beamSize, LengthPenalty penalty, int maxLen) {
         if (beamSize < 1) throw new IllegalArgumentException("beam size must be >= 1, got " + beamSize);
         for (int i = 0; i < sources.length; i++) {
             if (sources[i].length > maxSourceLength()) {
@@ -65,7 +64,7 @@ public final class Translator {
             }
             int[][] chunk = new int[count][];
             for (int i = 0; i < count; i++) chunk[i] = sources[order[start + i]];
-            int[][] best = beamChunk(chunk, beamSize, alpha, steps(longestSrc, maxLen));
+            int[][] best = beamChunk(chunk, beamSize, penalty, steps(longestSrc, maxLen));
             for (int i = 0; i < count; i++) out[order[start + i]] = best[i];
             start += count;
         }
@@ -95,7 +94,7 @@ public final class Translator {
     /** A prefix (without &lt;s&gt;), its log-probability, and the row of its beam it was extended from. */
     private record Hypothesis(int[] tokens, double logProb, int parent) {}
 
-    private int[][] beamChunk(int[][] sources, int k, double alpha, int steps) {
+    private int[][] beamChunk(int[][] sources, int k, LengthPenalty penalty, int steps) {
         int n = sources.length, rows = n * k, vocab = model.config.tgtVocab();
         int[][] replicated = new int[rows][];
         for (int i = 0; i < rows; i++) replicated[i] = append(sources[i / k], TransformerConfig.EOS);
@@ -117,7 +116,7 @@ public final class Translator {
             boolean allDone = true, reordered = false;
             for (int s = 0; s < n; s++) {
                 for (int j = 0; j < k; j++) parents[s * k + j] = s * k + j;
-                if (done(finished.get(s), alive.get(s), k, alpha, steps)) continue;
+                if (done(finished.get(s), alive.get(s), k, penalty, steps)) continue;
                 List<Hypothesis> next = new ArrayList<>();
                 for (int h = 0; h < alive.get(s).size(); h++) {
                     Hypothesis hyp = alive.get(s).get(h);
@@ -132,7 +131,7 @@ public final class Translator {
                     Hypothesis hyp = next.get(rank);
                     boolean ends = hyp.tokens[hyp.tokens.length - 1] == TransformerConfig.EOS || t == steps;
                     // As fairseq: an ending candidate counts only if it ranks within the beam.
-                    if (ends && rank < k) keepBest(finished.get(s), hyp, k, alpha);
+                    if (ends && rank < k) keepBest(finished.get(s), hyp, k, penalty);
                     else if (!ends) kept.add(hyp);
                 }
                 alive.set(s, kept);
@@ -142,7 +141,7 @@ public final class Translator {
                     tokens[s * k + j] = hyp.tokens[hyp.tokens.length - 1];
                     reordered |= hyp.parent != j;
                 }
-                allDone &= done(finished.get(s), kept, k, alpha, steps);
+                allDone &= done(finished.get(s), kept, k, penalty, steps);
             }
             if (allDone) break;
             if (reordered) {
@@ -153,19 +152,19 @@ public final class Translator {
         int[][] best = new int[n][];
         for (int s = 0; s < n; s++) {
             List<Hypothesis> pool = finished.get(s).isEmpty() ? alive.get(s) : finished.get(s);
-            best[s] = strip(pool.stream().max(Comparator.comparingDouble(h -> score(h, alpha))).orElseThrow().tokens);
+            best[s] = strip(pool.stream().max(Comparator.comparingDouble(h -> score(h, penalty))).orElseThrow().tokens);
         }
         return best;
     }
 
-    private static double score(Hypothesis h, double alpha) {
-        return h.logProb / lengthPenalty(h.tokens.length, alpha);
+    private static double score(Hypothesis h, LengthPenalty penalty) {
+        return h.logProb / penalty.of(h.tokens.length);
     }
 
     /** Keeps the k best finished hypotheses by length-normalised score. */
-    private static void keepBest(List<Hypothesis> finished, Hypothesis hyp, int k, double alpha) {
+    private static void keepBest(List<Hypothesis> finished, Hypothesis hyp, int k, LengthPenalty penalty) {
         finished.add(hyp);
-        finished.sort(Comparator.comparingDouble((Hypothesis h) -> score(h, alpha)).reversed());
+        finished.sort(Comparator.comparingDouble((Hypothesis h) -> score(h, penalty)).reversed());
         if (finished.size() > k) finished.removeLast();
     }
 
@@ -174,11 +173,11 @@ public final class Translator {
      * worst of them: log probabilities only fall as a hypothesis grows, and the length penalty is
      * at most that of the longest allowed output.
      */
-    private static boolean done(List<Hypothesis> finished, List<Hypothesis> alive, int k, double alpha, int steps) {
+    private static boolean done(List<Hypothesis> finished, List<Hypothesis> alive, int k, LengthPenalty penalty, int steps) {
         if (alive.isEmpty()) return true;
         if (finished.size() < k) return false;
-        double bestAlive = alive.getFirst().logProb / lengthPenalty(steps, alpha);
-        return bestAlive <= score(finished.getLast(), alpha);
+        double bestAlive = alive.getFirst().logProb / penalty.of(steps);
+        return bestAlive <= score(finished.getLast(), penalty);
     }
 
     /** The {@code count} most likely tokens of a row, best first, never &lt;pad&gt; or &lt;s&gt; (one pass, insertion into a short list). */
@@ -200,10 +199,6 @@ public final class Translator {
             if (n < top.length) n++;
         }
         return Arrays.copyOf(top, n);
-    }
-
-    static double lengthPenalty(int length, double alpha) {
-        return Math.pow((5.0 + length) / 6.0, alpha);
     }
 
     private static int[] append(int[] tokens, int tok) {

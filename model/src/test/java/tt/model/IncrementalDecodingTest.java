@@ -145,10 +145,14 @@ class IncrementalDecodingTest {
             int maxLen = 8;
             try (JvmBackend backend = new JvmBackend(2)) {
                 backend.upload(model.parameterRoot());
-                int[][] cached = new Translator(model, backend).greedy(sources, maxLen);
+                Translator translator = new Translator(model, backend);
+                int[][] cached = translator.greedy(sources, maxLen);
+                // A beam of one is greedy search whatever the length penalty: one hypothesis, ended by its own </s>.
+                int[][] beamOfOne = translator.beam(sources, 1, new LengthPenalty(LengthPenalty.Form.POWER, 1.0), maxLen);
                 for (int i = 0; i < sources.length; i++) {
-                    assertArrayEquals(rerunningGreedy(model, backend, sources[i], Math.min(maxLen + 1, 2 * sources[i].length + 10)), cached[i],
-                            norm + " sentence " + i);
+                    int[] expected = rerunningGreedy(model, backend, sources[i], Math.min(maxLen + 1, 2 * sources[i].length + 10));
+                    assertArrayEquals(expected, cached[i], norm + " sentence " + i);
+                    assertArrayEquals(expected, beamOfOne[i], norm + " sentence " + i + ", beam 1 with length penalty 1");
                 }
             }
         }

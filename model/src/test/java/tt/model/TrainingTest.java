@@ -47,7 +47,7 @@ class TrainingTest {
             Translator translator = new Translator(model, backend);
             int[][] sources = pairs.stream().map(EncodedPair::source).toArray(int[][]::new);
             int[][] greedy = translator.greedy(sources, 12);
-            int[][] beam = translator.beam(sources, 4, 0.6, 12);
+            int[][] beam = translator.beam(sources, 4, new LengthPenalty(LengthPenalty.Form.GNMT, 0.6), 12);
             for (int i = 0; i < pairs.size(); i++) {
                 assertArrayEquals(pairs.get(i).target(), greedy[i], "greedy output of sentence " + i);
                 assertArrayEquals(pairs.get(i).target(), beam[i], "beam output of sentence " + i);

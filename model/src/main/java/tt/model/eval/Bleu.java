@@ -16,15 +16,29 @@ public final class Bleu {
 
     private Bleu() {}
 
+    /** The sacreBLEU release whose scores (and signature strings) {@link Bleu} and {@link ChrF} reproduce. */
+    public static final String SACREBLEU_VERSION = "2.6.0";
+
+    /** sacreBLEU's signature of this BLEU: its defaults (13a tokens, exp smoothing, mixed case). */
+    public static String signature(int references) {
+        return "nrefs:" + references + "|case:mixed|eff:no|tok:13a|smooth:exp|version:" + SACREBLEU_VERSION;
+    }
+
     /** A corpus score; {@link #toString()} is sacreBLEU's plain score line. */
     public record Score(double score, long[] correct, long[] total, double[] precisions, double brevityPenalty,
                         long hypLength, long refLength) {
         public double ratio() { return refLength == 0 ? 0 : (double) hypLength / refLength; }
 
-        @Override public String toString() {
+        @Override public String toString() { return "BLEU = " + PythonText.fixed(score, 2) + details(); }
+
+        /** The line {@code sacrebleu -f text} prints: the name, signature and score to one decimal, then the same details. */
+        public String withSignature(int references) {
+            return "BLEU|" + signature(references) + " = " + PythonText.fixed(score, 1) + details();
+        }
+
+        private String details() {
             List<String> precs = Arrays.stream(precisions).mapToObj(p -> PythonText.fixed(p, 1)).toList();
-            return "BLEU = " + PythonText.fixed(score, 2) + " " + String.join("/", precs)
-                    + " (BP = " + PythonText.fixed(brevityPenalty, 3) + " ratio = " + PythonText.fixed(ratio(), 3)
+            return " " + String.join("/", precs) + " (BP = " + PythonText.fixed(brevityPenalty, 3) + " ratio = " + PythonText.fixed(ratio(), 3)
                     + " hyp_len = " + hypLength + " ref_len = " + refLength + ")";
         }
     }

@@ -17,6 +17,12 @@ public final class ChrF {
 
     public record Score(double score) {
         @Override public String toString() { return "chrF" + BETA + " = " + PythonText.fixed(score, 2); }
+
+        /** The line {@code sacrebleu -m chrf -f text} prints: name, signature (sacreBLEU's chrF2 defaults), score to one decimal. */
+        public String withSignature(int references) {
+            return "chrF" + BETA + "|nrefs:" + references + "|case:mixed|eff:yes|nc:" + CHAR_ORDER + "|nw:0|space:no|version:"
+                    + Bleu.SACREBLEU_VERSION + " = " + PythonText.fixed(score, 1);
+        }
     }
 
     /** chrF of {@code hypotheses} against reference streams laid out as for {@link Bleu#corpus}. */
