@@ -50,6 +50,23 @@ class CommandErrorsTest {
     }
 
     @Test
+    void evaluateAndAverageNameTheirBadOptions(@TempDir Path dir) throws Exception {
+        assertTrue(run("evaluate", "--checkpoint", dir.toString(), "--split", "train").contains("--split train: use val or test"));
+        assertTrue(run("evaluate", "--checkpoint", dir.toString(), "--max-tokens", "0").contains("--max-tokens"));
+        assertTrue(run("evaluate", "--checkpoint", dir.toString()).contains("run directory"));
+        assertTrue(run("average", "--last", "2").contains("--last needs -c"));
+        assertTrue(run("average", "-c", dir.toString(), "--last", "0").contains("--last must be at least 1"));
+        Files.createDirectories(dir.resolve("checkpoints"));
+        String err = run("average", "-c", dir.toString(), "--best", "3");
+        assertTrue(err.contains("holds 0 checkpoint(s)") && err.contains("--keep-best-checkpoints 3"), err);
+        assertTrue(run("average", "--inputs", dir.toString()).contains("--inputs needs --out"));
+        assertTrue(run("average", "-c", dir.toString(), "--last", "1", "--best", "1").contains("mutually exclusive"));
+        assertTrue(run("train", "--best-checkpoint-metric", "bleu", "--eval-sentences", "0", "--out", dir.resolve("r").toString())
+                .contains("--eval-sentences"));
+        assertTrue(run("train", "--keep-last-checkpoints", "0", "--out", dir.resolve("r").toString()).contains("--keep-last-checkpoints"));
+    }
+
+    @Test
     void unknownPresetAndNormAreRejected() {
         assertTrue(run("train", "--preset", "huge", "--out", "/tmp/tt-unused-run").contains("huge"));
         assertTrue(run("train", "--norm", "middle").contains("middle"));
