@@ -8,11 +8,13 @@ import tt.model.Translator;
 
 /** The search options of the commands that translate with a checkpoint (translate, attention, bench decode), checked in one place. */
 final class SearchOptions {
-    @Option(names = "--length-penalty", defaultValue = "1.0", description = "Length penalty alpha for beams > 1 (default: ${DEFAULT-VALUE}).")
+    static final String LENGTH_NORM = "How beam search normalises scores by length: power, len^alpha as fairseq's --lenpen; or gnmt, "
+            + "((5 + len) / 6)^alpha as the paper (default: ${DEFAULT-VALUE}).";
+
+    @Option(names = "--length-penalty", defaultValue = LengthPenalty.DEFAULT_ALPHA, description = "Length penalty alpha for beams > 1 (default: ${DEFAULT-VALUE}).")
     double lengthPenalty;
 
-    @Option(names = "--length-norm", defaultValue = "power", description = "How beam search normalises scores by length: gnmt, ((5 + len) / 6)^alpha "
-            + "as the paper; or power, len^alpha as fairseq's --lenpen (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--length-norm", defaultValue = LengthPenalty.DEFAULT_FORM, description = SearchOptions.LENGTH_NORM)
     LengthPenalty.Form lengthNorm;
 
     @Option(names = "--max-len", defaultValue = "100", description = "Longest output in tokens (default: ${DEFAULT-VALUE}).")

@@ -130,11 +130,10 @@ public final class TrainOptions {
     @Option(names = "--beam", defaultValue = "1", description = "Beam width for evaluation decodes, 1 = greedy (default: ${DEFAULT-VALUE}).")
     int beam;
 
-    @Option(names = "--length-penalty", defaultValue = "1.0", description = "Length penalty alpha for beam search (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--length-penalty", defaultValue = LengthPenalty.DEFAULT_ALPHA, description = "Length penalty alpha for beam search (default: ${DEFAULT-VALUE}).")
     double lengthPenalty;
 
-    @Option(names = "--length-norm", defaultValue = "power", description = "How beam search normalises scores by length: gnmt, ((5 + len) / 6)^alpha "
-            + "as the paper; or power, len^alpha as fairseq's --lenpen (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--length-norm", defaultValue = LengthPenalty.DEFAULT_FORM, description = SearchOptions.LENGTH_NORM)
     LengthPenalty.Form lengthNorm;
 
     @Option(names = "--log-every", defaultValue = "50", description = "Training rows in runs.csv every N updates (default: ${DEFAULT-VALUE}).")

@@ -13,6 +13,9 @@ import java.util.Locale;
 public record LengthPenalty(Form form, double alpha) {
     public enum Form { GNMT, POWER }
 
+    /** The defaults of every command's --length-norm and --length-penalty (fairseq's --lenpen 1), as option text. */
+    public static final String DEFAULT_FORM = "power", DEFAULT_ALPHA = "1.0";
+
     /** No normalisation: hypotheses ranked by log P alone (what greedy search amounts to). */
     public static final LengthPenalty NONE = new LengthPenalty(Form.POWER, 0);
 
