@@ -100,7 +100,7 @@ public final class GraphCommand implements Callable<Integer> {
         for (StepGraph.Call c : g.calls()) {
             double f = KernelCost.flops(c.kernel(), sizes);
             List<StepGraph.Use> uses = g.uses(c);
-            double b = uses.stream().mapToDouble(u -> 4.0 * u.elements()).sum();
+            double b = KernelCost.bytes(g, c);
             flops += f;
             bytes += b;
             if (c.kernel() instanceof Kernel.Gemm) gemmFlops += f;
@@ -109,6 +109,7 @@ public final class GraphCommand implements Callable<Integer> {
         }
         out.printf(Locale.ROOT, "total: %.3f GFLOP (GEMM %.3f GFLOP, %.1f%%), %.1f MiB touched%n", flops / 1e9, gemmFlops / 1e9,
                 flops > 0 ? 100 * gemmFlops / flops : 0, bytes / (1 << 20));
+        out.println("buffers: " + model.memory());
     }
 
     /** "name [live shape]": the declared shape with its first dimension cut to the elements in use. */

@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * The four arenas of a model: parameters and their gradients (one layout, so Adam and clipping
- * are single kernels), activations kept for backward and their gradients (one layout, so one fill
- * zeroes every activation gradient before backward).
+ * are single kernels), activations kept for backward, and their gradients, which share storage
+ * where their lives in the training step do not overlap ({@link GradientPlan}).
  */
 final class Buffers {
     final Arena params, grads, acts, actGrads;
@@ -27,10 +27,10 @@ final class Buffers {
         return new Buffers(Arena.measuring("params"), Arena.measuring("grads"), Arena.measuring("acts"), Arena.measuring("act_grads"));
     }
 
-    /** Real arenas of exactly the sizes a measuring pass used. */
-    static Buffers sizedLike(Buffers measured) {
+    /** Real arenas of exactly the sizes a measuring pass used, the activation gradients where {@code plan} puts them. */
+    static Buffers sizedLike(Buffers measured, GradientPlan plan) {
         return new Buffers(Arena.sizedLike(measured.params), Arena.sizedLike(measured.grads),
-                Arena.sizedLike(measured.acts), Arena.sizedLike(measured.actGrads));
+                Arena.sizedLike(measured.acts), Arena.planned(measured.actGrads, plan));
     }
 
     Tensor parameter(String name, int... shape) {
@@ -42,6 +42,16 @@ final class Buffers {
     /** An activation kept for backward, with its gradient; {@code shape} at the largest batch, e.g. [max tokens, d_model]. */
     Tensor activation(String name, int... shape) {
         return declare(new Tensor(name, shape.clone(), acts.floats(name, elements(shape)), actGrads.floats("d" + name, elements(shape))));
+    }
+
+    /**
+     * An activation a kernel writes in place over {@code over}'s value (a view under its own name,
+     * the same storage), with a gradient of its own: for a function whose backward needs only its
+     * output (ReLU, log-softmax), so the input need not be kept.
+     */
+    Tensor activationOver(Tensor over, String name) {
+        FloatBuf value = over.value().view(name, 0, over.value().length());
+        return declare(new Tensor(name, over.shape().clone(), value, actGrads.floats("d" + name, over.value().length())));
     }
 
     /** Forward-only storage (layer-norm statistics, per-row losses): no gradient. */

@@ -22,7 +22,7 @@ final class FeedForward implements Sublayer {
         this.linear2 = Linear.create(l.buffers, name + ".linear2", f, d);
         this.dropout = l.dropout(name + ".dropout");
         this.hidden = l.rows(name + ".hidden", f);
-        this.activated = l.rows(name + ".relu", f);
+        this.activated = l.buffers.activationOver(hidden, name + ".relu");  // ReLU in place: its backward reads only its output
         this.dropped = l.rows(name + ".relu_dropped", f);
         this.out = l.rows(name + ".out", d);
     }
@@ -31,7 +31,7 @@ final class FeedForward implements Sublayer {
 
     @Override public void forward(Pass p) {
         linear1.forward(p, rows, x.value(), hidden.value());
-        p.add(name + ": relu", new Relu(rows, ff, hidden.value(), activated.value()));
+        p.add(name + ": relu, in place", new Relu(rows, ff, hidden.value(), activated.value()));
         linear2.forward(p, rows, dropout.forward(p, rows, ff, activated.value(), dropped.value()), out.value());
     }
 

@@ -26,7 +26,8 @@ final class Generator {
         this.config = l.config;
         this.stats = stats;
         this.logits = l.rows("generator.logits", l.config.tgtVocab());
-        this.logProbs = l.rows("generator.log_probs", l.config.tgtVocab());
+        // log_softmax in place: the loss and its gradient read only the log-probabilities.
+        this.logProbs = l.buffers.activationOver(logits, "generator.log_probs");
         this.rowLoss = l.buffers.scratch("loss.rows", l.dims.limits().maxTokens());
     }
 
@@ -35,7 +36,7 @@ final class Generator {
     void forward(Pass p) {
         p.add("generator: logits = x W^T", new Gemm(ONE, dims.tgtRows(), dims.vocab(), dims.model(), false, true, 1f,
                 x.value(), weight.value(), 0f, logits.value()));
-        p.add("generator: log_softmax", new LogSoftmax(dims.tgtRows(), dims.vocab(), logits.value(), logProbs.value()));
+        p.add("generator: log_softmax, in place", new LogSoftmax(dims.tgtRows(), dims.vocab(), logits.value(), logProbs.value()));
     }
 
     /** The configured training loss, or with {@code nll} the plain negative log-likelihood (for perplexity). */

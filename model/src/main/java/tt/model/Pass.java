@@ -7,11 +7,17 @@ import tt.kernels.StepGraph;
  * The graph a layer appends its calls to, whether this pass trains (dropout on) or infers (no dropout calls), and
  * whether it decodes one position per sentence against cached keys and values ({@code incremental}).
  */
-record Pass(StepGraph graph, boolean training, boolean incremental) {
+record Pass(StepGraph graph, boolean training, boolean incremental, GradientPlan.Zeroing zeroing) {
 
     Pass {
         if (training && incremental) throw new IllegalArgumentException("incremental passes decode; they do not train");
     }
 
-    void add(String label, Kernel kernel) { graph.add(label, kernel); }
+    Pass(StepGraph graph, boolean training, boolean incremental) { this(graph, training, incremental, null); }
+
+    /** Appends a call, after zeroing the activation gradients whose life starts with it (training with a plan). */
+    void add(String label, Kernel kernel) {
+        if (zeroing != null) zeroing.before(graph);
+        graph.add(label, kernel);
+    }
 }

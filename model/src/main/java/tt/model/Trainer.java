@@ -116,7 +116,8 @@ public final class Trainer {
     /**
      * After a step whose loss was not finite (and so was not applied): a parameter that is not
      * finite, or else the first call of the training step, in order, whose output (its kernel's
-     * last buffer) holds a non-finite value, with the buffer and element.
+     * last buffer) holds a non-finite value, with the buffer and element. Outputs whose storage a
+     * later activation gradient reused are passed over: they no longer hold what their call wrote.
      */
     public String firstNonFinite() {
         List<tt.kernels.StepGraph.Call> calls = model.trainStep.calls();
@@ -129,6 +130,7 @@ public final class Trainer {
         for (tt.kernels.StepGraph.Call c : calls) {
             if (c.kernel() instanceof tt.kernels.Kernel.Fill) continue;
             FloatBuf out = c.kernel().floatBuffers().getLast();
+            if (!model.gradientPlan.keepsValue(out)) continue;  // a later gradient took over its storage: its value is gone
             int i = firstNonFinite(out);
             if (i >= 0) return c.describe() + " wrote " + out.get(i) + " into '" + out.name() + "' at element " + i;
         }

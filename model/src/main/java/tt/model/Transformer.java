@@ -30,6 +30,8 @@ public final class Transformer {
     final Dims dims;
     final Inputs inputs;
     final Buffers buffers;
+    /** Where the activation gradients live (null in a measuring pass). */
+    final GradientPlan gradientPlan;
     /** [summed loss, non-pad tokens, correct tokens, summed NLL] of the last batch. */
     final FloatBuf stats = FloatBuf.allocate("stats", SmoothedLoss.STATS);
     final FloatBuf positional;
@@ -55,8 +57,10 @@ public final class Transformer {
      * saying how much it needs. With {@code adam} null the model is for inference only.
      */
     public static Transformer create(TransformerConfig config, BatchLimits limits, AdamConfig adam, int dropoutSeed) {
-        Buffers measured = new Transformer(config, limits, adam, dropoutSeed, Buffers.measuring()).buffers;
-        long needed = 4L * (measured.floats() + (adam != null ? 2L * measured.params.used() : 0));
+        Transformer measuring = new Transformer(config, limits, adam, dropoutSeed, Buffers.measuring(), null);
+        Buffers measured = measuring.buffers;
+        GradientPlan plan = GradientPlan.of(measured.actGrads.handedOut(), measuring.trainStep);
+        long needed = 4L * (measured.floats() - measured.actGrads.used() + plan.floats() + (adam != null ? 2L * measured.params.used() : 0));
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (needed > free) {
@@ -69,12 +73,13 @@ public final class Transformer {
                     + " of the model, or give the JVM more heap: TT_HEAP=%dg ./tt ...", config.layers(), config.dModel(), limits.maxTokens(),
                     needed / GIB, free / GIB, rt.maxMemory() / GIB, (long) Math.ceil((needed * 1.3 + (rt.maxMemory() - free)) / GIB)));
         }
-        return new Transformer(config, limits, adam, dropoutSeed, Buffers.sizedLike(measured));
+        return new Transformer(config, limits, adam, dropoutSeed, Buffers.sizedLike(measured, plan), plan);
     }
 
     private static final double GIB = 1L << 30;
 
-    private Transformer(TransformerConfig c, BatchLimits limits, AdamConfig adam, int dropoutSeed, Buffers buffers) {
+    /** {@code plan} null: a measuring pass, whose training step zeroes nothing (it never runs). */
+    private Transformer(TransformerConfig c, BatchLimits limits, AdamConfig adam, int dropoutSeed, Buffers buffers, GradientPlan plan) {
         if (limits.maxLen() > c.maxLen()) {
             throw new IllegalArgumentException("batch max length " + limits.maxLen() + " exceeds the model's max_len " + c.maxLen());
         }
@@ -115,7 +120,8 @@ public final class Transformer {
         beamParents = IntBuf.allocate("beam_parents", limits.maxSentences());
         reorderScratch = buffers.scratch("beam_reorder_scratch", limits.maxTokens(), c.dModel());
 
-        this.trainStep = buildTrainStep();
+        this.gradientPlan = plan;
+        this.trainStep = buildTrainStep(plan);
         this.optimizer = adam != null ? new Adam(adam, buffers, sizes) : null;
         this.evaluate = buildEvaluate();
         this.encode = buildEncode();
@@ -124,9 +130,8 @@ public final class Transformer {
     }
 
     /** One training step, top to bottom: forward, loss, then backward in reverse order. */
-    private StepGraph buildTrainStep() {
-        Pass p = new Pass(new StepGraph("train_step", sizes), true, false);
-        p.add("zero activation gradients", new Fill(buffers.actGrads.root(), 0f));
+    private StepGraph buildTrainStep(GradientPlan plan) {
+        Pass p = new Pass(new StepGraph("train_step", sizes), true, false, plan != null ? new GradientPlan.Zeroing(plan, buffers.actGrads) : null);
         encoderForward(p);
         decoderForward(p);
         generator.loss(p, false);
@@ -293,6 +298,15 @@ public final class Transformer {
     public int[] declaredShape(tt.kernels.Buf buffer) { return buffers.shapeOf(buffer.name()); }
 
     public FloatBuf parameterRoot() { return buffers.params.root(); }
+
+    /** What the model's buffers take, in MiB: the activation gradients as planned, and what they would take unshared. */
+    public String memory() {
+        double mib = 4.0 / (1 << 20);
+        long unshared = buffers.actGrads.handedOut().stream().mapToLong(FloatBuf::length).sum();
+        return String.format(java.util.Locale.ROOT, "parameters %.1f MiB (and as much for their gradients%s), activations %.1f MiB,"
+                        + " activation gradients %.1f MiB (%.1f MiB if none shared storage)", buffers.params.used() * mib,
+                optimizer != null ? " and twice that for Adam's moments" : "", buffers.acts.used() * mib, buffers.actGrads.used() * mib, unshared * mib);
+    }
 
     public FloatBuf gradientRoot() { return buffers.grads.root(); }
 

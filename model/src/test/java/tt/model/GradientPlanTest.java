@@ -1,0 +1,68 @@
+package tt.model;
+
+import org.junit.jupiter.api.Test;
+import tt.kernels.Buf;
+import tt.kernels.FloatBuf;
+import tt.kernels.Kernel;
+import tt.kernels.StepGraph;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** The activation gradients' shared storage: smaller, never shared by two live gradients, each zeroed before its first call. */
+class GradientPlanTest {
+
+    @Test
+    void liveGradientsNeverShareStorageAndEachIsZeroedBeforeItsFirstCall() {
+        for (TransformerConfig.NormPlacement norm : TransformerConfig.NormPlacement.values()) {
+            TransformerConfig c = TransformerConfig.preset("tiny", 40).toBuilder().layers(2).dModel(32).heads(2).dFF(64).norm(norm).build();
+            Transformer model = Transformer.create(c, new BatchLimits(128, 16, 16), AdamConfig.paper(), 1);
+            List<FloatBuf> gradients = model.buffers.actGrads.handedOut();
+            long unshared = gradients.stream().mapToLong(Buf::length).sum();
+            int arena = model.buffers.actGrads.root().length();
+            assertTrue(arena < unshared / 2, norm + ": planned " + arena + " floats, unshared " + unshared);
+
+            // Each gradient's life in the step as built (zeroing calls included), and its storage.
+            Map<FloatBuf, int[]> life = new HashMap<>();
+            Map<FloatBuf, Integer> zeroedAt = new HashMap<>();
+            StepGraph step = model.trainStep;
+            java.util.Set<Buf> named = new java.util.HashSet<>(gradients);
+            for (StepGraph.Call call : step.calls()) {
+                for (StepGraph.Use use : step.uses(call)) {
+                    for (FloatBuf g : gradients) {
+                        // A use of g, or of a slice of it (not of another gradient in the same storage).
+                        if (use.buffer() instanceof FloatBuf b && (b == g || !named.contains(b) && overlaps(b, g))) {
+                            if (call.kernel() instanceof Kernel.Fill && b == g) zeroedAt.putIfAbsent(g, call.index());
+                            life.computeIfAbsent(g, k -> new int[] {call.index(), call.index()})[1] = call.index();
+                        }
+                    }
+                }
+            }
+            for (FloatBuf g : gradients) {
+                int[] span = life.get(g);
+                if (span == null) continue;
+                if (!zeroedAt.containsKey(g) || zeroedAt.get(g) != span[0]) fail(norm + ": " + g.name() + " is not zeroed before its first call");
+            }
+            List<FloatBuf> used = new ArrayList<>(life.keySet());
+            for (FloatBuf a : used) {
+                for (FloatBuf b : used) {
+                    if (a == b || !overlaps(a, b)) continue;
+                    int[] x = life.get(a), y = life.get(b);
+                    // Sharing storage, a gradient's uses must end before the other's zeroing (which its first use is).
+                    if (!(x[1] < y[0] || y[1] < x[0])) fail(norm + ": " + a.name() + " and " + b.name() + " share storage while both live");
+                }
+            }
+            assertEquals(unshared > 0, !used.isEmpty());
+        }
+    }
+
+    private static boolean overlaps(FloatBuf a, FloatBuf b) {
+        return a.root() == b.root() && a.offset() < b.offset() + b.length() && b.offset() < a.offset() + a.length();
+    }
+}
