@@ -77,7 +77,7 @@ public final class AttentionCommand implements Callable<Integer> {
     }
 
     @Override public Integer call() throws IOException {
-        search.check(spec, List.of(beam));
+        search.check(spec, List.of(beam), false);
         if (index != null && sentence != null) throw new IllegalArgumentException("give a sentence or --index, not both");
         if (!split.equals("val") && !split.equals("test")) throw new IllegalArgumentException("--split " + split + ": use val or test");
         try (Backend backend = backendOptions.open()) {

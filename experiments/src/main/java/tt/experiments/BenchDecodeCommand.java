@@ -65,7 +65,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Override public Integer call() throws IOException {
-        search.check(spec, beams);
+        search.check(spec, beams, false);
         chunk.check(spec);
         if (rounds < 1) throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, got " + rounds);
         if (src != null && !Files.isRegularFile(src)) throw new ParameterException(spec.commandLine(), "--src " + src + ": no such file");

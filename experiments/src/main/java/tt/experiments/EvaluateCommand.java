@@ -6,6 +6,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import tt.kernels.Backend;
 import tt.model.Checkpoint;
+import tt.model.LengthPenalty;
 import tt.model.eval.Bleu;
 import tt.model.eval.ChrF;
 import tt.model.io.AtomicFile;
@@ -13,6 +14,7 @@ import tt.model.io.AtomicFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -23,7 +25,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Translate the val or test split of the run's task with a checkpoint and print BLEU and chrF with sacreBLEU's signatures.",
-                "e.g. ./tt evaluate -c runs/m30k --split test --beam 5 --out test.beam5.en"})
+                "Given several --beam widths or --length-penalty values, compare them in a table (choose on --split val).",
+                "e.g. ./tt evaluate -c runs/m30k --split val --beam 1,4,5 --length-penalty 0.6,1.0,1.2",
+                "     ./tt evaluate -c runs/m30k --split test --beam 5 --out test.beam5.en"})
 public final class EvaluateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -34,8 +38,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--split", defaultValue = "test", description = "val or test (default: ${DEFAULT-VALUE}).")
     String split;
 
-    @Option(names = "--beam", defaultValue = "1", description = "Beam width, 1 = greedy (default: ${DEFAULT-VALUE}).")
-    int beam;
+    @Option(names = "--beam", split = ",", defaultValue = "1",
+            description = "Beam width, 1 = greedy; a comma-separated list compares widths (with every --length-penalty) (default: ${DEFAULT-VALUE}).")
+    List<Integer> beams;
 
     @Option(names = "--src", description = "With --task files runs: the test split's source file.")
     Path src;
@@ -55,29 +60,57 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Mixin BackendOptions backendOptions;
 
+    /** One decoding of the split and its scores. */
+    private record Scored(int beam, LengthPenalty penalty, TrainingRun.Decoded decoded, Bleu.Score bleu, ChrF.Score chrf, double seconds) {
+        String search() { return beam == 1 ? "greedy" : "beam " + beam + ", length penalty " + penalty; }
+    }
+
     @Override public Integer call() throws Exception {
-        search.check(spec, List.of(beam));
+        search.check(spec, beams, true);
         chunk.check(spec);
         if (!split.equals("val") && !split.equals("test")) throw new ParameterException(spec.commandLine(), "--split " + split + ": use val or test");
         if (size < 1) throw new ParameterException(spec.commandLine(), "--size must be at least 1, got " + size);
+        int searches = beams.stream().mapToInt(b -> search.penalties(b).size()).sum();
+        if (out != null && searches > 1) throw new ParameterException(spec.commandLine(), "--out writes one decoding; give one --beam and one --length-penalty");
         if (out != null && Files.isDirectory(out)) throw new ParameterException(spec.commandLine(), "--out " + out + " is a directory; give a file");
         try (Backend backend = backendOptions.open()) {
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, beam, "evaluate");
+            int widest = beams.stream().mapToInt(Integer::intValue).max().orElse(1);
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, widest, "evaluate");
             TrainOptions o = TrainOptions.fromJson(Checkpoint.options(loaded.dir()));
             TaskData.Heldout set = TaskData.heldout(o, loaded.tokenizer(), split.equals("val") ? TaskData.Split.VAL : TaskData.Split.TEST, src, tgt, size);
-            long t0 = System.nanoTime();
-            TrainingRun.Decoded d = TrainingRun.decode(loaded.translator(), beam, search.penalty(beam), search.maxLen, loaded.tokenizer(), set);
-            double seconds = (System.nanoTime() - t0) * 1e-9;
-            if (out != null) {
-                byte[] text = (String.join("\n", d.hypotheses()) + "\n").getBytes(StandardCharsets.UTF_8);
-                AtomicFile.write(out, s -> s.write(text));
-            }
             List<List<String>> refs = List.of(set.references());
-            System.out.printf(Locale.ROOT, "%s, %s split (%d sentences), %s: %.1f s, %.1f sentences/s%n", loaded.dir(), split, set.pairs().size(),
-                    beam == 1 ? "greedy" : "beam " + beam + ", length penalty " + search.penalty(beam), seconds, set.pairs().size() / seconds);
-            System.out.println(Bleu.corpus(d.hypotheses(), refs).withSignature(1));
-            System.out.println(ChrF.corpus(d.hypotheses(), refs).withSignature(1));
-            if (out != null) System.out.println("translations in " + out);
+            System.out.printf(Locale.ROOT, "%s, %s split, %d sentences%n", loaded.dir(), split, set.pairs().size());
+            List<Scored> all = new ArrayList<>();
+            for (int beam : beams) {
+                for (LengthPenalty penalty : search.penalties(beam)) {
+                    long t0 = System.nanoTime();
+                    TrainingRun.Decoded d = TrainingRun.decode(loaded.translator(), beam, penalty, search.maxLen, loaded.tokenizer(), set);
+                    Scored s = new Scored(beam, penalty, d, Bleu.corpus(d.hypotheses(), refs), ChrF.corpus(d.hypotheses(), refs),
+                            (System.nanoTime() - t0) * 1e-9);
+                    all.add(s);
+                    if (searches > 1) System.out.printf(Locale.ROOT, "%s: BLEU %.2f (length ratio %.3f), chrF %.2f%n", s.search(), s.bleu().score(),
+                            s.bleu().ratio(), s.chrf().score());
+                }
+            }
+            if (searches > 1) {
+                System.out.println("| search | BLEU | BP | length ratio | chrF | sentences/s |");
+                System.out.println("|---|---|---|---|---|---|");
+                for (Scored s : all) {
+                    System.out.printf(Locale.ROOT, "| %s | %.2f | %.3f | %.3f | %.2f | %.1f |%n", s.search(), s.bleu().score(), s.bleu().brevityPenalty(),
+                            s.bleu().ratio(), s.chrf().score(), set.pairs().size() / s.seconds());
+                }
+                if (split.equals("test")) System.out.println("(choose the search on --split val; the test split reports the one chosen)");
+            }
+            Scored best = all.stream().max(java.util.Comparator.comparingDouble(s -> s.bleu().score())).orElseThrow();
+            System.out.printf(Locale.ROOT, "%s%s: %.1f s, %.1f sentences/s%n", searches > 1 ? "best by BLEU: " : "", best.search(), best.seconds(),
+                    set.pairs().size() / best.seconds());
+            System.out.println(best.bleu().withSignature(1));
+            System.out.println(best.chrf().withSignature(1));
+            if (out != null) {
+                byte[] text = (String.join("\n", best.decoded().hypotheses()) + "\n").getBytes(StandardCharsets.UTF_8);
+                AtomicFile.write(out, o2 -> o2.write(text));
+                System.out.println("translations in " + out);
+            }
         }
         return 0;
     }

@@ -44,7 +44,7 @@ public final class TranslateCommand implements Callable<Integer> {
     List<String> sentences = new ArrayList<>();
 
     @Override public Integer call() throws Exception {
-        search.check(spec, java.util.List.of(beam));
+        search.check(spec, java.util.List.of(beam), false);
         chunk.check(spec);
         try (Backend backend = backendOptions.open()) {
             LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, beam, "translate");

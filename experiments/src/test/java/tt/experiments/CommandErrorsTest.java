@@ -54,6 +54,10 @@ class CommandErrorsTest {
         assertTrue(run("evaluate", "--checkpoint", dir.toString(), "--split", "train").contains("--split train: use val or test"));
         assertTrue(run("evaluate", "--checkpoint", dir.toString(), "--max-tokens", "0").contains("--max-tokens"));
         assertTrue(run("evaluate", "--checkpoint", dir.toString()).contains("run directory"));
+        assertTrue(run("evaluate", "--checkpoint", dir.toString(), "--beam", "4,5", "--out", dir.resolve("hyp").toString())
+                .contains("--out writes one decoding"));
+        assertTrue(run("evaluate", "--checkpoint", dir.toString(), "--length-penalty", "1,-1").contains("--length-penalty must be 0 or more"));
+        assertTrue(run("translate", "--checkpoint", dir.toString(), "--length-penalty", "0.6,1.0", "Hallo").contains("tt evaluate compares several"));
         assertTrue(run("average", "--last", "2").contains("--last needs -c"));
         assertTrue(run("average", "-c", dir.toString(), "--last", "0").contains("--last must be at least 1"));
         Files.createDirectories(dir.resolve("checkpoints"));
