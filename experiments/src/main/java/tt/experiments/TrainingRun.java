@@ -50,8 +50,10 @@ final class TrainingRun {
                     Ranking ranking) {
         static final Progress START = new Progress(0, 0, 0, new LossTotals(0, 0, 0, 0), 0, List.of(), Ranking.START);
 
-        /** Checkpoints from before rankings have none. */
+        /** Checkpoints from before a field existed have none: it starts empty (the divergence guard's window, the ranking). */
         Progress {
+            if (interval == null) interval = new LossTotals(0, 0, 0, 0);
+            if (recentLosses == null) recentLosses = List.of();
             if (ranking == null) ranking = Ranking.START;
         }
         /** How many updates the divergence guard's median looks back over, and how many it waits for. */

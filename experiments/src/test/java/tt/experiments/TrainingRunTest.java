@@ -43,6 +43,17 @@ class TrainingRunTest {
     }
 
     @Test
+    void aCheckpointFromBeforeTheDivergenceGuardAndTheRankingResumesWithThemEmpty() throws IOException {
+        // The runner state of a checkpoint written before recentLosses and ranking existed.
+        TrainingRun.Progress p = Json.MAPPER.readValue("{\"tokens\": 1843692, \"intervalUpdates\": 0, \"intervalLoss\": 0.0}",
+                TrainingRun.Progress.class);
+        assertEquals(List.of(), p.recentLosses());
+        assertEquals(TrainingRun.Ranking.START, p.ranking());
+        assertEquals(0, p.interval().tokens());
+        assertEquals(1843692, p.tokens());
+    }
+
+    @Test
     void rankingKeepsTheBestEvaluationsAndCountsThoseThatDidNotBeatTheBest() {
         TrainingRun.Ranking r = TrainingRun.Ranking.START;
         double[] nll = {3.0, 2.5, 2.7, 2.5, 2.4, 2.6};
