@@ -58,38 +58,28 @@ public final class BenchCommand implements Runnable {
                 + "this machine's GEMM and memory limits measured in the same run (jvm backend).")
         boolean profile;
 
-        @Option(names = "--vs-torch", description = "Also time the PyTorch peer, alternating rounds with ours so both see the same load.")
-        boolean vsTorch;
+        @Mixin TorchPeerOptions peerOptions;
 
         @Option(names = "--rounds", defaultValue = "5", description = "With --vs-torch: rounds of --steps steps each side (default: ${DEFAULT-VALUE}).")
         int rounds;
 
-        @Option(names = "--python", defaultValue = "python3", description = "With --vs-torch: the Python that has torch (default: ${DEFAULT-VALUE}).")
-        String python;
-
         @Option(names = "--torch-device", defaultValue = "cpu", description = "With --vs-torch: the peer's device, cpu or cuda (default: ${DEFAULT-VALUE}).")
         String torchDevice;
-
-        @Option(names = "--out", defaultValue = "results/bench", description = "With --vs-torch: where step-vs-torch.csv and its plot go (default: ${DEFAULT-VALUE}).")
-        java.nio.file.Path out;
 
         @Override public Integer call() throws java.io.IOException {
             if (len < 2) throw new IllegalArgumentException("--len must be at least 2 (a token and </s>), got " + len);
             if (tokens < len) throw new IllegalArgumentException("--tokens " + tokens + " cannot hold one sentence of --len " + len);
             if (vocab < 16) throw new IllegalArgumentException("--vocab must be at least 16, got " + vocab);
             if (steps < 1 || rounds < 1) throw new IllegalArgumentException("--steps and --rounds must be at least 1");
-            TorchPeer.Availability torch = vsTorch ? TorchPeer.check(python) : null;
-            if (torch != null && !torch.ok()) System.out.println(torch.message() + "; timing ours alone");
+            TorchPeer.Availability torch = peerOptions.peer();
             try (Backend backend = backendOptions.open()) {
                 System.out.println("backend: " + backend.name() + " (" + backend.device() + "), load average " + TorchPeer.loadAverage());
-                if (profile && !(backend instanceof JvmBackend)) throw new IllegalArgumentException("--profile times the jvm backend's kernels; drop it or use --backend jvm");
                 peaks = profile ? Roofline.measure(backend) : null;
-                if (torch != null && torch.ok()) {
+                if (torch != null) {
                     System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads, device " + torchDevice);
                     List<TorchPeer.Round> all = new ArrayList<>();
                     for (String preset : presets) all.addAll(versus(backend, preset));
-                    TorchPeer.write(all, out, "step-vs-torch", "preset", "Training step", "ms_per_step");
-                    System.out.println("wrote " + out.resolve("step-vs-torch.csv") + " and step-vs-torch.png/.svg");
+                    peerOptions.write(all, "step-vs-torch", "preset", "Training step", "ms_per_step");
                 } else {
                     System.out.println("preset,tokens_per_batch,sentences,len,vocab,params,ms_per_step,tokens_per_s,gemm_gflop_per_step,gemm_gflop_per_s");
                     for (String preset : presets) measure(backend, preset);
@@ -142,7 +132,7 @@ public final class BenchCommand implements Runnable {
             List<TorchPeer.Round> rounds = new ArrayList<>();
             List<String> args = List.of("--preset", preset, "--tokens", Integer.toString(tokens), "--len", Integer.toString(len),
                     "--vocab", Integer.toString(vocab), "--threads", Integer.toString(backendOptions.threadCount()), "--device", torchDevice);
-            try (TorchPeer peer = TorchPeer.start(python, "torch_step.py", args)) {
+            try (TorchPeer peer = TorchPeer.start(peerOptions.python, "torch_step.py", args)) {
                 // An untimed round each first: our JIT finishes compiling (it would otherwise steal a core from the peer's first round).
                 p.secondsPerStep(steps);
                 peer.ms("run " + steps);

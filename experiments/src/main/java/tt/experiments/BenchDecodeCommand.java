@@ -51,14 +51,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
             + "against this machine's GEMM and memory limits measured in the same run, and the rest (the search on the host); jvm backend.")
     boolean profile;
 
-    @Option(names = "--vs-torch", description = "Also decode with the PyTorch peer, alternating rounds with ours so both see the same load.")
-    boolean vsTorch;
-
-    @Option(names = "--python", defaultValue = "python3", description = "With --vs-torch: the Python that has torch and safetensors (default: ${DEFAULT-VALUE}).")
-    String python;
-
-    @Option(names = "--out", defaultValue = "results/bench", description = "With --vs-torch: where decode-vs-torch.csv and its plot go (default: ${DEFAULT-VALUE}).")
-    Path out;
+    @Mixin TorchPeerOptions peerOptions;
 
     @Mixin BackendOptions backendOptions;
 
@@ -69,15 +62,13 @@ final class BenchDecodeCommand implements Callable<Integer> {
         chunk.check(spec);
         if (rounds < 1) throw new ParameterException(spec.commandLine(), "--rounds must be at least 1, got " + rounds);
         if (src != null && !Files.isRegularFile(src)) throw new ParameterException(spec.commandLine(), "--src " + src + ": no such file");
-        TorchPeer.Availability torch = vsTorch ? TorchPeer.check(python, "safetensors") : null;
-        if (torch != null && !torch.ok()) System.out.println(torch.message() + "; timing ours alone");
+        TorchPeer.Availability torch = peerOptions.peer("safetensors");
         try (Backend backend = backendOptions.open()) {
             int widest = beams.stream().mapToInt(Integer::intValue).max().orElse(1);
             LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, widest, "bench decode");
             int[][] sources = sources(loaded);
             System.out.printf(Locale.ROOT, "backend: %s (%s), %d sentences from %s, load average %s%n", backend.name(), backend.device(),
                     sources.length, src != null ? src : "the run's test set", TorchPeer.loadAverage());
-            if (profile && !(backend instanceof JvmBackend)) throw new ParameterException(spec.commandLine(), "--profile times the jvm backend's kernels; drop it or use --backend jvm");
             Roofline.Peaks peaks = profile ? Roofline.measure(backend) : null;
             List<TorchPeer.Round> all = new ArrayList<>();
             for (int beam : beams) {
@@ -86,7 +77,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 ours.run();  // untimed: the JIT compiles the kernels
                 ours.msTotal = 0;
                 if (peaks != null) ((JvmBackend) backend).startProfiling();
-                if (torch == null || !torch.ok()) {
+                if (torch == null) {
                     for (int r = 1; r <= rounds; r++) {
                         double ms = ours.run();
                         System.out.printf(Locale.ROOT, "%s round %d: %.0f ms, %.1f sentences/s%n", label, r, ms, sources.length * 1e3 / ms);
@@ -98,8 +89,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 if (peaks != null) Roofline.print(System.out, ((JvmBackend) backend).profile(), ours.msTotal, rounds, "run", peaks);
             }
             if (!all.isEmpty()) {
-                TorchPeer.write(all, out, "decode-vs-torch", "search", "Translating " + sources.length + " sentences", "ms");
-                System.out.println("wrote " + out.resolve("decode-vs-torch.csv") + " and decode-vs-torch.png/.svg");
+                peerOptions.write(all, "decode-vs-torch", "search", "Translating " + sources.length + " sentences", "ms");
             }
         }
         return 0;
@@ -139,7 +129,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                     "--max-tokens", Integer.toString(loaded.model().limits.maxTokens()),
                     "--max-sentences", Integer.toString(loaded.model().limits.maxSentences()),
                     "--threads", Integer.toString(backendOptions.threadCount()));
-            try (TorchPeer peer = TorchPeer.start(python, "torch_decode.py", args)) {
+            try (TorchPeer peer = TorchPeer.start(peerOptions.python, "torch_decode.py", args)) {
                 for (int r = 1; r <= this.rounds; r++) {
                     double mine = ours.run(), theirs = peer.ms("run");
                     rounds.add(new TorchPeer.Round(label, r, mine, theirs, TorchPeer.loadAverage()));

@@ -26,7 +26,11 @@ final class Roofline {
 
     private Roofline() {}
 
+    /** The limits, on the backend whose kernels a profile times: the jvm backend's. */
     static Peaks measure(Backend backend) {
+        if (!(backend instanceof tt.kernels.jvm.JvmBackend)) {
+            throw new IllegalArgumentException("--profile times the jvm backend's kernels; drop it or use --backend jvm");
+        }
         BenchCommand.TimedKernel gemm = BenchCommand.timedGemm(backend, 1, 1024, 1024, 1024, false, false);
         int n = 8 << 20;
         SplittableRandom rnd = new SplittableRandom(1);
