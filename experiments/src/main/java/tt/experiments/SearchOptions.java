@@ -42,7 +42,7 @@ final class SearchOptions {
 
     /** Every length penalty given, for a search of this width (greedy: none, once). */
     List<LengthPenalty> penalties(int beam) {
-        return beam > 1 ? lengthPenalties.stream().map(alpha -> new LengthPenalty(lengthNorm, alpha)).toList() : List.of(LengthPenalty.NONE);
+        return lengthPenalties.stream().map(alpha -> LengthPenalty.forBeam(beam, lengthNorm, alpha)).distinct().toList();
     }
 
     /** Translations of {@code sources}: beam search, or greedy for width 1. */

@@ -297,7 +297,7 @@ public final class TrainOptions {
     BatchLimits limits() { return new BatchLimits(maxTokens, maxTokens, maxLen + 1); }
 
     /** The length penalty of evaluation decodes (greedy ones need none). */
-    LengthPenalty penalty() { return beam > 1 ? new LengthPenalty(lengthNorm, lengthPenalty) : LengthPenalty.NONE; }
+    LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }
 
     AdamConfig adam() { return AdamConfig.paper().withWeightDecay(weightDecay).withClipNorm(clipNorm); }
 

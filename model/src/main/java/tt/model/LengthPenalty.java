@@ -19,6 +19,9 @@ public record LengthPenalty(Form form, double alpha) {
     /** No normalisation: hypotheses ranked by log P alone (what greedy search amounts to). */
     public static final LengthPenalty NONE = new LengthPenalty(Form.POWER, 0);
 
+    /** The penalty a search of width {@code beam} uses: greedy search (width 1) compares nothing, so it has none. */
+    public static LengthPenalty forBeam(int beam, Form form, double alpha) { return beam > 1 ? new LengthPenalty(form, alpha) : NONE; }
+
     public LengthPenalty {
         if (!(alpha >= 0) || !Double.isFinite(alpha)) throw new IllegalArgumentException("length penalty alpha must be 0 or more, got " + alpha);
     }
