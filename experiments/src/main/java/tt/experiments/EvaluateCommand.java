@@ -61,8 +61,12 @@ public final class EvaluateCommand implements Callable<Integer> {
     @Mixin BackendOptions backendOptions;
 
     /** One decoding of the split and its scores. */
-    private record Scored(int beam, LengthPenalty penalty, TrainingRun.Decoded decoded, Bleu.Score bleu, ChrF.Score chrf, double seconds) {
+    private record Scored(int beam, LengthPenalty penalty, TrainingRun.Decoded decoded, double seconds) {
         String search() { return beam == 1 ? "greedy" : "beam " + beam + ", length penalty " + penalty; }
+
+        Bleu.Score bleu() { return decoded.bleuScore(); }
+
+        ChrF.Score chrf() { return decoded.chrfScore(); }
     }
 
     @Override public Integer call() throws Exception {
@@ -78,15 +82,14 @@ public final class EvaluateCommand implements Callable<Integer> {
             LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, widest, "evaluate");
             TrainOptions o = TrainOptions.fromJson(Checkpoint.options(loaded.dir()));
             TaskData.Heldout set = TaskData.heldout(o, loaded.tokenizer(), split.equals("val") ? TaskData.Split.VAL : TaskData.Split.TEST, src, tgt, size);
-            List<List<String>> refs = List.of(set.references());
+            if (set.pairs().isEmpty()) throw new IllegalArgumentException("the " + split + " split has no sentences");
             System.out.printf(Locale.ROOT, "%s, %s split, %d sentences%n", loaded.dir(), split, set.pairs().size());
             List<Scored> all = new ArrayList<>();
             for (int beam : beams) {
                 for (LengthPenalty penalty : search.penalties(beam)) {
                     long t0 = System.nanoTime();
                     TrainingRun.Decoded d = TrainingRun.decode(loaded.translator(), beam, penalty, search.maxLen, loaded.tokenizer(), set);
-                    Scored s = new Scored(beam, penalty, d, Bleu.corpus(d.hypotheses(), refs), ChrF.corpus(d.hypotheses(), refs),
-                            (System.nanoTime() - t0) * 1e-9);
+                    Scored s = new Scored(beam, penalty, d, (System.nanoTime() - t0) * 1e-9);
                     all.add(s);
                     if (searches > 1) System.out.printf(Locale.ROOT, "%s: BLEU %.2f (length ratio %.3f), chrF %.2f%n", s.search(), s.bleu().score(),
                             s.bleu().ratio(), s.chrf().score());

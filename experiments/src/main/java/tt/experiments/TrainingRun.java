@@ -131,7 +131,7 @@ final class TrainingRun {
 
     /** A test set decoded once training is done: Multi30k's test split, src and tgt files (task files) or size synthetic sequences. */
     record Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm) {
-        LengthPenalty penalty() { return beam > 1 ? new LengthPenalty(lengthNorm, lengthPenalty) : LengthPenalty.NONE; }
+        LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }
     }
 
     /** The last validation evaluation, and with a test set its scores, hypotheses and references (one per test sentence). */
@@ -312,11 +312,15 @@ final class TrainingRun {
         return new Evaluation(step, e.nllPerToken(), e.accuracy(), d.bleu(), d.chrf(), d.exactMatch());
     }
 
-    /** Hypotheses as text and their scores; NaN scores when nothing was decoded. */
-    record Decoded(List<String> hypotheses, double bleu, double chrf, double exactMatch) {}
+    /** Hypotheses as text and their scores; no scores (NaN) when nothing was decoded. */
+    record Decoded(List<String> hypotheses, Bleu.Score bleuScore, ChrF.Score chrfScore, double exactMatch) {
+        double bleu() { return bleuScore == null ? Double.NaN : bleuScore.score(); }
+
+        double chrf() { return chrfScore == null ? Double.NaN : chrfScore.score(); }
+    }
 
     static Decoded decode(Translator translator, int beam, LengthPenalty penalty, int maxLen, Tokenizer tokenizer, TaskData.Heldout set) {
-        if (set.pairs().isEmpty()) return new Decoded(List.of(), Double.NaN, Double.NaN, Double.NaN);
+        if (set.pairs().isEmpty()) return new Decoded(List.of(), null, null, Double.NaN);
         int[][] sources = set.pairs().stream().map(EncodedPair::source).toArray(int[][]::new);
         int[][] hyps = translator.beam(sources, beam, penalty, maxLen);
         List<String> text = new ArrayList<>(hyps.length);
@@ -326,6 +330,6 @@ final class TrainingRun {
             if (Arrays.equals(hyps[i], set.pairs().get(i).target())) exact++;
         }
         List<List<String>> refs = List.of(set.references());
-        return new Decoded(text, Bleu.corpus(text, refs).score(), ChrF.corpus(text, refs).score(), (double) exact / hyps.length);
+        return new Decoded(text, Bleu.corpus(text, refs), ChrF.corpus(text, refs), (double) exact / hyps.length);
     }
 }
