@@ -46,12 +46,10 @@ public final class AverageCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         List<Path> inputs;
-        String name;
         if (which.inputs != null) {
             if (run != null) throw new ParameterException(spec.commandLine(), "--inputs names the checkpoints itself; drop -c");
             if (out == null) throw new ParameterException(spec.commandLine(), "--inputs needs --out, the directory to write");
             inputs = which.inputs;
-            name = null;
         } else {
             if (run == null) throw new ParameterException(spec.commandLine(), (which.last != null ? "--last" : "--best") + " needs -c, the run directory");
             boolean last = which.last != null;
@@ -65,8 +63,7 @@ public final class AverageCommand implements Callable<Integer> {
                         + " holds " + available.size() + " checkpoint(s); average fewer, or train with " + (last ? "--keep-last-checkpoints " : "--keep-best-checkpoints ") + n);
             }
             inputs = available.subList(0, n);
-            name = (last ? "average-last-" : "average-best-") + n;
-            if (out == null) out = checkpoints.resolve(name);
+            if (out == null) out = checkpoints.resolve((last ? "average-last-" : "average-best-") + n);
         }
         for (Path p : inputs) {
             if (!Files.exists(p.resolve(Checkpoint.MODEL))) throw new ParameterException(spec.commandLine(), p + ": no " + Checkpoint.MODEL + "; give step-NNNNNN checkpoint directories");

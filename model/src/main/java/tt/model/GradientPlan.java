@@ -40,23 +40,22 @@ final class GradientPlan {
         List<Slot> live = new ArrayList<>();
         for (FloatBuf g : gradients) {
             int[] span = life.get(g);
-            // A gradient no call of the step touches gets storage shared with anything (offset 0): nothing reads or writes it.
             live.add(new Slot(g.name(), g.length(), span != null ? span[0] : Integer.MAX_VALUE, span != null ? span[1] : Integer.MAX_VALUE, -1));
         }
         live.sort(Comparator.comparingInt(Slot::first));
-        List<Slot> placed = new ArrayList<>();  // by offset
+        List<Slot> placed = new ArrayList<>();
         int end = 0;
         for (Slot s : live) {
+            if (s.first() == Integer.MAX_VALUE) {  // no call of the step touches it: storage shared with anything
+                slots.put(s.name(), new Slot(s.name(), s.length(), s.first(), s.last(), 0));
+                end = Math.max(end, s.length());
+                continue;
+            }
             int offset = 0;
             List<Slot> overlapping = placed.stream().filter(p -> p.last() >= s.first()).sorted(Comparator.comparingInt(Slot::offset)).toList();
             for (Slot p : overlapping) {  // the lowest gap among the gradients still live
                 if (p.offset() - offset >= s.length()) break;
                 offset = Math.max(offset, p.offset() + p.length());
-            }
-            if (s.first() == Integer.MAX_VALUE) {
-                slots.put(s.name(), new Slot(s.name(), s.length(), s.first(), s.last(), 0));
-                end = Math.max(end, s.length());
-                continue;
             }
             Slot at = new Slot(s.name(), s.length(), s.first(), s.last(), offset);
             for (Slot p : placed) {

@@ -144,19 +144,23 @@ public final class ElementwiseKernels {
 
     public static void cacheWrite(Parallel par, int rows, int width, int position, int capacity,
                                   float[] x, int xOff, float[] cache, int cOff) {
-        par.range(rows, Math.max(1, GRAIN / Math.max(width, 1)), (s, e) -> {
-            for (int r = s; r < e; r++) System.arraycopy(x, xOff + r * width, cache, cOff + (r * capacity + position) * width, width);
-        });
+        copyRows(par, rows, width, null, 0, x, xOff, width, cache, cOff + position * width, capacity * width);
     }
 
     /** The first length floats of row r of data become those of row index[r]: all rows into scratch first, so the index may repeat. */
     public static void gatherRows(Parallel par, int rows, int length, int stride, int[] index, int iOff, float[] scratch, int sOff,
                                   float[] data, int dOff) {
+        copyRows(par, rows, length, index, iOff, data, dOff, stride, scratch, sOff, length);
+        copyRows(par, rows, length, null, 0, scratch, sOff, length, data, dOff, stride);
+    }
+
+    /** to[r, :length] = from[index[r] (or r without an index), :length], rows of each their stride apart. */
+    private static void copyRows(Parallel par, int rows, int length, int[] index, int iOff, float[] from, int fOff, int fromStride,
+                                 float[] to, int tOff, int toStride) {
         par.range(rows, Math.max(1, GRAIN / Math.max(length, 1)), (s, e) -> {
-            for (int r = s; r < e; r++) System.arraycopy(data, dOff + index[iOff + r] * stride, scratch, sOff + r * length, length);
-        });
-        par.range(rows, Math.max(1, GRAIN / Math.max(length, 1)), (s, e) -> {
-            for (int r = s; r < e; r++) System.arraycopy(scratch, sOff + r * length, data, dOff + r * stride, length);
+            for (int r = s; r < e; r++) {
+                System.arraycopy(from, fOff + (index != null ? index[iOff + r] : r) * fromStride, to, tOff + r * toStride, length);
+            }
         });
     }
 }
