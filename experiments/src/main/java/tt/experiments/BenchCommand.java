@@ -165,6 +165,9 @@ public final class BenchCommand implements Runnable {
                 description = "Shapes batch x m x n x k (default: ${DEFAULT-VALUE}).")
         List<String> shapes;
 
+        @Option(names = "--transA", description = "Multiply A transposed (A^T*B, as in a weight gradient).")
+        boolean transA;
+
         @Option(names = "--transB", description = "Multiply by B transposed (A*B^T).")
         boolean transB;
 
@@ -199,14 +202,14 @@ public final class BenchCommand implements Runnable {
                         throw new IllegalArgumentException("--shapes " + s + ": expected four whole numbers, batch x m x n x k");
                     }
                     if (batch < 1 || m < 1 || n < 1 || k < 1) throw new IllegalArgumentException("--shapes " + s + ": every size must be at least 1");
-                    String what = "gemm " + s + (transB ? " (A*B^T)" : "");
-                    TimedKernel mine = timedGemm(backend, batch, m, n, k, false, transB);
+                    String what = "gemm " + s + " (" + (transA ? "A^T" : "A") + "*" + (transB ? "B^T" : "B") + ")";
+                    TimedKernel mine = timedGemm(backend, batch, m, n, k, transA, transB);
                     mine.run(warmup);
                     if (blas == null) {
                         System.out.printf("%s: %.1f GFLOP/s%n", what, mine.bestGigaRate(seconds));
                         continue;
                     }
-                    TimedKernel theirs = timedGemm(blas, batch, m, n, k, false, transB);
+                    TimedKernel theirs = timedGemm(blas, batch, m, n, k, transA, transB);
                     theirs.run(warmup);
                     double g = 0, gBlas = 0;
                     for (int r = 0; r < ROUNDS; r++) {

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * Where a profiled run's time went, per kernel type, against the two limits of this machine measured
@@ -43,26 +44,42 @@ final class Roofline {
     }
 
     /**
-     * The table, largest time first, with times divided by {@code per} (e.g. steps) and a last row
-     * for what no kernel accounts for in {@code totalMs} (host work, dispatch).
+     * The table per kernel type, largest time first, with times divided by {@code per} (e.g. steps)
+     * and a last row for what no kernel accounts for in {@code totalMs} (host work, dispatch); then
+     * the GEMMs alone, one row per shape ("batch x m x n x k", transposes of A and B).
      */
     static void print(PrintStream out, Map<String, KernelTime> profile, double totalMs, int per, String perUnit, Peaks peaks) {
         out.printf(Locale.ROOT, "limits measured now: GEMM %.1f GFLOP/s, memory %.1f GB/s%n", peaks.gflops(), peaks.gbs());
-        out.printf(Locale.ROOT, "| kernel | calls/%s | ms/%s | share | GFLOP/s | GB/s | bound | of limit |%n", perUnit, perUnit);
+        Map<String, KernelTime> byType = new TreeMap<>();
+        profile.forEach((key, t) -> byType.computeIfAbsent(key.split(" ", 2)[0], type -> new KernelTime()).add(t));
+        double kernelsMs = table(out, "kernel", byType, totalMs, per, perUnit, peaks);
+        out.printf(Locale.ROOT, "| (host, dispatch) | | %.1f | %.1f%% | | | | |%n", (totalMs - kernelsMs) / per,
+                100 * (totalMs - kernelsMs) / totalMs);
+        Map<String, KernelTime> gemms = new TreeMap<>();
+        profile.forEach((key, t) -> { if (key.startsWith("Gemm ")) gemms.put(key.substring(5), t); });
+        if (gemms.size() > 1) {
+            out.println();
+            table(out, "GEMM batch x m x n x k, op(A) op(B)", gemms, totalMs, per, perUnit, peaks);
+        }
+    }
+
+    /** One table's rows, largest time first; returns their total milliseconds. */
+    private static double table(PrintStream out, String what, Map<String, KernelTime> rows, double totalMs, int per, String perUnit,
+                                Peaks peaks) {
+        out.printf(Locale.ROOT, "| %s | calls/%s | ms/%s | share | GFLOP/s | GB/s | bound | of limit |%n", what, perUnit, perUnit);
         out.println("|---|---|---|---|---|---|---|---|");
-        List<Map.Entry<String, KernelTime>> rows = new ArrayList<>(profile.entrySet());
-        rows.sort((x, y) -> Long.compare(y.getValue().nanos(), x.getValue().nanos()));
-        double kernelsMs = 0;
-        for (Map.Entry<String, KernelTime> e : rows) {
+        List<Map.Entry<String, KernelTime>> sorted = new ArrayList<>(rows.entrySet());
+        sorted.sort((x, y) -> Long.compare(y.getValue().nanos(), x.getValue().nanos()));
+        double sumMs = 0;
+        for (Map.Entry<String, KernelTime> e : sorted) {
             KernelTime t = e.getValue();
             double seconds = t.nanos() * 1e-9, ms = seconds * 1e3;
-            kernelsMs += ms;
+            sumMs += ms;
             double computeS = t.flops() / (peaks.gflops() * 1e9), memoryS = t.bytes() / (peaks.gbs() * 1e9);
             out.printf(Locale.ROOT, "| %s | %.0f | %.1f | %.1f%% | %.1f | %.1f | %s | %.0f%% |%n", e.getKey(), (double) t.calls() / per,
                     ms / per, 100 * ms / totalMs, t.flops() / seconds * 1e-9, t.bytes() / seconds * 1e-9,
                     computeS >= memoryS ? "compute" : "memory", 100 * Math.max(computeS, memoryS) / seconds);
         }
-        out.printf(Locale.ROOT, "| (host, dispatch) | | %.1f | %.1f%% | | | | |%n", (totalMs - kernelsMs) / per,
-                100 * (totalMs - kernelsMs) / totalMs);
+        return sumMs;
     }
 }

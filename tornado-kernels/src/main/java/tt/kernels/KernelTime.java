@@ -12,6 +12,14 @@ public final class KernelTime {
         this.bytes += bytes;
     }
 
+    /** Adds another entry's totals (e.g. to sum GEMM shapes into one kernel type). */
+    public void add(KernelTime other) {
+        nanos += other.nanos;
+        calls += other.calls;
+        flops += other.flops;
+        bytes += other.bytes;
+    }
+
     public long nanos() { return nanos; }
 
     public long calls() { return calls; }

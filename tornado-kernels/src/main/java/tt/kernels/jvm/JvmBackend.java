@@ -57,7 +57,7 @@ public final class JvmBackend implements Backend {
                     if (profiling) {
                         long nanos = System.nanoTime() - t0;
                         StepGraph.Call call = calls.get(i);
-                        profile.computeIfAbsent(call.kernel().getClass().getSimpleName(), key -> new KernelTime())
+                        profile.computeIfAbsent(profileKey(call.kernel(), sizes), key -> new KernelTime())
                                 .add(nanos, KernelCost.flops(call.kernel(), sizes), KernelCost.bytes(graph, call));
                     }
                 } catch (RuntimeException e) {
@@ -67,13 +67,24 @@ public final class JvmBackend implements Backend {
         };
     }
 
+    /**
+     * A call's profile entry: its kernel type, and for a GEMM also its live shape and transposes
+     * ("Gemm 1x4096x8000x256 NT"), since one type covers products of very different efficiency.
+     */
+    private static String profileKey(Kernel kernel, int[] sizes) {
+        String type = kernel.getClass().getSimpleName();
+        if (!(kernel instanceof Kernel.Gemm g)) return type;
+        return type + " " + v(g.batch(), sizes) + "x" + v(g.m(), sizes) + "x" + v(g.n(), sizes) + "x" + v(g.k(), sizes)
+                + " " + (g.transA() ? "T" : "N") + (g.transB() ? "T" : "N");
+    }
+
     /** Starts timing every call by kernel type (adds a clock read and a cost count per call), clearing earlier timings. */
     public void startProfiling() {
         profile.clear();
         profiling = true;
     }
 
-    /** Kernel type -> its time, calls and work since {@link #startProfiling()}. */
+    /** Kernel type (GEMMs by shape, see {@link #profileKey}) -> its time, calls and work since {@link #startProfiling()}. */
     public java.util.Map<String, KernelTime> profile() { return java.util.Collections.unmodifiableMap(profile); }
 
     @Override public void upload(Buf... bufs) {}
@@ -150,6 +161,10 @@ public final class JvmBackend implements Backend {
             case Kernel.SmoothedLossBackward k -> () -> LossKernels.smoothedLossBackward(par, v(k.rows(), sizes), v(k.vocab(), sizes),
                     v(k.sentences(), sizes), k.padId(), k.epsilon(), k.reduction(), k.targets().array(), k.targets().offset(),
                     k.logProbs().array(), k.logProbs().offset(), k.stats().array(), k.stats().offset(),
+                    k.dLogits().array(), k.dLogits().offset());
+            case Kernel.SmoothedLossAndGradient k -> () -> LossKernels.smoothedLossAndGradient(par, v(k.rows(), sizes), v(k.vocab(), sizes),
+                    v(k.sentences(), sizes), k.padId(), k.epsilon(), k.klDivergence(), k.reduction(), k.targets().array(), k.targets().offset(),
+                    k.logits().array(), k.logits().offset(), k.rowLoss().array(), k.rowLoss().offset(), k.stats().array(), k.stats().offset(),
                     k.dLogits().array(), k.dLogits().offset());
             case Kernel.GlobalNorm k -> () -> k.out().set(0, OptimizerKernels.globalNorm(par, k.x().array(), k.x().offset(), k.x().length()));
             case Kernel.Adam k -> () -> OptimizerKernels.adam(par, k.params().length(), k.params().array(), k.params().offset(),
