@@ -1,6 +1,7 @@
 package tt.kernels.jvm;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -34,6 +35,9 @@ public final class GemmKernels {
     /** Multiply-adds a thread should have before a split pays for waking it. */
     private static final long GRAIN_FMAS = 1L << 20;
 
+    /** The first MR lanes: one k's values of a K-major A panel. */
+    private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, MR);
+
     /** Per-thread packing buffers, reused across calls (pool threads live as long as the backend). */
     private record Scratch(float[] a, float[] b, float[] tile, int[] map) {}
 
@@ -66,7 +70,10 @@ public final class GemmKernels {
         // Element (p, q) of a panel's source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
         int aRowStride = transA ? 1 : k, aKStride = transA ? m : 1;
         int bColStride = transB ? k : 1, bKStride = transB ? 1 : n;
-        boolean aInPlace = small && !transA, bInPlace = small && !transB;
+        // A packs so that its copy is contiguous on both sides: rows of K when K is contiguous in A,
+        // else K-major (MR row values per k, as A^T supplies them). Small products read A in place either way.
+        int aPackRow = transA ? 1 : KC, aPackK = transA ? MR : 1;
+        boolean aInPlace = small, bInPlace = small && !transB;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc == 0 || pc < k; pc += KC) {
@@ -80,17 +87,19 @@ public final class GemmKernels {
                 float betaNow = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
                 for (int ic = r0; ic < r1; ic += MC) {
                     int mc = Math.min(MC, r1 - ic);
-                    for (int ir = 0; ir < mc; ir += MR) {
+                    if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, s.a);
+                    else for (int ir = 0; ir < mc; ir += MR) {
                         if (!(aInPlace && ir + MR <= mc)) {
                             pack(a, aOff + pc * aKStride + (ic + ir) * aRowStride, aKStride, aRowStride, kc,
-                                    Math.min(MR, mc - ir), MR, s.a, ir * KC, 1, KC, s.map);
+                                    Math.min(MR, mc - ir), MR, s.a, ir * KC, aPackK, aPackRow, s.map);
                         }
                     }
                     for (int ir = 0; ir < mc; ir += MR) {
                         boolean aHere = aInPlace && ir + MR <= mc;
                         for (int jr = 0; jr < nc; jr += NR) {
                             boolean bHere = bInPlace && jr + NR <= nc;
-                            microKernel(kc, aHere ? a : s.a, aHere ? aOff + (ic + ir) * k + pc : ir * KC, aHere ? k : KC,
+                            microKernel(kc, aHere ? a : s.a, aHere ? aOff + (ic + ir) * aRowStride + pc * aKStride : ir * KC,
+                                    aHere ? aRowStride : aPackRow, aHere ? aKStride : aPackK,
                                     bHere ? b : s.b, bHere ? bOff + pc * n + jc + jr : jr * kc, bHere ? n : NR, s.tile);
                             addTile(s.tile, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, betaNow,
                                     c, cOff + (ic + ir) * n + jc + jr, n);
@@ -123,33 +132,52 @@ public final class GemmKernels {
         }
     }
 
+    /**
+     * An A block stored transposed (K rows {@code ld} apart, the block's mc rows contiguous in each)
+     * into K-major panels: panel q's k-th MR values at dst[q*MR*KC + k*MR], zero-padded. Row by row
+     * of the source, so each cache line is read once, whole (panel by panel, power-of-two row
+     * strides would evict lines before the next panel reuses them).
+     */
+    private static void packTransposed(float[] src, int off, int ld, int kc, int mc, float[] dst) {
+        int whole = mc / MR * MR;
+        for (int p = 0; p < kc; p++, off += ld) {
+            for (int ir = 0; ir < whole; ir += MR) {
+                FloatVector.fromArray(S, src, off + ir, PANEL_ROWS).intoArray(dst, ir * KC + p * MR, PANEL_ROWS);
+            }
+            if (whole < mc) {
+                int d = whole * KC + p * MR;
+                for (int r = 0; r < MR; r++) dst[d + r] = whole + r < mc ? src[off + whole + r] : 0f;
+            }
+        }
+    }
+
     /** dst[d + o*dOuter + i*dInner] = src[off + o*sOuter + i] for o < outer, i < inner. */
     private static void copyRows(float[] src, int off, int sOuter, int outer, int inner,
                                  float[] dst, int d, int dOuter, int dInner) {
         for (int o = 0; o < outer; o++, off += sOuter, d += dOuter) {
-            if (dInner == 1) System.arraycopy(src, off, dst, d, inner);
+            if (dInner == 1 && inner > MR) System.arraycopy(src, off, dst, d, inner);
             else for (int i = 0; i < inner; i++) dst[d + i * dInner] = src[off + i];
         }
     }
 
     /**
-     * tile[MR x NR] = A panel (row r at a[ai + r*aRow], K contiguous) times B panel (K row p at
+     * tile[MR x NR] = A panel (element (r, p) at a[ai + r*aRow + p*aK]) times B panel (K row p at
      * b[bi + p*bRow], NR contiguous columns); the accumulators stay in registers.
      */
-    private static void microKernel(int kc, float[] a, int ai, int aRow, float[] b, int bi, int bRow, float[] tile) {
-        int a1 = ai + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
+    private static void microKernel(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00,
                 c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00,
                 c40 = c00, c41 = c00, c42 = c00, c43 = c00, c50 = c00, c51 = c00, c52 = c00, c53 = c00;
-        for (int p = 0; p < kc; p++, bi += bRow) {
+        for (int p = 0; p < kc; p++, ai += aK, bi += bRow) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + V),
                     b2 = FloatVector.fromArray(S, b, bi + 2 * V), b3 = FloatVector.fromArray(S, b, bi + 3 * V), x;
-            x = FloatVector.broadcast(S, a[ai + p]); c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, a[a1 + p]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, a[a2 + p]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, a[a3 + p]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            x = FloatVector.broadcast(S, a[a4 + p]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
-            x = FloatVector.broadcast(S, a[a5 + p]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+            x = FloatVector.broadcast(S, a[ai]);      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a[ai + r1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, a[ai + r2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(S, a[ai + r3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(S, a[ai + r4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(S, a[ai + r5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
         // Written out: a helper taking vectors may not be inlined this deep, and would box them.
         c00.intoArray(tile, 0);          c01.intoArray(tile, V);              c02.intoArray(tile, 2 * V);          c03.intoArray(tile, 3 * V);
