@@ -6,13 +6,19 @@ import tt.kernels.Kernel.Gemm;
 import tt.kernels.Kernel.LogSoftmax;
 import tt.kernels.Kernel.Reduction;
 import tt.kernels.Kernel.SmoothedLoss;
-import tt.kernels.Kernel.SmoothedLossBackward;
+import tt.kernels.Kernel.SmoothedLossAndGradient;
 
-/** Output projection to the vocabulary, log-softmax, and the label-smoothed loss against tgtOut. */
+/**
+ * Output projection to the vocabulary, log-softmax, and the label-smoothed loss against tgtOut.
+ * Training fuses the log-softmax, the loss and its gradient into one pass over the logits, and
+ * writes the gradient over them: they are dead once it is known.
+ */
 final class Generator {
     private static final Dim ONE = Dim.fixed(1);
 
     private final Tensor weight, x, logits, logProbs;
+    /** The loss's gradient with respect to the logits, in their storage. */
+    private final FloatBuf dLogits;
     private final Dims dims;
     private final Inputs in;
     private final TransformerConfig config;
@@ -26,32 +32,40 @@ final class Generator {
         this.config = l.config;
         this.stats = stats;
         this.logits = l.rows("generator.logits", l.config.tgtVocab());
-        // log_softmax in place: the loss and its gradient read only the log-probabilities.
+        // log_softmax in place (evaluation and decoding): the loss reads only the log-probabilities.
         this.logProbs = l.buffers.activationOver(logits, "generator.log_probs");
+        this.dLogits = logits.value().view("generator.dlogits", 0, logits.value().length());
         this.rowLoss = l.buffers.scratch("loss.rows", l.dims.limits().maxTokens());
     }
 
     FloatBuf logProbs() { return logProbs.value(); }
 
+    /** Logits, and their log-softmax in place unless training (where lossAndGradient computes it). */
     void forward(Pass p) {
         p.add("generator: logits = x W^T", new Gemm(ONE, dims.tgtRows(), dims.vocab(), dims.model(), false, true, 1f,
                 x.value(), weight.value(), 0f, logits.value()));
-        p.add("generator: log_softmax, in place", new LogSoftmax(dims.tgtRows(), dims.vocab(), logits.value(), logProbs.value()));
+        if (!p.training()) {
+            p.add("generator: log_softmax, in place", new LogSoftmax(dims.tgtRows(), dims.vocab(), logits.value(), logProbs.value()));
+        }
     }
 
-    /** The configured training loss, or with {@code nll} the plain negative log-likelihood (for perplexity). */
-    void loss(Pass p, boolean nll) {
-        p.add(nll ? "nll" : "loss", new SmoothedLoss(dims.tgtRows(), dims.vocab(), dims.batch(), TransformerConfig.PAD,
-                nll ? 0f : config.labelSmoothing(), !nll && config.loss() == TransformerConfig.LossKind.KL,
-                nll ? Reduction.TOKEN : config.reduction(), in.tgtOut(), logProbs.value(), rowLoss, stats));
+    /** The plain negative log-likelihood of the log-probabilities, for validation loss and perplexity. */
+    void nll(Pass p) {
+        p.add("nll", new SmoothedLoss(dims.tgtRows(), dims.vocab(), dims.batch(), TransformerConfig.PAD, 0f, false,
+                Reduction.TOKEN, in.tgtOut(), logProbs.value(), rowLoss, stats));
+    }
+
+    /** The configured training loss of the logits and its gradient, written over them. */
+    void lossAndGradient(Pass p) {
+        p.add("loss and dlogits, over the logits", new SmoothedLossAndGradient(dims.tgtRows(), dims.vocab(), dims.batch(),
+                TransformerConfig.PAD, config.labelSmoothing(), config.loss() == TransformerConfig.LossKind.KL, config.reduction(),
+                in.tgtOut(), logits.value(), rowLoss, stats, dLogits));
     }
 
     void backward(Pass p) {
-        p.add("loss backward", new SmoothedLossBackward(dims.tgtRows(), dims.vocab(), dims.batch(), TransformerConfig.PAD,
-                config.labelSmoothing(), config.reduction(), in.tgtOut(), logProbs.value(), stats, logits.grad()));
         p.add("generator: dx += dlogits W", new Gemm(ONE, dims.tgtRows(), dims.model(), dims.vocab(), false, false, 1f,
-                logits.grad(), weight.value(), 1f, x.grad()));
+                dLogits, weight.value(), 1f, x.grad()));
         p.add("generator: dW += dlogits^T x", new Gemm(ONE, dims.vocab(), dims.model(), dims.tgtRows(), true, false, 1f,
-                logits.grad(), x.value(), 1f, weight.grad()));
+                dLogits, x.value(), 1f, weight.grad()));
     }
 }

@@ -2,6 +2,7 @@ package tt.model;
 
 import tt.kernels.Buf;
 import tt.kernels.FloatBuf;
+import tt.kernels.Kernel;
 import tt.kernels.StepGraph;
 
 import java.util.ArrayList;
@@ -14,7 +15,8 @@ import java.util.Map;
  * Where each activation gradient lives, planned from the training step's calls: a gradient is
  * live from the first call that touches it to the last, and gradients whose lives do not overlap
  * share storage (backward frees a layer's gradients as it leaves the layer, as PyTorch's autograd
- * does). Each gradient is zeroed just before its first call, since backward kernels accumulate;
+ * does). Backward kernels accumulate, so each gradient's first call either overwrites it (a GEMM
+ * with beta 0 instead of 1, see {@link tt.kernels.Kernel#overwriting}) or follows a zeroing of it;
  * the step never zeroes the whole arena. Planned from a measuring pass, whose unallocated buffers
  * have the names and lengths the real pass will ask for, in the same order of calls.
  */
@@ -88,8 +90,9 @@ final class GradientPlan {
     boolean keepsValue(Buf b) { return !overwritten.contains(b.name()); }
 
     /**
-     * Adds the zeroing calls to a training step as it is built: before the step's n-th own call, a
-     * Fill of each gradient whose life starts there (the plan's call indices count no Fills it added).
+     * Zeroes gradients as a training step is built: before the step's n-th own call, each gradient
+     * whose life starts there is zeroed by a Fill, unless the call can overwrite it (the plan's call
+     * indices count no Fills this adds).
      */
     static final class Zeroing {
         private final GradientPlan plan;
@@ -101,9 +104,16 @@ final class GradientPlan {
             this.gradients = gradients;
         }
 
-        void before(StepGraph graph) {
-            for (String g : plan.zeroBefore(next)) graph.add("zero " + g, new tt.kernels.Kernel.Fill(gradients.view(g), 0f));
+        /** The call to append in place of {@code kernel}, after adding the Fills it still needs. */
+        Kernel before(StepGraph graph, Kernel kernel) {
+            for (String g : plan.zeroBefore(next)) {
+                FloatBuf target = gradients.view(g);
+                Kernel overwriting = kernel.overwriting(target);
+                if (overwriting != null) kernel = overwriting;
+                else graph.add("zero " + g, new Kernel.Fill(target, 0f));
+            }
             next++;
+            return kernel;
         }
     }
 }

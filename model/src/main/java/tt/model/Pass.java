@@ -15,9 +15,11 @@ record Pass(StepGraph graph, boolean training, boolean incremental, GradientPlan
 
     Pass(StepGraph graph, boolean training, boolean incremental) { this(graph, training, incremental, null); }
 
-    /** Appends a call, after zeroing the activation gradients whose life starts with it (training with a plan). */
+    /**
+     * Appends a call. Training with a plan, the activation gradients whose life starts with it are
+     * zeroed first, or the call overwrites them instead of adding into them.
+     */
     void add(String label, Kernel kernel) {
-        if (zeroing != null) zeroing.before(graph);
-        graph.add(label, kernel);
+        graph.add(label, zeroing != null ? zeroing.before(graph, kernel) : kernel);
     }
 }

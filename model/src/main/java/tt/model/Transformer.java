@@ -134,7 +134,7 @@ public final class Transformer {
         Pass p = new Pass(new StepGraph("train_step", sizes), true, false, plan != null ? new GradientPlan.Zeroing(plan, buffers.actGrads) : null);
         encoderForward(p);
         decoderForward(p);
-        generator.loss(p, false);
+        generator.lossAndGradient(p);
 
         generator.backward(p);
         if (decoderNorm != null) decoderNorm.backward(p, dims.tgtRows(), decoder.getLast().output(), decoderOut);
@@ -152,7 +152,7 @@ public final class Transformer {
         Pass p = new Pass(new StepGraph("evaluate", sizes), false, false);
         encoderForward(p);
         decoderForward(p);
-        generator.loss(p, true);
+        generator.nll(p);
         return p.graph().inputs(inputs.srcIds(), inputs.tgtIn(), inputs.tgtOut(), inputs.srcLengths(), inputs.tgtLengths())
                 .outputs(stats);
     }

@@ -15,11 +15,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-/** The activation gradients' shared storage: smaller, never shared by two live gradients, each zeroed before its first call. */
+/**
+ * The activation gradients' shared storage: smaller, never shared by two live gradients, each zeroed
+ * before its first call or overwritten by it.
+ */
 class GradientPlanTest {
 
     @Test
-    void liveGradientsNeverShareStorageAndEachIsZeroedBeforeItsFirstCall() {
+    void liveGradientsNeverShareStorageAndEachIsZeroedOrOverwrittenByItsFirstCall() {
         for (TransformerConfig.NormPlacement norm : TransformerConfig.NormPlacement.values()) {
             TransformerConfig c = TransformerConfig.preset("tiny", 40).toBuilder().layers(2).dModel(32).heads(2).dFF(64).norm(norm).build();
             Transformer model = Transformer.create(c, new BatchLimits(128, 16, 16), AdamConfig.paper(), 1);
@@ -31,14 +34,17 @@ class GradientPlanTest {
             // Each gradient's life in the step as built (zeroing calls included), and its storage.
             Map<FloatBuf, int[]> life = new HashMap<>();
             Map<FloatBuf, Integer> zeroedAt = new HashMap<>();
+            int overwritten = 0;
             StepGraph step = model.trainStep;
             java.util.Set<Buf> named = new java.util.HashSet<>(gradients);
             for (StepGraph.Call call : step.calls()) {
                 for (StepGraph.Use use : step.uses(call)) {
                     for (FloatBuf g : gradients) {
                         // A use of g, or of a slice of it (not of another gradient in the same storage).
-                        if (use.buffer() instanceof FloatBuf b && (b == g || !named.contains(b) && overlaps(b, g))) {
-                            if (call.kernel() instanceof Kernel.Fill && b == g) zeroedAt.putIfAbsent(g, call.index());
+                        if (use.buffer() instanceof FloatBuf b && (b == g || !named.contains(b) && b.overlaps(g))) {
+                            if ((call.kernel() instanceof Kernel.Fill || overwrites(call.kernel(), g)) && b == g) {
+                                zeroedAt.putIfAbsent(g, call.index());
+                            }
                             life.computeIfAbsent(g, k -> new int[] {call.index(), call.index()})[1] = call.index();
                         }
                     }
@@ -47,22 +53,33 @@ class GradientPlanTest {
             for (FloatBuf g : gradients) {
                 int[] span = life.get(g);
                 if (span == null) continue;
-                if (!zeroedAt.containsKey(g) || zeroedAt.get(g) != span[0]) fail(norm + ": " + g.name() + " is not zeroed before its first call");
+                if (!zeroedAt.containsKey(g) || zeroedAt.get(g) != span[0]) {
+                    fail(norm + ": " + g.name() + " is neither zeroed before its first call nor overwritten by it");
+                }
+                if (overwrites(step.calls().get(span[0]).kernel(), g)) overwritten++;
             }
             List<FloatBuf> used = new ArrayList<>(life.keySet());
             for (FloatBuf a : used) {
                 for (FloatBuf b : used) {
-                    if (a == b || !overlaps(a, b)) continue;
+                    if (a == b || !a.overlaps(b)) continue;
                     int[] x = life.get(a), y = life.get(b);
                     // Sharing storage, a gradient's uses must end before the other's zeroing (which its first use is).
                     if (!(x[1] < y[0] || y[1] < x[0])) fail(norm + ": " + a.name() + " and " + b.name() + " share storage while both live");
                 }
             }
             assertEquals(unshared > 0, !used.isEmpty());
+            // GEMMs, head transposes and dropouts start most gradients' lives: they overwrite instead of zero-and-add.
+            assertTrue(overwritten > used.size() / 2, norm + ": only " + overwritten + " of " + used.size() + " gradients are overwritten");
         }
     }
 
-    private static boolean overlaps(FloatBuf a, FloatBuf b) {
-        return a.root() == b.root() && a.offset() < b.offset() + b.length() && b.offset() < a.offset() + a.length();
+    /** Whether a call writes all of g without reading it: the overwriting forms of the accumulating kernels. */
+    private static boolean overwrites(Kernel k, FloatBuf g) {
+        return switch (k) {
+            case Kernel.Gemm m -> m.beta() == 0f && m.c() == g;
+            case Kernel.HeadTranspose t -> !t.accumulate() && t.out() == g;
+            case Kernel.Dropout d -> d.y() == g;
+            default -> false;
+        };
     }
 }

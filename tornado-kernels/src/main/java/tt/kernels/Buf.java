@@ -31,6 +31,16 @@ public abstract sealed class Buf permits FloatBuf, IntBuf {
     /** The buffer that owns the storage; a backend keeps one device copy per root. */
     public Buf root() { return root; }
 
+    /** Whether both name the same elements of the same storage. */
+    public final boolean sameRegion(Buf other) {
+        return root == other.root && offset == other.offset && length == other.length;
+    }
+
+    /** Whether both share at least one element of storage. */
+    public final boolean overlaps(Buf other) {
+        return root == other.root && offset < other.offset + other.length && other.offset < offset + length;
+    }
+
     final void checkView(String viewName, int viewOffset, int viewLength) {
         if (viewOffset < 0 || viewLength < 0 || viewOffset + (long) viewLength > length) {
             throw new IllegalArgumentException("view '" + viewName + "' [" + viewOffset + ", +" + viewLength

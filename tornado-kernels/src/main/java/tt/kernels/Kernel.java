@@ -7,7 +7,8 @@ package tt.kernels;
  * operand occupies its first rows*cols elements.
  *
  * <p>Convention for backward kernels: they <em>add</em> into their gradient outputs, as
- * autograd does; a step zeroes its gradient buffers with {@link Fill} first.
+ * autograd does; a step zeroes its gradient buffers with {@link Fill} first, unless the first call
+ * into a gradient can overwrite it instead ({@link #overwriting}).
  *
  * <p>A kernel's last buffer component is one it writes (TornadoVM needs the written array last
  * in a task's arguments, and diagnostics read a call's output there); Adam, which updates
@@ -32,6 +33,13 @@ public sealed interface Kernel {
         return out;
     }
 
+    /**
+     * This call rewritten to overwrite {@code target}, one of its outputs, instead of adding into it;
+     * null when it cannot. The rewritten call writes every element of {@code target} at the live sizes,
+     * so a step need not zero a gradient whose life starts with it.
+     */
+    default Kernel overwriting(FloatBuf target) { return null; }
+
     /** x[:] = value over the whole view. */
     record Fill(FloatBuf x, float value) implements Kernel {
         public void check(Checks c) {
@@ -50,6 +58,11 @@ public sealed interface Kernel {
             ch.floats(a, ch.product(batch, m, k), "batch*m*k");
             ch.floats(b, ch.product(batch, k, n), "batch*k*n");
             ch.floats(c, ch.product(batch, m, n), "batch*m*n");
+        }
+
+        @Override public Kernel overwriting(FloatBuf target) {
+            return beta == 1f && c.sameRegion(target) && !a.overlaps(target) && !b.overlaps(target)
+                    ? new Gemm(batch, m, n, k, transA, transB, alpha, a, b, 0f, c) : null;
         }
     }
 
@@ -143,6 +156,11 @@ public sealed interface Kernel {
             ch.matrices(rows, cols, dy, dx);
             ch.probability(p);
         }
+
+        /** Overwriting, the backward is the forward's mask applied to dy. */
+        @Override public Kernel overwriting(FloatBuf target) {
+            return dx.sameRegion(target) && !dy.overlaps(target) ? new Dropout(rows, cols, p, seed, step, site, dy, dx) : null;
+        }
     }
 
     /**
@@ -157,6 +175,11 @@ public sealed interface Kernel {
             long n = ch.product(batch, seq) * heads * headDim;
             ch.floats(in, n, "batch*seq*heads*headDim");
             ch.floats(out, n, "batch*seq*heads*headDim");
+        }
+
+        @Override public Kernel overwriting(FloatBuf target) {
+            return accumulate && out.sameRegion(target) && !in.overlaps(target)
+                    ? new HeadTranspose(batch, seq, heads, headDim, toHeads, false, in, out) : null;
         }
     }
 
@@ -328,6 +351,22 @@ public sealed interface Kernel {
                                 IntBuf targets, FloatBuf logProbs, FloatBuf stats, FloatBuf dLogits) implements Kernel {
         public void check(Checks ch) {
             SmoothedLoss.checkOperands(ch, rows, vocab, epsilon, targets, logProbs, stats);
+            ch.matrices(rows, vocab, dLogits);
+        }
+    }
+
+    /**
+     * A training step's output layer from logits on: log-softmax, {@link SmoothedLoss} (rowLoss, stats)
+     * and {@link SmoothedLossBackward} (dLogits, overwritten; zero on pad rows) in one pass over each
+     * row, which stays in cache, instead of five passes over the [rows, vocab] matrix in memory. The
+     * TOKEN normalizer counts the non-pad targets first. dLogits may be logits itself (in place).
+     */
+    record SmoothedLossAndGradient(Dim rows, Dim vocab, Dim sentences, int padId, float epsilon, boolean klDivergence,
+                                   Reduction reduction, IntBuf targets, FloatBuf logits, FloatBuf rowLoss, FloatBuf stats,
+                                   FloatBuf dLogits) implements Kernel {
+        public void check(Checks ch) {
+            SmoothedLoss.checkOperands(ch, rows, vocab, epsilon, targets, logits, stats);
+            ch.vectors(rows, "rows", rowLoss);
             ch.matrices(rows, vocab, dLogits);
         }
     }

@@ -36,6 +36,7 @@ public final class KernelCost {
             case Kernel.GatherRows k -> 0;
             case Kernel.SmoothedLoss k -> 3 * cells(k.rows(), k.vocab(), sizes);
             case Kernel.SmoothedLossBackward k -> 3 * cells(k.rows(), k.vocab(), sizes);
+            case Kernel.SmoothedLossAndGradient k -> 10 * cells(k.rows(), k.vocab(), sizes);
             case Kernel.GlobalNorm k -> 2.0 * k.x().length();
             case Kernel.Adam k -> 12.0 * k.params().length();
         };

@@ -5,6 +5,7 @@ import tt.kernels.Kernel.Reduction;
 
 import java.util.Random;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -107,7 +108,9 @@ class LossKernelsTest {
             for (Kernel k : new Kernel[] {
                     new Kernel.SmoothedLoss(rows, vocab, Dim.fixed(1), PAD_ID, 0.1f, true, Reduction.SUM, targets, logProbs, floats("rowLoss", 3, rnd), stats),
                     new Kernel.SmoothedLossBackward(rows, vocab, Dim.fixed(1), PAD_ID, 0.1f, Reduction.SUM, targets, logProbs, stats,
-                            floats("dLogits", 15, rnd))}) {
+                            floats("dLogits", 15, rnd)),
+                    new Kernel.SmoothedLossAndGradient(rows, vocab, Dim.fixed(1), PAD_ID, 0.1f, true, Reduction.SUM, targets, logProbs,
+                            floats("rowLoss", 3, rnd), stats, logProbs)}) {
                 StepGraph g = new StepGraph("step").add("decoder loss", k);
                 RuntimeException e = assertThrows(RuntimeException.class, () -> run(g));
                 assertTrue(e.getMessage().contains("target id " + bad + " at row 1") && e.getMessage().contains("'decoder loss'"),
@@ -124,6 +127,51 @@ class LossKernelsTest {
                 for (boolean kl : new boolean[] {false, true}) {
                     for (float eps : new float[] {0f, 0.1f}) {
                         checkLoss(Grid.of("loss " + reduction + " kl=" + kl + " eps=" + eps, shape), reduction, kl, eps);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The fused kernel gives the unfused ones' numbers exactly: the same row loss and stats bits, and
+     * the same gradient (as numbers: a dropped -0 may become +0), zero on pad rows, written over the
+     * logits or beside them, for every reduction and on 1 and 3 threads.
+     */
+    @Test
+    void fusedLossAndGradientGivesTheUnfusedNumbers() {
+        int[][] shapes = {{1, 3}, {7, 5}, {33, 64}, {5, 130}}; // rows, vocab
+        for (int[] shape : shapes) {
+            for (Reduction reduction : Reduction.values()) {
+                for (boolean inPlace : new boolean[] {false, true}) {
+                    for (int threads : new int[] {1, 3}) {
+                        Grid grid = Grid.of("fused " + reduction + " inPlace=" + inPlace + " threads=" + threads, shape);
+                        int rows = grid.r(), vocab = grid.c(), n = grid.n();
+                        Dim sentences = live(grid.graph(), "sentences", (rows + 2) / 3);
+                        FloatBuf logits = floats("logits", grid.maxN(), rnd);
+                        double[] z = doubles(logits, n);
+                        int[] all = new int[grid.rows().max()];
+                        System.arraycopy(targets(rows, vocab, z), 0, all, 0, rows);
+                        IntBuf targets = ints("targets", all);
+                        FloatBuf logProbs = floats("logProbs", grid.maxN(), rnd), dUnfused = FloatBuf.allocate("dUnfused", grid.maxN());
+                        FloatBuf rowLoss = floats("rowLoss", rows, rnd), stats = floats("stats", Kernel.SmoothedLoss.STATS, rnd);
+                        FloatBuf fusedLoss = floats("fusedLoss", rows, rnd), fusedStats = floats("fusedStats", Kernel.SmoothedLoss.STATS, rnd);
+                        FloatBuf dFused = inPlace ? logits : floats("dFused", grid.maxN(), rnd);
+                        StepGraph unfused = new StepGraph("unfused", grid.graph().sizes())
+                                .add("log probs", new Kernel.LogSoftmax(grid.rows(), grid.cols(), logits, logProbs))
+                                .add("loss", new Kernel.SmoothedLoss(grid.rows(), grid.cols(), sentences, PAD_ID, 0.1f, true, reduction,
+                                        targets, logProbs, rowLoss, stats))
+                                .add("loss backward", new Kernel.SmoothedLossBackward(grid.rows(), grid.cols(), sentences, PAD_ID, 0.1f,
+                                        reduction, targets, logProbs, stats, dUnfused));
+                        run(unfused, threads);
+                        run(new StepGraph("fused", grid.graph().sizes()).add("loss and gradient", new Kernel.SmoothedLossAndGradient(
+                                grid.rows(), grid.cols(), sentences, PAD_ID, 0.1f, true, reduction, targets, logits, fusedLoss, fusedStats,
+                                dFused)), threads);
+                        String at = grid.at();
+                        assertArrayEquals(rowLoss.toArray(), fusedLoss.toArray(), "row loss " + at);
+                        assertArrayEquals(stats.toArray(), fusedStats.toArray(), "stats " + at);
+                        assertArrayEquals(java.util.Arrays.copyOf(dUnfused.toArray(), n), java.util.Arrays.copyOf(dFused.toArray(), n), 0f,
+                                "dLogits " + at);
                     }
                 }
             }

@@ -31,11 +31,8 @@ public final class ElementwiseKernels {
     public static void biasBackward(Parallel par, int rows, int cols, float[] dy, int dyOff, float[] dBias, int dbOff) {
         par.range(cols, 16, (s, e) -> {
             float[] acc = new float[e - s];
-            for (int r = 0; r < rows; r++) {
-                int row = dyOff + r * cols;
-                for (int c = s; c < e; c++) acc[c - s] += dy[row + c];
-            }
-            for (int c = s; c < e; c++) dBias[dbOff + c] += acc[c - s];
+            for (int r = 0; r < rows; r++) Vec.axpy(1f, dy, dyOff + r * cols + s, acc, 0, e - s);
+            Vec.axpy(1f, acc, 0, dBias, dbOff + s, e - s);
         });
     }
 

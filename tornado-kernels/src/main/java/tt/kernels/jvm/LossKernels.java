@@ -1,11 +1,15 @@
 package tt.kernels.jvm;
 
-import tt.kernels.Kernel.Reduction;
 import tt.kernels.Ids;
+import tt.kernels.Kernel.Reduction;
 import tt.kernels.Kernel.SmoothedLoss;
 import tt.kernels.Losses;
 
-/** Label-smoothed KL / cross-entropy over log-probabilities, forward beside backward. */
+/**
+ * Label-smoothed KL / cross-entropy over log-probabilities, forward beside backward, and both fused
+ * with the log-softmax for training. The three kernels share the per-row arithmetic below, so the
+ * fused one gives the unfused ones' numbers.
+ */
 public final class LossKernels {
     private LossKernels() {}
 
@@ -13,42 +17,11 @@ public final class LossKernels {
                                     Reduction reduction, int[] targets, int tgOff, float[] logProbs, int lpOff,
                                     float[] rowLoss, int rlOff, float[] stats, int stOff) {
         Ids.check(Ids.Kind.TARGETS, targets, tgOff, rows, vocab, padId);
-        float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
-        // Entropy terms of the smoothed target, the same for every non-pad row: sum q log q.
-        double qLogQ = (onTarget > 0 ? onTarget * Math.log(onTarget) : 0)
-                + (offTarget > 0 ? (vocab - 2) * offTarget * Math.log(offTarget) : 0);
-        int[] correct = new int[rows];
-        float[] nll = new float[rows];
+        RowLosses losses = new RowLosses(rows, vocab, padId, epsilon, klDivergence);
         par.range(rows, 8, (s, e) -> {
-            for (int r = s; r < e; r++) {
-                int t = targets[tgOff + r];
-                if (t == padId) {
-                    rowLoss[rlOff + r] = 0f;
-                    continue;
-                }
-                int row = lpOff + r * vocab;
-                double offSum = (double) Vec.sum(logProbs, row, vocab) - logProbs[row + t] - (padId >= 0 ? logProbs[row + padId] : 0);
-                int argmax = Vec.argmax(logProbs, row, vocab);
-                double crossEntropy = -(onTarget * logProbs[row + t] + offTarget * offSum);
-                rowLoss[rlOff + r] = (float) (klDivergence ? crossEntropy + qLogQ : crossEntropy);
-                correct[r] = argmax == t ? 1 : 0;
-                nll[r] = -logProbs[row + t];
-            }
+            for (int r = s; r < e; r++) losses.row(r, targets[tgOff + r], logProbs, lpOff + r * vocab, rowLoss, rlOff);
         });
-        double loss = 0, nllSum = 0;
-        int tokens = 0, right = 0;
-        for (int r = 0; r < rows; r++) {
-            if (targets[tgOff + r] == padId) continue;
-            loss += rowLoss[rlOff + r];
-            tokens++;
-            right += correct[r];
-            nllSum += nll[r];
-        }
-        stats[stOff + SmoothedLoss.LOSS_SUM] = (float) loss;
-        stats[stOff + SmoothedLoss.TOKENS] = tokens;
-        stats[stOff + SmoothedLoss.CORRECT] = right;
-        stats[stOff + SmoothedLoss.NLL_SUM] = (float) nllSum;
-        stats[stOff + SmoothedLoss.REDUCED_LOSS] = stats[stOff] / reduction.normalizer(rows, vocab, sentences, tokens);
+        losses.stats(targets, tgOff, rowLoss, rlOff, reduction, sentences, stats, stOff);
     }
 
     /** dLogits += (softmax - q) / normalizer on non-pad rows. */
@@ -56,18 +29,103 @@ public final class LossKernels {
                                             Reduction reduction, int[] targets, int tgOff, float[] logProbs, int lpOff,
                                             float[] stats, int stOff, float[] dLogits, int dlOff) {
         Ids.check(Ids.Kind.TARGETS, targets, tgOff, rows, vocab, padId);
-        float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
         float inv = 1f / reduction.normalizer(rows, vocab, sentences, stats[stOff + SmoothedLoss.TOKENS]);
         par.range(rows, 8, (s, e) -> {
             for (int r = s; r < e; r++) {
                 int t = targets[tgOff + r];
-                if (t == padId) continue;
-                int row = r * vocab;
-                // Every column as if its target probability were offTarget, then the two exceptions.
-                Vec.addExpMinus(logProbs, lpOff + row, dLogits, dlOff + row, vocab, offTarget, inv);
-                dLogits[dlOff + row + t] -= (onTarget - offTarget) * inv;
-                if (padId >= 0) dLogits[dlOff + row + padId] += offTarget * inv;
+                if (t != padId) gradientRow(logProbs, lpOff + r * vocab, dLogits, dlOff + r * vocab, vocab, t, padId, epsilon, inv, true);
             }
         });
+    }
+
+    /** Log-softmax, loss and its gradient row by row (Kernel.SmoothedLossAndGradient); dLogits may be logits. */
+    public static void smoothedLossAndGradient(Parallel par, int rows, int vocab, int sentences, int padId, float epsilon,
+                                               boolean klDivergence, Reduction reduction, int[] targets, int tgOff,
+                                               float[] logits, int lOff, float[] rowLoss, int rlOff, float[] stats, int stOff,
+                                               float[] dLogits, int dlOff) {
+        Ids.check(Ids.Kind.TARGETS, targets, tgOff, rows, vocab, padId);
+        RowLosses losses = new RowLosses(rows, vocab, padId, epsilon, klDivergence);
+        float inv = 1f / reduction.normalizer(rows, vocab, sentences, nonPad(targets, tgOff, rows, padId));
+        par.range(rows, 8, (s, e) -> {
+            for (int r = s; r < e; r++) {
+                int t = targets[tgOff + r], row = dlOff + r * vocab;
+                NormKernels.logSoftmaxRow(logits, lOff + r * vocab, dLogits, row, vocab);  // the row's log-probabilities, for now
+                losses.row(r, t, dLogits, row, rowLoss, rlOff);
+                if (t != padId) gradientRow(dLogits, row, dLogits, row, vocab, t, padId, epsilon, inv, false);
+                else java.util.Arrays.fill(dLogits, row, row + vocab, 0f);
+            }
+        });
+        losses.stats(targets, tgOff, rowLoss, rlOff, reduction, sentences, stats, stOff);
+    }
+
+    private static int nonPad(int[] targets, int off, int rows, int padId) {
+        int n = 0;
+        for (int r = 0; r < rows; r++) if (targets[off + r] != padId) n++;
+        return n;
+    }
+
+    /**
+     * One non-pad row's gradient, (softmax - q) * inv from its log-probabilities, added into or
+     * written over dLogits (which may be the log-probabilities): every column as if its target
+     * probability were off-target, then the two exceptions.
+     */
+    private static void gradientRow(float[] logProbs, int lp, float[] dLogits, int dl, int vocab, int target, int padId,
+                                    float epsilon, float inv, boolean accumulate) {
+        float onTarget = 1f - epsilon, offTarget = Losses.offTargetProbability(vocab, epsilon);
+        Vec.expMinus(logProbs, lp, dLogits, dl, vocab, offTarget, inv, accumulate);
+        dLogits[dl + target] -= (onTarget - offTarget) * inv;
+        if (padId >= 0) dLogits[dl + padId] += offTarget * inv;
+    }
+
+    /** Per-row losses of one call, and the stats they add up to (in row order, so for any thread count the same). */
+    private static final class RowLosses {
+        private final int vocab, padId;
+        private final float onTarget, offTarget;
+        private final boolean klDivergence;
+        /** Entropy terms of the smoothed target, the same for every non-pad row: sum q log q. */
+        private final double qLogQ;
+        private final int[] correct;
+        private final float[] nll;
+
+        RowLosses(int rows, int vocab, int padId, float epsilon, boolean klDivergence) {
+            this.vocab = vocab;
+            this.padId = padId;
+            this.klDivergence = klDivergence;
+            onTarget = 1f - epsilon;
+            offTarget = Losses.offTargetProbability(vocab, epsilon);
+            qLogQ = (onTarget > 0 ? onTarget * Math.log(onTarget) : 0) + (offTarget > 0 ? (vocab - 2) * offTarget * Math.log(offTarget) : 0);
+            correct = new int[rows];
+            nll = new float[rows];
+        }
+
+        /** rowLoss[r] from row r's log-probabilities at logProbs[row...]; 0 for a pad target. */
+        void row(int r, int t, float[] logProbs, int row, float[] rowLoss, int rlOff) {
+            if (t == padId) {
+                rowLoss[rlOff + r] = 0f;
+                return;
+            }
+            double offSum = (double) Vec.sum(logProbs, row, vocab) - logProbs[row + t] - (padId >= 0 ? logProbs[row + padId] : 0);
+            double crossEntropy = -(onTarget * logProbs[row + t] + offTarget * offSum);
+            rowLoss[rlOff + r] = (float) (klDivergence ? crossEntropy + qLogQ : crossEntropy);
+            correct[r] = Vec.argmax(logProbs, row, vocab) == t ? 1 : 0;
+            nll[r] = -logProbs[row + t];
+        }
+
+        void stats(int[] targets, int tgOff, float[] rowLoss, int rlOff, Reduction reduction, int sentences, float[] stats, int stOff) {
+            double loss = 0, nllSum = 0;
+            int tokens = 0, right = 0;
+            for (int r = 0; r < correct.length; r++) {
+                if (targets[tgOff + r] == padId) continue;
+                loss += rowLoss[rlOff + r];
+                tokens++;
+                right += correct[r];
+                nllSum += nll[r];
+            }
+            stats[stOff + SmoothedLoss.LOSS_SUM] = (float) loss;
+            stats[stOff + SmoothedLoss.TOKENS] = tokens;
+            stats[stOff + SmoothedLoss.CORRECT] = right;
+            stats[stOff + SmoothedLoss.NLL_SUM] = (float) nllSum;
+            stats[stOff + SmoothedLoss.REDUCED_LOSS] = stats[stOff] / reduction.normalizer(correct.length, vocab, sentences, tokens);
+        }
     }
 }

@@ -70,11 +70,9 @@ public final class NormKernels {
         par.range(rows, rowGrain(keys), (s, e) -> {
             for (int r = s; r < e; r++) {
                 int row = r * keys;
-                float dot = 0f;
-                for (int j = 0; j < keys; j++) dot += probs[pOff + row + j] * dProbs[dpOff + row + j];
-                for (int j = 0; j < keys; j++) {
-                    dScores[dsOff + row + j] += scale * probs[pOff + row + j] * (dProbs[dpOff + row + j] - dot);
-                }
+                float dot = Vec.dot(probs, pOff + row, dProbs, dpOff + row, keys);
+                // dScores += scale * p * (dp - dot)
+                Vec.addProductOfShifted(probs, pOff + row, scale, dProbs, dpOff + row, -dot, dScores, dsOff + row, keys);
             }
         });
     }
@@ -83,13 +81,15 @@ public final class NormKernels {
 
     public static void logSoftmax(Parallel par, int rows, int cols, float[] x, int xOff, float[] y, int yOff) {
         par.range(rows, rowGrain(cols), (s, e) -> {
-            for (int r = s; r < e; r++) {
-                int row = r * cols;
-                float max = Vec.max(x, xOff + row, cols);
-                float logZ = max + (float) Math.log(Vec.sumExp(x, xOff + row, cols, 1f, max));
-                Vec.addScalar(x, xOff + row, y, yOff + row, cols, -logZ);
-            }
+            for (int r = s; r < e; r++) logSoftmaxRow(x, xOff + r * cols, y, yOff + r * cols, cols);
         });
+    }
+
+    /** y = x - log(sum of exp(x)) over one row; y may be x. */
+    static void logSoftmaxRow(float[] x, int xOff, float[] y, int yOff, int cols) {
+        float max = Vec.max(x, xOff, cols);
+        float logZ = max + (float) Math.log(Vec.sumExp(x, xOff, cols, 1f, max));
+        Vec.addScalar(x, xOff, y, yOff, cols, -logZ);
     }
 
     // ---- layer norm ----
@@ -98,19 +98,10 @@ public final class NormKernels {
                                  float[] beta, int bOff, float[] y, int yOff, float[] mean, int mOff, float[] rstd, int rOff) {
         par.range(rows, rowGrain(cols), (s, e) -> {
             for (int r = s; r < e; r++) {
-                int row = r * cols;
-                float sum = 0f;
-                for (int c = 0; c < cols; c++) sum += x[xOff + row + c];
-                float mu = sum / cols;
-                float sq = 0f;
-                for (int c = 0; c < cols; c++) {
-                    float d = x[xOff + row + c] - mu;
-                    sq += d * d;
-                }
-                float rs = (float) (1.0 / Math.sqrt(sq / cols + eps));
-                for (int c = 0; c < cols; c++) {
-                    y[yOff + row + c] = (x[xOff + row + c] - mu) * rs * gamma[gOff + c] + beta[bOff + c];
-                }
+                int row = xOff + r * cols;
+                float mu = Vec.sum(x, row, cols) / cols;
+                float rs = (float) (1.0 / Math.sqrt(Vec.sumSquaredDeviations(x, row, cols, mu) / cols + eps));
+                Vec.normalize(x, row, cols, mu, rs, gamma, gOff, beta, bOff, y, yOff + r * cols);
                 mean[mOff + r] = mu;
                 rstd[rOff + r] = rs;
             }
@@ -128,35 +119,19 @@ public final class NormKernels {
             for (int r = s; r < e; r++) {
                 int row = r * cols;
                 float mu = mean[mOff + r], rs = rstd[rOff + r];
-                float gSum = 0f, gxSum = 0f;
-                for (int c = 0; c < cols; c++) {
-                    float g = dy[dyOff + row + c] * gamma[gOff + c];
-                    gSum += g;
-                    gxSum += g * (x[xOff + row + c] - mu) * rs;
-                }
-                float gMean = gSum / cols, gxMean = gxSum / cols;
-                for (int c = 0; c < cols; c++) {
-                    float g = dy[dyOff + row + c] * gamma[gOff + c];
-                    float xhat = (x[xOff + row + c] - mu) * rs;
-                    dx[dxOff + row + c] += rs * (g - gMean - xhat * gxMean);
-                }
+                float gMean = Vec.dot(dy, dyOff + row, gamma, gOff, cols) / cols;
+                float gxMean = Vec.sumProductsCentered(dy, dyOff + row, gamma, gOff, x, xOff + row, mu, cols) * rs / cols;
+                Vec.layerNormInputGradient(dy, dyOff + row, gamma, gOff, x, xOff + row, mu, rs, gMean, gxMean, dx, dxOff + row, cols);
             }
         });
         par.range(cols, 16, (s, e) -> {
             float[] dg = new float[e - s], db = new float[e - s];
             for (int r = 0; r < rows; r++) {
-                int row = r * cols;
-                float mu = mean[mOff + r], rs = rstd[rOff + r];
-                for (int c = s; c < e; c++) {
-                    float d = dy[dyOff + row + c];
-                    dg[c - s] += d * (x[xOff + row + c] - mu) * rs;
-                    db[c - s] += d;
-                }
+                int row = r * cols + s;
+                Vec.accumulateScaledDeviations(dy, dyOff + row, x, xOff + row, mean[mOff + r], rstd[rOff + r], dg, db, e - s);
             }
-            for (int c = s; c < e; c++) {
-                dGamma[dgOff + c] += dg[c - s];
-                dBeta[dbOff + c] += db[c - s];
-            }
+            Vec.axpy(1f, dg, 0, dGamma, dgOff + s, e - s);
+            Vec.axpy(1f, db, 0, dBeta, dbOff + s, e - s);
         });
     }
 }

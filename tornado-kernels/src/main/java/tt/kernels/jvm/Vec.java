@@ -65,6 +65,88 @@ final class Vec {
         for (; i < n; i++) y[yOff + i] = Math.fma(alpha, x[xOff + i], y[yOff + i]);
     }
 
+    /** sum of (a[i] - mu)^2. */
+    static float sumSquaredDeviations(float[] a, int off, int n, float mu) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector d = FloatVector.fromArray(F, a, off + i).sub(mu);
+            acc = d.fma(d, acc);
+        }
+        float s = sumLanes(acc);
+        for (; i < n; i++) {
+            float d = a[off + i] - mu;
+            s = Math.fma(d, d, s);
+        }
+        return s;
+    }
+
+    /** y[i] = (x[i] - mu) * rs * gamma[i] + beta[i]: a layer norm row. */
+    static void normalize(float[] x, int off, int n, float mu, float rs, float[] gamma, int gOff, float[] beta, int bOff,
+                          float[] y, int yOff) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector xhat = FloatVector.fromArray(F, x, off + i).sub(mu).mul(rs);
+            xhat.fma(FloatVector.fromArray(F, gamma, gOff + i), FloatVector.fromArray(F, beta, bOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] = Math.fma((x[off + i] - mu) * rs, gamma[gOff + i], beta[bOff + i]);
+    }
+
+    /** sum of dy[i] * gamma[i] * (x[i] - mu). */
+    static float sumProductsCentered(float[] dy, int dyOff, float[] gamma, int gOff, float[] x, int xOff, float mu, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector g = FloatVector.fromArray(F, dy, dyOff + i).mul(FloatVector.fromArray(F, gamma, gOff + i));
+            acc = g.fma(FloatVector.fromArray(F, x, xOff + i).sub(mu), acc);
+        }
+        float s = sumLanes(acc);
+        for (; i < n; i++) s = Math.fma(dy[dyOff + i] * gamma[gOff + i], x[xOff + i] - mu, s);
+        return s;
+    }
+
+    /** dx[i] += rs * (dy[i] * gamma[i] - gMean - (x[i] - mu) * rs * gxMean): a layer norm row's input gradient. */
+    static void layerNormInputGradient(float[] dy, int dyOff, float[] gamma, int gOff, float[] x, int xOff, float mu, float rs,
+                                       float gMean, float gxMean, float[] dx, int dxOff, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector g = FloatVector.fromArray(F, dy, dyOff + i).mul(FloatVector.fromArray(F, gamma, gOff + i));
+            FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(mu).mul(rs);
+            FloatVector inner = xhat.fma(FloatVector.broadcast(F, -gxMean), g.sub(gMean));
+            inner.fma(FloatVector.broadcast(F, rs), FloatVector.fromArray(F, dx, dxOff + i)).intoArray(dx, dxOff + i);
+        }
+        for (; i < n; i++) {
+            float inner = Math.fma((x[xOff + i] - mu) * rs, -gxMean, dy[dyOff + i] * gamma[gOff + i] - gMean);
+            dx[dxOff + i] = Math.fma(inner, rs, dx[dxOff + i]);
+        }
+    }
+
+    /** dGamma[i] += dy[i] * (x[i] - mu) * rs and dBeta[i] += dy[i]: one row's share of the layer norm's parameter gradients. */
+    static void accumulateScaledDeviations(float[] dy, int dyOff, float[] x, int xOff, float mu, float rs,
+                                           float[] dGamma, float[] dBeta, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector d = FloatVector.fromArray(F, dy, dyOff + i);
+            FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(mu).mul(rs);
+            d.fma(xhat, FloatVector.fromArray(F, dGamma, i)).intoArray(dGamma, i);
+            d.add(FloatVector.fromArray(F, dBeta, i)).intoArray(dBeta, i);
+        }
+        for (; i < n; i++) {
+            dGamma[i] = Math.fma(dy[dyOff + i], (x[xOff + i] - mu) * rs, dGamma[i]);
+            dBeta[i] += dy[dyOff + i];
+        }
+    }
+
+    /** y[i] += scale * p[i] * (q[i] + shift): a softmax row's backward with shift = -(p . dp). */
+    static void addProductOfShifted(float[] p, int pOff, float scale, float[] q, int qOff, float shift, float[] y, int yOff, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector sp = FloatVector.fromArray(F, p, pOff + i).mul(scale);
+            sp.fma(FloatVector.fromArray(F, q, qOff + i).add(shift), FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) y[yOff + i] = Math.fma(scale * p[pOff + i], q[qOff + i] + shift, y[yOff + i]);
+    }
+
     /** sum of exp(scale * a[i] - shift). */
     static float sumExp(float[] a, int off, int n, float scale, float shift) {
         FloatVector acc = FloatVector.zero(F);
@@ -95,14 +177,18 @@ final class Vec {
         for (; i < n; i++) y[yOff + i] = a[off + i] + delta;
     }
 
-    /** y[i] += (exp(a[i]) - q) * scale. */
-    static void addExpMinus(float[] a, int off, float[] y, int yOff, int n, float q, float scale) {
+    /** y[i] (+)= (exp(a[i]) - q) * scale; y may be a. */
+    static void expMinus(float[] a, int off, float[] y, int yOff, int n, float q, float scale, boolean accumulate) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector ex = exp(FloatVector.fromArray(F, a, off + i));
-            ex.sub(q).mul(scale).add(FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+            FloatVector v = exp(FloatVector.fromArray(F, a, off + i)).sub(q).mul(scale);
+            if (accumulate) v = v.add(FloatVector.fromArray(F, y, yOff + i));
+            v.intoArray(y, yOff + i);
         }
-        for (; i < n; i++) y[yOff + i] += (exp(a[off + i]) - q) * scale;
+        for (; i < n; i++) {
+            float v = (exp(a[off + i]) - q) * scale;
+            y[yOff + i] = accumulate ? y[yOff + i] + v : v;
+        }
     }
 
     private static float sumLanes(FloatVector v) {

@@ -70,7 +70,7 @@ class KernelsTornadoTest {
         final Dim batch = graph.live("batch", 3), seq = graph.live("seq", 9), m = graph.live("m", 21),
                 rows = graph.live("rows", 40), keys = graph.live("keys", 11), step = graph.live("step", 100),
                 tall = graph.live("tall", 70), position = graph.live("position", 10);
-        final FloatBuf in = FloatBuf.allocate("in", 80_000), out = FloatBuf.allocate("out", 80_000);
+        final FloatBuf in = FloatBuf.allocate("in", 80_000), out = FloatBuf.allocate("out", 100_000);
         final IntBuf ints = IntBuf.allocate("ints", 200);
         final List<Output> outputs = new ArrayList<>();
         private final SplittableRandom rnd;
@@ -148,6 +148,9 @@ class KernelsTornadoTest {
                     output("loss backward, token", 40 * 300, ELEMENTWISE)));
             add(new Kernel.SmoothedLossBackward(rows, vocab, batch, 0, 0.1f, Reduction.BATCHMEAN, targets, logProbs, stats,
                     output("loss backward, batchmean", 40 * 300, ELEMENTWISE)));
+            FloatBuf logits = output("fused loss dlogits, in place", 40 * 300, REDUCTION);  // random logits, then their gradient
+            add(new Kernel.SmoothedLossAndGradient(rows, vocab, batch, 0, 0.1f, true, Reduction.TOKEN, targets, logits,
+                    output("fused loss rows", 40, REDUCTION), output("fused loss stats", Kernel.SmoothedLoss.STATS, REDUCTION), logits));
 
             add(new Kernel.GlobalNorm(input(20_000), output("global norm", 1, REDUCTION)));
             FloatBuf v = output("adam v", 1000, ELEMENTWISE);

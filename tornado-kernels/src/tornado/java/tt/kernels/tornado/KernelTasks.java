@@ -201,41 +201,20 @@ final class KernelTasks {
                                     f(k.mean()), f(k.rstd()), f(k.dy()), f(k.dx()))),
                     columnSums(k.rows(), k.cols(), k.dy(), k.x(), k.mean(), k.rstd(), k.dGamma(), true),
                     columnSums(k.rows(), k.cols(), k.dy(), k.x(), k.mean(), k.rstd(), k.dBeta(), false));
-            case Kernel.LogSoftmax k -> one(Launch.rows(1, k.rows()),
-                    new Params(LogSoftmaxParams.class).dim(LogSoftmaxParams.ROWS, k.rows()).dim(LogSoftmaxParams.COLS, k.cols())
-                            .offset(LogSoftmaxParams.X, k.x()).offset(LogSoftmaxParams.Y, k.y()),
-                    (g, id, ctx, p) -> g.task(id, NormKernels::logSoftmax, ctx, sizes, p, f(k.x()), f(k.y())));
-            case Kernel.SmoothedLoss k -> {
-                FloatArray correct = scratch(k.rows().max()), nll = scratch(k.rows().max());
-                yield List.of(
-                        task(Launch.rows(1, k.rows()),
-                                new Params(SmoothedLossRowsParams.class).dim(SmoothedLossRowsParams.ROWS, k.rows())
-                                        .dim(SmoothedLossRowsParams.VOCAB, k.vocab()).set(SmoothedLossRowsParams.PAD_ID, k.padId())
-                                        .offset(SmoothedLossRowsParams.TARGETS, k.targets())
-                                        .offset(SmoothedLossRowsParams.LOG_PROBS, k.logProbs())
-                                        .offset(SmoothedLossRowsParams.ROW_LOSS, k.rowLoss()),
-                                (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossRows, ctx, sizes, p, i(k.targets()),
-                                        f(k.logProbs()), k.epsilon(), flag(k.klDivergence()), f(k.rowLoss()), correct, nll)),
-                        task(Launch.groups(1),
-                                new Params(SmoothedLossStatsParams.class).dim(SmoothedLossStatsParams.ROWS, k.rows())
-                                        .set(SmoothedLossStatsParams.PAD_ID, k.padId())
-                                        .offset(SmoothedLossStatsParams.TARGETS, k.targets())
-                                        .offset(SmoothedLossStatsParams.ROW_LOSS, k.rowLoss())
-                                        .offset(SmoothedLossStatsParams.STATS, k.stats())
-                                        .dim(SmoothedLossStatsParams.VOCAB, k.vocab())
-                                        .dim(SmoothedLossStatsParams.SENTENCES, k.sentences()),
-                                (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossStats, ctx, sizes, p, i(k.targets()),
-                                        f(k.rowLoss()), correct, nll, k.reduction().code(), f(k.stats()))));
+            case Kernel.LogSoftmax k -> logSoftmax(k.rows(), k.cols(), k.x(), k.y());
+            case Kernel.SmoothedLoss k -> smoothedLoss(k.rows(), k.vocab(), k.sentences(), k.padId(), k.epsilon(), k.klDivergence(),
+                    k.reduction(), k.targets(), k.logProbs(), k.rowLoss(), k.stats());
+            case Kernel.SmoothedLossBackward k -> one(smoothedLossBackward(k.rows(), k.vocab(), k.sentences(), k.padId(), k.epsilon(),
+                    k.reduction(), k.targets(), k.logProbs(), k.stats(), k.dLogits(), true));
+            case Kernel.SmoothedLossAndGradient k -> {
+                // The same kernels, log-probabilities in dLogits, then overwritten there by the gradient.
+                List<Task> tasks = new ArrayList<>(logSoftmax(k.rows(), k.vocab(), k.logits(), k.dLogits()));
+                tasks.addAll(smoothedLoss(k.rows(), k.vocab(), k.sentences(), k.padId(), k.epsilon(), k.klDivergence(),
+                        k.reduction(), k.targets(), k.dLogits(), k.rowLoss(), k.stats()));
+                tasks.add(smoothedLossBackward(k.rows(), k.vocab(), k.sentences(), k.padId(), k.epsilon(), k.reduction(), k.targets(),
+                        k.dLogits(), k.stats(), k.dLogits(), false));
+                yield tasks;
             }
-            case Kernel.SmoothedLossBackward k -> one(Launch.elements(k.rows(), k.vocab()),
-                    new Params(SmoothedLossBackwardParams.class).dim(SmoothedLossBackwardParams.ROWS, k.rows())
-                            .dim(SmoothedLossBackwardParams.VOCAB, k.vocab()).dim(SmoothedLossBackwardParams.SENTENCES, k.sentences())
-                            .set(SmoothedLossBackwardParams.PAD_ID, k.padId()).offset(SmoothedLossBackwardParams.TARGETS, k.targets())
-                            .offset(SmoothedLossBackwardParams.LOG_PROBS, k.logProbs())
-                            .offset(SmoothedLossBackwardParams.STATS, k.stats())
-                            .offset(SmoothedLossBackwardParams.D_LOGITS, k.dLogits()),
-                    (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossBackward, ctx, sizes, p, i(k.targets()), f(k.logProbs()),
-                            f(k.stats()), f(k.dLogits()), k.epsilon(), k.reduction().code()));
             case Kernel.GlobalNorm k -> {
                 FloatArray partials = scratch(OptimizerKernels.NORM_GROUPS);
                 yield List.of(
@@ -265,6 +244,51 @@ final class KernelTasks {
                         .dim(GatherRowsParams.FROM_STRIDE, fromStride).dim(GatherRowsParams.TO_STRIDE, toStride)
                         .offset(GatherRowsParams.INDEX, k.index()).offset(GatherRowsParams.FROM, from).offset(GatherRowsParams.TO, to),
                 (g, id, ctx, p) -> g.task(id, ElementwiseKernels::gatherRows, ctx, sizes, p, i(k.index()), f(from), f(to), flag(gather)));
+    }
+
+    private List<Task> logSoftmax(Dim rows, Dim cols, FloatBuf x, FloatBuf y) {
+        return one(Launch.rows(1, rows),
+                new Params(LogSoftmaxParams.class).dim(LogSoftmaxParams.ROWS, rows).dim(LogSoftmaxParams.COLS, cols)
+                        .offset(LogSoftmaxParams.X, x).offset(LogSoftmaxParams.Y, y),
+                (g, id, ctx, p) -> g.task(id, NormKernels::logSoftmax, ctx, sizes, p, f(x), f(y)));
+    }
+
+    /** The loss per row (one work-group each), then one work-group adding them into stats. */
+    private List<Task> smoothedLoss(Dim rows, Dim vocab, Dim sentences, int padId, float epsilon, boolean klDivergence,
+                                    Kernel.Reduction reduction, IntBuf targets, FloatBuf logProbs, FloatBuf rowLoss, FloatBuf stats) {
+        FloatArray correct = scratch(rows.max()), nll = scratch(rows.max());
+        return List.of(
+                task(Launch.rows(1, rows),
+                        new Params(SmoothedLossRowsParams.class).dim(SmoothedLossRowsParams.ROWS, rows)
+                                .dim(SmoothedLossRowsParams.VOCAB, vocab).set(SmoothedLossRowsParams.PAD_ID, padId)
+                                .offset(SmoothedLossRowsParams.TARGETS, targets)
+                                .offset(SmoothedLossRowsParams.LOG_PROBS, logProbs)
+                                .offset(SmoothedLossRowsParams.ROW_LOSS, rowLoss),
+                        (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossRows, ctx, sizes, p, i(targets),
+                                f(logProbs), epsilon, flag(klDivergence), f(rowLoss), correct, nll)),
+                task(Launch.groups(1),
+                        new Params(SmoothedLossStatsParams.class).dim(SmoothedLossStatsParams.ROWS, rows)
+                                .set(SmoothedLossStatsParams.PAD_ID, padId)
+                                .offset(SmoothedLossStatsParams.TARGETS, targets)
+                                .offset(SmoothedLossStatsParams.ROW_LOSS, rowLoss)
+                                .offset(SmoothedLossStatsParams.STATS, stats)
+                                .dim(SmoothedLossStatsParams.VOCAB, vocab)
+                                .dim(SmoothedLossStatsParams.SENTENCES, sentences),
+                        (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossStats, ctx, sizes, p, i(targets),
+                                f(rowLoss), correct, nll, reduction.code(), f(stats))));
+    }
+
+    private Task smoothedLossBackward(Dim rows, Dim vocab, Dim sentences, int padId, float epsilon, Kernel.Reduction reduction,
+                                      IntBuf targets, FloatBuf logProbs, FloatBuf stats, FloatBuf dLogits, boolean accumulate) {
+        return task(Launch.elements(rows, vocab),
+                new Params(SmoothedLossBackwardParams.class).dim(SmoothedLossBackwardParams.ROWS, rows)
+                        .dim(SmoothedLossBackwardParams.VOCAB, vocab).dim(SmoothedLossBackwardParams.SENTENCES, sentences)
+                        .set(SmoothedLossBackwardParams.PAD_ID, padId).offset(SmoothedLossBackwardParams.TARGETS, targets)
+                        .offset(SmoothedLossBackwardParams.LOG_PROBS, logProbs)
+                        .offset(SmoothedLossBackwardParams.STATS, stats)
+                        .offset(SmoothedLossBackwardParams.D_LOGITS, dLogits),
+                (g, id, ctx, p) -> g.task(id, LossKernels::smoothedLossBackward, ctx, sizes, p, i(targets), f(logProbs),
+                        f(stats), f(dLogits), epsilon, reduction.code(), flag(accumulate)));
     }
 
     /** out[r] = the mean of row r of x, or with {@code second} 1/sqrt(var + eps) about center[r]. */

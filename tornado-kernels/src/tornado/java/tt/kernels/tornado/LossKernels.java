@@ -99,23 +99,26 @@ public final class LossKernels {
 
     /**
      * dLogits += (softmax - q) / normalizer on non-pad rows, the normalizer chosen by
-     * {@code reduction} (TOKEN reads the token count from stats[1] on the device).
+     * {@code reduction} (TOKEN reads the token count from stats[1] on the device). Without
+     * {@code accumulate} dLogits is written instead (zero on pad rows), and may be logProbs itself:
+     * each work-item reads its element before writing it.
      */
     public static void smoothedLossBackward(KernelContext ctx, IntArray sizes, IntArray p, IntArray targets,
                                             FloatArray logProbs, FloatArray stats, FloatArray dLogits,
-                                            float epsilon, int reduction) {
+                                            float epsilon, int reduction, int accumulate) {
         int i = ctx.globalIdx, rows = dim(sizes, p, SmoothedLossBackwardParams.ROWS);
         int vocab = dim(sizes, p, SmoothedLossBackwardParams.VOCAB), pad = p.get(SmoothedLossBackwardParams.PAD_ID);
         if (i < rows * vocab) {
             int c = i % vocab, t = targets.get(p.get(SmoothedLossBackwardParams.TARGETS) + i / vocab);
+            int o = p.get(SmoothedLossBackwardParams.D_LOGITS) + i;
+            float gradient = 0f;
             if (t != pad) {
                 float normalizer = Losses.normalizer(reduction, rows, vocab, dim(sizes, p, SmoothedLossBackwardParams.SENTENCES),
                         stats.get(p.get(SmoothedLossBackwardParams.STATS) + 1));
                 float q = Losses.targetProbability(c, t, pad, vocab, epsilon);
-                int o = p.get(SmoothedLossBackwardParams.D_LOGITS) + i;
-                dLogits.set(o, dLogits.get(o) + (TornadoMath.exp(logProbs.get(p.get(SmoothedLossBackwardParams.LOG_PROBS) + i)) - q)
-                        * (1f / normalizer));
+                gradient = (TornadoMath.exp(logProbs.get(p.get(SmoothedLossBackwardParams.LOG_PROBS) + i)) - q) * (1f / normalizer);
             }
+            dLogits.set(o, accumulate != 0 ? dLogits.get(o) + gradient : gradient);
         }
     }
 }
