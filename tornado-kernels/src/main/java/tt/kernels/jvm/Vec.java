@@ -254,7 +254,12 @@ final class Vec {
     /** Index of the first maximum. */
     static int argmax(float[] a, int off, int n) {
         float m = max(a, off, n);
-        for (int i = 0; i < n; i++) if (a[off + i] == m) return i;
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            VectorMask<Float> hit = FloatVector.fromArray(F, a, off + i).compare(VectorOperators.EQ, m);
+            if (hit.anyTrue()) return i + hit.firstTrue();
+        }
+        for (; i < n; i++) if (a[off + i] == m) return i;
         return 0;
     }
 

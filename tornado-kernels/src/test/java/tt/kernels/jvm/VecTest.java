@@ -27,4 +27,20 @@ class VecTest {
         assertEquals(0f, Vec.exp(-100f));
         assertEquals(1f, Vec.exp(0f));
     }
+
+    /** The first maximum, wherever it falls (a vector's first lane, its last, the scalar tail), ties and NaN rows included. */
+    @Test
+    void argmaxFindsTheFirstMaximum() {
+        int v = Vec.F.length();
+        for (int n : new int[] {1, v - 1, v, 3 * v + 5}) {
+            for (int at = 0; at < n; at++) {
+                float[] a = new float[n + 2];
+                java.util.Arrays.fill(a, -1f);
+                a[1 + at] = 2f;
+                if (at + 1 < n) a[1 + n - 1] = 2f;  // a later tie: the first one wins
+                assertEquals(at, Vec.argmax(a, 1, n), "n " + n + ", maximum at " + at);
+            }
+        }
+        assertEquals(0, Vec.argmax(new float[] {Float.NaN, 1f, 2f}, 0, 3));
+    }
 }
