@@ -16,6 +16,7 @@ It runs as a server, so that `tt bench decode --vs-torch` can alternate rounds w
 sources, decodes once untimed, prints "ready", then for each line "run" on stdin decodes every source, writes the
 outputs (token ids, one line each, in input order) to --hyps, and prints "ms MILLISECONDS", until "quit".
 Also runnable alone: python3 torch_decode.py --checkpoint STEP_DIR --sources ids.txt --beam 4 --once
+--device cuda runs the model on an NVIDIA GPU (the search's bookkeeping stays on the host, as ours does).
 """
 import argparse
 import json
@@ -35,11 +36,12 @@ PAD, BOS, EOS = 0, 1, 2
 class Model:
     """The checkpoint's weights, an encoder module over them, and the decoder as functions with caches."""
 
-    def __init__(self, step_dir):
+    def __init__(self, step_dir, device):
         path = f"{step_dir}/model.safetensors"
         with safe_open(path, "pt") as f:
             self.cfg = cfg = json.loads(f.metadata()["config"])
-        sd = load_file(path)
+        self.device = device
+        sd = load_file(path, device=device)
         self.sd = sd
         self.d, self.h, self.layers = cfg["dModel"], cfg["heads"], cfg["layers"]
         self.pre = cfg["norm"] == "PRE"
@@ -53,11 +55,11 @@ class Model:
         pe = torch.zeros(self.max_len, self.d, dtype=torch.float64)
         pe[:, 0::2] = torch.sin(pos / div)
         pe[:, 1::2] = torch.cos(pos / div)[:, : self.d // 2]
-        self.pe = pe.float()
+        self.pe = pe.float().to(device)
         layer = nn.TransformerEncoderLayer(self.d, self.h, cfg["dFF"], 0.0, batch_first=True, norm_first=self.pre,
                                            layer_norm_eps=self.eps)
         self.encoder = nn.TransformerEncoder(layer, self.layers, norm=nn.LayerNorm(self.d, eps=self.eps) if self.pre else None,
-                                             enable_nested_tensor=False)
+                                             enable_nested_tensor=False).to(device)
         self.encoder.load_state_dict({k[len("encoder."):]: v for k, v in sd.items() if k.startswith("encoder.")})
         self.encoder.eval()
         self.dec = [{name: sd[f"decoder.layers.{i}.{name}"] for name in (
@@ -122,11 +124,13 @@ def beam_chunk(model, sources, k, alpha, norm, steps):
         s = sources[i // k]
         src[i, : len(s)] = torch.tensor(s)
         src[i, len(s)] = EOS
+    src = src.to(model.device)
     src_pad = src == PAD
     cross = model.encode(src, src_pad)
     cross_mask = (~src_pad)[:, None, None, :]
     hd = model.d // model.h
-    self_cache = [(torch.empty(rows, model.h, steps, hd), torch.empty(rows, model.h, steps, hd)) for _ in range(model.layers)]
+    self_cache = [(torch.empty(rows, model.h, steps, hd, device=model.device), torch.empty(rows, model.h, steps, hd, device=model.device))
+                  for _ in range(model.layers)]
     alive = [[((), 0.0, 0)] for _ in range(n)]  # (tokens, log-probability, parent row in the beam)
     finished = [[] for _ in range(n)]
     tokens = torch.full((rows,), BOS, dtype=torch.long)
@@ -143,7 +147,7 @@ def beam_chunk(model, sources, k, alpha, norm, steps):
         return live[0][1] / length_penalty(steps, alpha, norm) <= score(fin[-1])
 
     for t in range(1, steps + 1):
-        logp = model.step(tokens, t - 1, self_cache, cross, cross_mask)
+        logp = model.step(tokens.to(model.device), t - 1, self_cache, cross, cross_mask)
         logp[:, PAD] = -math.inf
         logp[:, BOS] = -math.inf
         top_lp, top_tok = logp.topk(min(2 * k, logp.size(1)), dim=1)
@@ -181,7 +185,7 @@ def beam_chunk(model, sources, k, alpha, norm, steps):
         if reordered:
             for cache in self_cache:
                 for c in cache:
-                    c.copy_(c.index_select(0, parents))
+                    c.copy_(c.index_select(0, parents.to(model.device)))
     best = []
     for s in range(n):
         pool = finished[s] or alive[s]
@@ -228,18 +232,21 @@ def main():
     p.add_argument("--max-sentences", type=int, default=4096)
     p.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: PyTorch's default)")
     p.add_argument("--once", action="store_true", help="decode once, print the time and exit")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     args = p.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     alpha = args.alpha if args.beam > 1 else 0.0
     with open(args.sources) as f:
         sources = [[int(t) for t in line.split()] for line in f]
-    model = Model(args.checkpoint)
+    model = Model(args.checkpoint, args.device)
 
     def run():
         with torch.inference_mode():
             t0 = time.perf_counter()
             out = translate(model, sources, args.beam, alpha, args.length_norm, args.max_len, args.max_tokens, args.max_sentences)
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
             ms = (time.perf_counter() - t0) * 1e3
         if args.hyps:
             with open(args.hyps, "w") as f:

@@ -63,9 +63,6 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--rounds", defaultValue = "5", description = "With --vs-torch: rounds of --steps steps each side (default: ${DEFAULT-VALUE}).")
         int rounds;
 
-        @Option(names = "--torch-device", defaultValue = "cpu", description = "With --vs-torch: the peer's device, cpu or cuda (default: ${DEFAULT-VALUE}).")
-        String torchDevice;
-
         @Override public Integer call() throws java.io.IOException {
             if (len < 2) throw new IllegalArgumentException("--len must be at least 2 (a token and </s>), got " + len);
             if (tokens < len) throw new IllegalArgumentException("--tokens " + tokens + " cannot hold one sentence of --len " + len);
@@ -76,7 +73,7 @@ public final class BenchCommand implements Runnable {
                 System.out.println("backend: " + backend.name() + " (" + backend.device() + "), load average " + TorchPeer.loadAverage());
                 peaks = profile ? Roofline.measure(backend) : null;
                 if (torch != null) {
-                    System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads, device " + torchDevice);
+                    System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads, device " + peerOptions.torchDevice);
                     List<TorchPeer.Round> all = new ArrayList<>();
                     for (String preset : presets) all.addAll(versus(backend, preset));
                     peerOptions.write(all, "step-vs-torch", "preset", "Training step", "ms_per_step");
@@ -131,7 +128,7 @@ public final class BenchCommand implements Runnable {
             Prepared p = prepare(backend, preset);
             List<TorchPeer.Round> rounds = new ArrayList<>();
             List<String> args = List.of("--preset", preset, "--tokens", Integer.toString(tokens), "--len", Integer.toString(len),
-                    "--vocab", Integer.toString(vocab), "--threads", Integer.toString(backendOptions.threadCount()), "--device", torchDevice);
+                    "--vocab", Integer.toString(vocab), "--threads", Integer.toString(backendOptions.threadCount()), "--device", peerOptions.torchDevice);
             try (TorchPeer peer = TorchPeer.start(peerOptions.python, "torch_step.py", args)) {
                 // An untimed round each first: our JIT finishes compiling (it would otherwise steal a core from the peer's first round).
                 p.secondsPerStep(steps);

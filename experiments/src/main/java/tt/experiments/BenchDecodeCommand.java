@@ -83,7 +83,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                         System.out.printf(Locale.ROOT, "%s round %d: %.0f ms, %.1f sentences/s%n", label, r, ms, sources.length * 1e3 / ms);
                     }
                 } else {
-                    if (all.isEmpty()) System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads");
+                    if (all.isEmpty()) System.out.println("versus: " + torch.message() + ", " + backendOptions.threadCount() + " threads, device " + peerOptions.torchDevice);
                     all.addAll(versus(loaded, sources, ours, beam, label));
                 }
                 if (peaks != null) Roofline.print(System.out, ((JvmBackend) backend).profile(), ours.msTotal, rounds, "run", peaks);
@@ -128,7 +128,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                     "--beam", Integer.toString(beam), "--alpha", Double.toString(search.penalty(beam).alpha()), "--length-norm", search.penalty(beam).form().name().toLowerCase(Locale.ROOT), "--max-len", Integer.toString(search.maxLen),
                     "--max-tokens", Integer.toString(loaded.model().limits.maxTokens()),
                     "--max-sentences", Integer.toString(loaded.model().limits.maxSentences()),
-                    "--threads", Integer.toString(backendOptions.threadCount()));
+                    "--threads", Integer.toString(backendOptions.threadCount()), "--device", peerOptions.torchDevice);
             try (TorchPeer peer = TorchPeer.start(peerOptions.python, "torch_decode.py", args)) {
                 for (int r = 1; r <= this.rounds; r++) {
                     double mine = ours.run(), theirs = peer.ms("run");

@@ -14,6 +14,9 @@ final class TorchPeerOptions {
     @Option(names = "--python", defaultValue = "python3", description = "With --vs-torch: the Python that has torch (default: ${DEFAULT-VALUE}).")
     String python;
 
+    @Option(names = "--torch-device", defaultValue = "cpu", description = "With --vs-torch: the peer's device, cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String torchDevice;
+
     @Option(names = "--out", defaultValue = "results/bench", description = "With --vs-torch: where the comparison's CSV and plot go (default: ${DEFAULT-VALUE}).")
     Path out;
 
