@@ -99,4 +99,30 @@ class OptimizerKernelsTest {
         double used = norm(doubles(m)) / (1 - BETA1);
         assertEquals(maxNorm, used, 1e-5 * maxNorm, "clipped gradient norm");
     }
+    /** The vector lanes do the scalar loop's float operations in its order: every element as the tail would compute it, bit for bit. */
+    @Test
+    void adamLanesMatchTheScalarUpdateBitForBit() {
+        int n = 53;  // lanes, then a scalar tail
+        float[] p = new float[n], g = new float[n], m = new float[n], v = new float[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = (float) rnd.nextGaussian();
+            g[i] = (float) rnd.nextGaussian();
+            m[i] = (float) rnd.nextGaussian() * 0.1f;
+            v[i] = (float) Math.abs(rnd.nextGaussian()) * 0.01f;
+        }
+        float[] hyper = {1e-3f, 0.1f, 0.002f, 0.5f}, p0 = p.clone(), m0 = m.clone(), v0 = v.clone();
+        try (tt.kernels.jvm.Parallel par = new tt.kernels.jvm.Parallel(1)) {
+            tt.kernels.jvm.OptimizerKernels.adam(par, n, p, 0, g, 0, m, 0, v, 0, hyper, 0, 3f, BETA1, BETA2, EPS, 0.01f, 1f);
+        }
+        float gMul = 0.5f * tt.kernels.jvm.OptimizerKernels.clipFactor(3f, 0.5f, 1f);
+        for (int i = 0; i < n; i++) {
+            float grad = g[i] * gMul;
+            float mi = BETA1 * m0[i] + (1f - BETA1) * grad, vi = BETA2 * v0[i] + (1f - BETA2) * grad * grad;
+            float update = (mi / hyper[1]) / ((float) Math.sqrt(vi / hyper[2]) + EPS);
+            float pi = p0[i] - hyper[0] * (update + 0.01f * p0[i]);
+            assertEquals(Float.floatToIntBits(mi), Float.floatToIntBits(m[i]), "m at " + i);
+            assertEquals(Float.floatToIntBits(vi), Float.floatToIntBits(v[i]), "v at " + i);
+            assertEquals(Float.floatToIntBits(pi), Float.floatToIntBits(p[i]), "params at " + i);
+        }
+    }
 }

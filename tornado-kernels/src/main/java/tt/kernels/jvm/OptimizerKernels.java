@@ -1,5 +1,10 @@
 package tt.kernels.jvm;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import static tt.kernels.jvm.Vec.F;
+
 /** Global gradient norm and the Adam update. */
 public final class OptimizerKernels {
     /** Fixed reduction chunk: partial sums do not depend on the thread count. */
@@ -34,7 +39,19 @@ public final class OptimizerKernels {
         float lr = hyper[hOff], bc1 = hyper[hOff + 1], bc2 = hyper[hOff + 2], scale = hyper[hOff + 3];
         float gMul = scale * clipFactor(norm, scale, maxNorm);
         par.range(n, 1 << 14, (s, e) -> {
-            for (int i = s; i < e; i++) {
+            int i = s;
+            // The scalar loop's operations lane-wise, in its order (a float sqrt is the rounded double one).
+            for (int bound = s + F.loopBound(e - s); i < bound; i += F.length()) {
+                FloatVector grad = FloatVector.fromArray(F, g, gOff + i).mul(gMul);
+                FloatVector mi = FloatVector.fromArray(F, m, mOff + i).mul(beta1).add(grad.mul(1f - beta1));
+                FloatVector vi = FloatVector.fromArray(F, v, vOff + i).mul(beta2).add(grad.mul(1f - beta2).mul(grad));
+                mi.intoArray(m, mOff + i);
+                vi.intoArray(v, vOff + i);
+                FloatVector update = mi.div(bc1).div(vi.div(bc2).lanewise(VectorOperators.SQRT).add(eps));
+                FloatVector pi = FloatVector.fromArray(F, p, pOff + i);
+                pi.sub(update.add(pi.mul(weightDecay)).mul(lr)).intoArray(p, pOff + i);
+            }
+            for (; i < e; i++) {
                 float grad = g[gOff + i] * gMul;
                 float mi = beta1 * m[mOff + i] + (1f - beta1) * grad;
                 float vi = beta2 * v[vOff + i] + (1f - beta2) * grad * grad;
