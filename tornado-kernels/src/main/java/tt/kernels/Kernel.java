@@ -118,10 +118,16 @@ public sealed interface Kernel {
         }
     }
 
-    /** y += alpha * x. */
-    record Axpy(Dim rows, Dim cols, float alpha, FloatBuf x, FloatBuf y) implements Kernel {
+    /** y += alpha * x, or without {@code accumulate} y = alpha * x. */
+    record Axpy(Dim rows, Dim cols, float alpha, boolean accumulate, FloatBuf x, FloatBuf y) implements Kernel {
+        public Axpy(Dim rows, Dim cols, float alpha, FloatBuf x, FloatBuf y) { this(rows, cols, alpha, true, x, y); }
+
         public void check(Checks ch) {
             ch.matrices(rows, cols, x, y);
+        }
+
+        @Override public Kernel overwriting(FloatBuf target) {
+            return accumulate && y.sameRegion(target) && !x.overlaps(target) ? new Axpy(rows, cols, alpha, false, x, y) : null;
         }
     }
 
@@ -132,10 +138,17 @@ public sealed interface Kernel {
         }
     }
 
-    /** dx += dy where y > 0 (y is the forward output). */
-    record ReluBackward(Dim rows, Dim cols, FloatBuf y, FloatBuf dy, FloatBuf dx) implements Kernel {
+    /** dx += dy where y > 0 (y is the forward output); without {@code accumulate} dx = that, 0 elsewhere. */
+    record ReluBackward(Dim rows, Dim cols, boolean accumulate, FloatBuf y, FloatBuf dy, FloatBuf dx) implements Kernel {
+        public ReluBackward(Dim rows, Dim cols, FloatBuf y, FloatBuf dy, FloatBuf dx) { this(rows, cols, true, y, dy, dx); }
+
         public void check(Checks ch) {
             ch.matrices(rows, cols, y, dy, dx);
+        }
+
+        @Override public Kernel overwriting(FloatBuf target) {
+            return accumulate && dx.sameRegion(target) && !y.overlaps(target) && !dy.overlaps(target)
+                    ? new ReluBackward(rows, cols, false, y, dy, dx) : null;
         }
     }
 
@@ -199,9 +212,18 @@ public sealed interface Kernel {
         }
     }
 
-    /** dScores += scale * probs * (dProbs - sum over keys of dProbs * probs). */
-    record SoftmaxBackward(Dim batch, int heads, Dim queries, Dim keys, float scale,
+    /** dScores += scale * probs * (dProbs - sum over keys of dProbs * probs); without {@code accumulate}, =. */
+    record SoftmaxBackward(Dim batch, int heads, Dim queries, Dim keys, float scale, boolean accumulate,
                            FloatBuf probs, FloatBuf dProbs, FloatBuf dScores) implements Kernel {
+        public SoftmaxBackward(Dim batch, int heads, Dim queries, Dim keys, float scale, FloatBuf probs, FloatBuf dProbs, FloatBuf dScores) {
+            this(batch, heads, queries, keys, scale, true, probs, dProbs, dScores);
+        }
+
+        @Override public Kernel overwriting(FloatBuf target) {
+            return accumulate && dScores.sameRegion(target) && !probs.overlaps(target) && !dProbs.overlaps(target)
+                    ? new SoftmaxBackward(batch, heads, queries, keys, scale, false, probs, dProbs, dScores) : null;
+        }
+
         public void check(Checks ch) {
             long n = ch.product(batch, queries, keys) * heads;
             ch.floats(probs, n, "batch*heads*queries*keys");
@@ -220,9 +242,20 @@ public sealed interface Kernel {
         }
     }
 
-    /** dx, dGamma, dBeta += the layer norm gradients given dy. */
-    record LayerNormBackward(Dim rows, Dim cols, FloatBuf x, FloatBuf gamma, FloatBuf mean, FloatBuf rstd,
+    /** dx, dGamma, dBeta += the layer norm gradients given dy; without {@code accumulate} dx is written (dGamma, dBeta still add). */
+    record LayerNormBackward(Dim rows, Dim cols, boolean accumulate, FloatBuf x, FloatBuf gamma, FloatBuf mean, FloatBuf rstd,
                              FloatBuf dy, FloatBuf dx, FloatBuf dGamma, FloatBuf dBeta) implements Kernel {
+        public LayerNormBackward(Dim rows, Dim cols, FloatBuf x, FloatBuf gamma, FloatBuf mean, FloatBuf rstd,
+                                 FloatBuf dy, FloatBuf dx, FloatBuf dGamma, FloatBuf dBeta) {
+            this(rows, cols, true, x, gamma, mean, rstd, dy, dx, dGamma, dBeta);
+        }
+
+        @Override public Kernel overwriting(FloatBuf target) {
+            boolean readsTarget = x.overlaps(target) || dy.overlaps(target) || mean.overlaps(target) || rstd.overlaps(target);
+            return accumulate && dx.sameRegion(target) && !readsTarget
+                    ? new LayerNormBackward(rows, cols, false, x, gamma, mean, rstd, dy, dx, dGamma, dBeta) : null;
+        }
+
         public void check(Checks ch) {
             ch.matrices(rows, cols, x, dy, dx);
             ch.vectors(cols, "cols", gamma, dGamma, dBeta);

@@ -81,9 +81,10 @@ public final class ElementwiseKernels {
         });
     }
 
-    public static void axpy(Parallel par, int n, float alpha, float[] x, int xOff, float[] y, int yOff) {
+    public static void axpy(Parallel par, int n, float alpha, boolean accumulate, float[] x, int xOff, float[] y, int yOff) {
         par.range(n, GRAIN, (s, e) -> {
-            for (int i = s; i < e; i++) y[yOff + i] += alpha * x[xOff + i];
+            if (accumulate) for (int i = s; i < e; i++) y[yOff + i] += alpha * x[xOff + i];
+            else for (int i = s; i < e; i++) y[yOff + i] = alpha * x[xOff + i];
         });
     }
 
@@ -95,8 +96,8 @@ public final class ElementwiseKernels {
         });
     }
 
-    public static void reluBackward(Parallel par, int n, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
-        par.range(n, GRAIN, (s, e) -> Vec.reluBackward(y, yOff, dy, dyOff, dx, dxOff, s, e));
+    public static void reluBackward(Parallel par, int n, boolean accumulate, float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff) {
+        par.range(n, GRAIN, (s, e) -> Vec.reluBackward(y, yOff, dy, dyOff, dx, dxOff, s, e, accumulate));
     }
 
     // ---- dropout: one loop serves both directions; backward accumulates ----

@@ -125,11 +125,11 @@ public final class JvmBackend implements Backend {
                     k.index().array(), k.index().offset(), k.scratch().array(), k.scratch().offset(), k.data().array(), k.data().offset());
             case Kernel.Add k -> () -> ElementwiseKernels.add(par, n(k.rows(), k.cols(), sizes), k.a().array(), k.a().offset(),
                     k.b().array(), k.b().offset(), k.out().array(), k.out().offset());
-            case Kernel.Axpy k -> () -> ElementwiseKernels.axpy(par, n(k.rows(), k.cols(), sizes), k.alpha(),
+            case Kernel.Axpy k -> () -> ElementwiseKernels.axpy(par, n(k.rows(), k.cols(), sizes), k.alpha(), k.accumulate(),
                     k.x().array(), k.x().offset(), k.y().array(), k.y().offset());
             case Kernel.Relu k -> () -> ElementwiseKernels.relu(par, n(k.rows(), k.cols(), sizes),
                     k.x().array(), k.x().offset(), k.y().array(), k.y().offset());
-            case Kernel.ReluBackward k -> () -> ElementwiseKernels.reluBackward(par, n(k.rows(), k.cols(), sizes),
+            case Kernel.ReluBackward k -> () -> ElementwiseKernels.reluBackward(par, n(k.rows(), k.cols(), sizes), k.accumulate(),
                     k.y().array(), k.y().offset(), k.dy().array(), k.dy().offset(), k.dx().array(), k.dx().offset());
             case Kernel.Dropout k -> () -> ElementwiseKernels.dropout(par, n(k.rows(), k.cols(), sizes), k.p(), k.seed(),
                     v(k.step(), sizes), k.site(), k.x().array(), k.x().offset(), k.y().array(), k.y().offset(), false);
@@ -142,13 +142,13 @@ public final class JvmBackend implements Backend {
                     v(k.keys(), sizes), k.scale(), k.causal(), k.keyLengths().array(), k.keyLengths().offset(),
                     k.scores().array(), k.scores().offset(), k.probs().array(), k.probs().offset());
             case Kernel.SoftmaxBackward k -> () -> NormKernels.softmaxBackward(par,
-                    v(k.batch(), sizes) * k.heads() * v(k.queries(), sizes), v(k.keys(), sizes), k.scale(),
+                    v(k.batch(), sizes) * k.heads() * v(k.queries(), sizes), v(k.keys(), sizes), k.scale(), k.accumulate(),
                     k.probs().array(), k.probs().offset(), k.dProbs().array(), k.dProbs().offset(),
                     k.dScores().array(), k.dScores().offset());
             case Kernel.LayerNorm k -> () -> NormKernels.layerNorm(par, v(k.rows(), sizes), v(k.cols(), sizes), k.eps(),
                     k.x().array(), k.x().offset(), k.gamma().array(), k.gamma().offset(), k.beta().array(), k.beta().offset(),
                     k.y().array(), k.y().offset(), k.mean().array(), k.mean().offset(), k.rstd().array(), k.rstd().offset());
-            case Kernel.LayerNormBackward k -> () -> NormKernels.layerNormBackward(par, v(k.rows(), sizes), v(k.cols(), sizes),
+            case Kernel.LayerNormBackward k -> () -> NormKernels.layerNormBackward(par, v(k.rows(), sizes), v(k.cols(), sizes), k.accumulate(),
                     k.x().array(), k.x().offset(), k.gamma().array(), k.gamma().offset(), k.mean().array(), k.mean().offset(),
                     k.rstd().array(), k.rstd().offset(), k.dy().array(), k.dy().offset(), k.dx().array(), k.dx().offset(),
                     k.dGamma().array(), k.dGamma().offset(), k.dBeta().array(), k.dBeta().offset());

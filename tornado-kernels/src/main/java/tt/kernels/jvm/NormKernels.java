@@ -65,14 +65,14 @@ public final class NormKernels {
         });
     }
 
-    public static void softmaxBackward(Parallel par, int rows, int keys, float scale,
+    public static void softmaxBackward(Parallel par, int rows, int keys, float scale, boolean accumulate,
                                        float[] probs, int pOff, float[] dProbs, int dpOff, float[] dScores, int dsOff) {
         par.range(rows, rowGrain(keys), (s, e) -> {
             for (int r = s; r < e; r++) {
                 int row = r * keys;
                 float dot = Vec.dot(probs, pOff + row, dProbs, dpOff + row, keys);
                 // dScores += scale * p * (dp - dot)
-                Vec.addProductOfShifted(probs, pOff + row, scale, dProbs, dpOff + row, -dot, dScores, dsOff + row, keys);
+                Vec.addProductOfShifted(probs, pOff + row, scale, dProbs, dpOff + row, -dot, dScores, dsOff + row, keys, accumulate);
             }
         });
     }
@@ -112,7 +112,7 @@ public final class NormKernels {
      * dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * gamma, per row; dGamma and
      * dBeta are column sums, split by column so that the row order of the sums is fixed.
      */
-    public static void layerNormBackward(Parallel par, int rows, int cols, float[] x, int xOff, float[] gamma, int gOff,
+    public static void layerNormBackward(Parallel par, int rows, int cols, boolean accumulate, float[] x, int xOff, float[] gamma, int gOff,
                                          float[] mean, int mOff, float[] rstd, int rOff, float[] dy, int dyOff,
                                          float[] dx, int dxOff, float[] dGamma, int dgOff, float[] dBeta, int dbOff) {
         par.range(rows, rowGrain(cols), (s, e) -> {
@@ -121,7 +121,7 @@ public final class NormKernels {
                 float mu = mean[mOff + r], rs = rstd[rOff + r];
                 float gMean = Vec.dot(dy, dyOff + row, gamma, gOff, cols) / cols;
                 float gxMean = Vec.sumProductsCentered(dy, dyOff + row, gamma, gOff, x, xOff + row, mu, cols) * rs / cols;
-                Vec.layerNormInputGradient(dy, dyOff + row, gamma, gOff, x, xOff + row, mu, rs, gMean, gxMean, dx, dxOff + row, cols);
+                Vec.layerNormInputGradient(dy, dyOff + row, gamma, gOff, x, xOff + row, mu, rs, gMean, gxMean, dx, dxOff + row, cols, accumulate);
             }
         });
         par.range(cols, 16, (s, e) -> {

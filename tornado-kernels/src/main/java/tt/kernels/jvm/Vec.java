@@ -105,19 +105,20 @@ final class Vec {
         return s;
     }
 
-    /** dx[i] += rs * (dy[i] * gamma[i] - gMean - (x[i] - mu) * rs * gxMean): a layer norm row's input gradient. */
+    /** dx[i] (+)= rs * (dy[i] * gamma[i] - gMean - (x[i] - mu) * rs * gxMean): a layer norm row's input gradient. */
     static void layerNormInputGradient(float[] dy, int dyOff, float[] gamma, int gOff, float[] x, int xOff, float mu, float rs,
-                                       float gMean, float gxMean, float[] dx, int dxOff, int n) {
+                                       float gMean, float gxMean, float[] dx, int dxOff, int n, boolean accumulate) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, dy, dyOff + i).mul(FloatVector.fromArray(F, gamma, gOff + i));
             FloatVector xhat = FloatVector.fromArray(F, x, xOff + i).sub(mu).mul(rs);
             FloatVector inner = xhat.fma(FloatVector.broadcast(F, -gxMean), g.sub(gMean));
-            inner.fma(FloatVector.broadcast(F, rs), FloatVector.fromArray(F, dx, dxOff + i)).intoArray(dx, dxOff + i);
+            FloatVector base = accumulate ? FloatVector.fromArray(F, dx, dxOff + i) : FloatVector.zero(F);
+            inner.fma(FloatVector.broadcast(F, rs), base).intoArray(dx, dxOff + i);
         }
         for (; i < n; i++) {
             float inner = Math.fma((x[xOff + i] - mu) * rs, -gxMean, dy[dyOff + i] * gamma[gOff + i] - gMean);
-            dx[dxOff + i] = Math.fma(inner, rs, dx[dxOff + i]);
+            dx[dxOff + i] = Math.fma(inner, rs, accumulate ? dx[dxOff + i] : 0f);
         }
     }
 
@@ -137,14 +138,16 @@ final class Vec {
         }
     }
 
-    /** y[i] += scale * p[i] * (q[i] + shift): a softmax row's backward with shift = -(p . dp). */
-    static void addProductOfShifted(float[] p, int pOff, float scale, float[] q, int qOff, float shift, float[] y, int yOff, int n) {
+    /** y[i] (+)= scale * p[i] * (q[i] + shift): a softmax row's backward with shift = -(p . dp). */
+    static void addProductOfShifted(float[] p, int pOff, float scale, float[] q, int qOff, float shift, float[] y, int yOff, int n,
+                                    boolean accumulate) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             FloatVector sp = FloatVector.fromArray(F, p, pOff + i).mul(scale);
-            sp.fma(FloatVector.fromArray(F, q, qOff + i).add(shift), FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+            FloatVector base = accumulate ? FloatVector.fromArray(F, y, yOff + i) : FloatVector.zero(F);
+            sp.fma(FloatVector.fromArray(F, q, qOff + i).add(shift), base).intoArray(y, yOff + i);
         }
-        for (; i < n; i++) y[yOff + i] = Math.fma(scale * p[pOff + i], q[qOff + i] + shift, y[yOff + i]);
+        for (; i < n; i++) y[yOff + i] = Math.fma(scale * p[pOff + i], q[qOff + i] + shift, accumulate ? y[yOff + i] : 0f);
     }
 
     /** sum of exp(scale * a[i] - shift). */
@@ -295,13 +298,17 @@ final class Vec {
         return (tt.kernels.DropoutMask.mix(key ^ index) >>> 8) * 0x1.0p-24f;
     }
 
-    /** dx[i] += dy[i] where y[i] > 0. */
-    static void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int start, int end) {
+    /** dx[i] += dy[i] where y[i] > 0; without accumulate dx[i] = that, and 0 elsewhere. */
+    static void reluBackward(float[] y, int yOff, float[] dy, int dyOff, float[] dx, int dxOff, int start, int end, boolean accumulate) {
         int i = start;
         for (int bound = start + F.loopBound(end - start); i < bound; i += F.length()) {
             VectorMask<Float> active = FloatVector.fromArray(F, y, yOff + i).compare(VectorOperators.GT, 0f);
-            FloatVector.fromArray(F, dx, dxOff + i).add(FloatVector.fromArray(F, dy, dyOff + i), active).intoArray(dx, dxOff + i);
+            FloatVector base = accumulate ? FloatVector.fromArray(F, dx, dxOff + i) : FloatVector.zero(F);
+            base.add(FloatVector.fromArray(F, dy, dyOff + i), active).intoArray(dx, dxOff + i);
         }
-        for (; i < end; i++) if (y[yOff + i] > 0f) dx[dxOff + i] += dy[dyOff + i];
+        for (; i < end; i++) {
+            float base = accumulate ? dx[dxOff + i] : 0f;
+            dx[dxOff + i] = y[yOff + i] > 0f ? base + dy[dyOff + i] : base;
+        }
     }
 }

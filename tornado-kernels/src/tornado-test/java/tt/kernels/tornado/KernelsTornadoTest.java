@@ -70,7 +70,7 @@ class KernelsTornadoTest {
         final Dim batch = graph.live("batch", 3), seq = graph.live("seq", 9), m = graph.live("m", 21),
                 rows = graph.live("rows", 40), keys = graph.live("keys", 11), step = graph.live("step", 100),
                 tall = graph.live("tall", 70), position = graph.live("position", 10);
-        final FloatBuf in = FloatBuf.allocate("in", 80_000), out = FloatBuf.allocate("out", 100_000);
+        final FloatBuf in = FloatBuf.allocate("in", 100_000), out = FloatBuf.allocate("out", 110_000);
         final IntBuf ints = IntBuf.allocate("ints", 200);
         final List<Output> outputs = new ArrayList<>();
         private final SplittableRandom rnd;
@@ -103,8 +103,11 @@ class KernelsTornadoTest {
             add(new Kernel.PositionalAdd(rows, seq, position, width, input(19 * 13), output("positional add from", 40 * 13, ELEMENTWISE)));
             add(new Kernel.Add(rows, cols, input(40 * 37), input(40 * 37), output("add", 40 * 37, ELEMENTWISE)));
             add(new Kernel.Axpy(rows, cols, -0.3f, input(40 * 37), output("axpy", 40 * 37, ELEMENTWISE)));
+            add(new Kernel.Axpy(rows, cols, -0.3f, false, input(40 * 37), output("axpy, overwriting", 40 * 37, ELEMENTWISE)));
             add(new Kernel.Relu(rows, cols, input(40 * 37), output("relu", 40 * 37, ELEMENTWISE)));
             add(new Kernel.ReluBackward(rows, cols, input(40 * 37), input(40 * 37), output("relu backward", 40 * 37, ELEMENTWISE)));
+            add(new Kernel.ReluBackward(rows, cols, false, input(40 * 37), input(40 * 37),
+                    output("relu backward, overwriting", 40 * 37, ELEMENTWISE)));
             add(new Kernel.Dropout(rows, cols, 0.1f, 7, step, 2, input(40 * 37), dropped("dropout")));
             add(new Kernel.DropoutBackward(rows, cols, 0.1f, 7, step, 2, input(40 * 37), dropped("dropout backward")));
             add(new Kernel.HeadTranspose(batch, seq, heads, headDim, true, false, input(270), output("split heads", 270, ELEMENTWISE)));
@@ -117,6 +120,8 @@ class KernelsTornadoTest {
             add(new Kernel.Softmax(batch, heads, seq, keys, 0.8f, true, keyLengths, s, output("softmax causal", scores, REDUCTION)));
             add(new Kernel.SoftmaxBackward(batch, heads, seq, keys, 0.8f, input(scores), input(scores),
                     output("softmax backward", scores, REDUCTION)));
+            add(new Kernel.SoftmaxBackward(batch, heads, seq, keys, 0.8f, false, input(scores), input(scores),
+                    output("softmax backward, overwriting", scores, REDUCTION)));
             // Decoding: batch rows, caches of `keys` positions, `seq` of them visible, writing at `position`.
             int cache = 3 * heads * 11 * headDim;
             add(new Kernel.CacheWrite(batch, heads * headDim, position, keys, input(3 * heads * headDim), output("cache write", cache, ELEMENTWISE)));
@@ -130,6 +135,9 @@ class KernelsTornadoTest {
             add(new Kernel.LayerNormBackward(rows, cols, input(40 * 37), input(37), input(40), input(40), input(40 * 37),
                     output("layer norm backward dx", 40 * 37, REDUCTION), output("layer norm dgamma", 37, REDUCTION),
                     output("layer norm dbeta", 37, REDUCTION)));
+            add(new Kernel.LayerNormBackward(rows, cols, false, input(40 * 37), input(37), input(40), input(40), input(40 * 37),
+                    output("layer norm backward dx, overwriting", 40 * 37, REDUCTION), output("layer norm dgamma 2", 37, REDUCTION),
+                    output("layer norm dbeta 2", 37, REDUCTION)));
             add(new Kernel.LogSoftmax(rows, vocab, input(40 * 300), output("log softmax", 40 * 300, REDUCTION)));
 
             IntBuf targets = ints(40, 0, 300);

@@ -92,10 +92,11 @@ public final class ElementwiseKernels {
 
     interface AxpyParams { int ROWS = 0, COLS = 1, X = 2, Y = 3; }
 
-    public static void axpy(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray y, float alpha) {
+    public static void axpy(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray y, float alpha, int accumulate) {
         int i = ctx.globalIdx;
         if (i < dim(sizes, p, AxpyParams.ROWS) * dim(sizes, p, AxpyParams.COLS)) {
-            y.set(p.get(AxpyParams.Y) + i, y.get(p.get(AxpyParams.Y) + i) + alpha * x.get(p.get(AxpyParams.X) + i));
+            float base = accumulate != 0 ? y.get(p.get(AxpyParams.Y) + i) : 0f;
+            y.set(p.get(AxpyParams.Y) + i, base + alpha * x.get(p.get(AxpyParams.X) + i));
         }
     }
 
@@ -112,13 +113,14 @@ public final class ElementwiseKernels {
 
     interface ReluBackwardParams { int ROWS = 0, COLS = 1, Y = 2, DY = 3, DX = 4; }
 
-    /** dx += dy where the forward output y > 0. */
-    public static void reluBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray y, FloatArray dy, FloatArray dx) {
+    /** dx += dy where the forward output y > 0; without accumulate dx = that, and 0 elsewhere. */
+    public static void reluBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray y, FloatArray dy, FloatArray dx,
+                                    int accumulate) {
         int i = ctx.globalIdx;
-        if (i < dim(sizes, p, ReluBackwardParams.ROWS) * dim(sizes, p, ReluBackwardParams.COLS)
-                && y.get(p.get(ReluBackwardParams.Y) + i) > 0f) {
-            dx.set(p.get(ReluBackwardParams.DX) + i,
-                    dx.get(p.get(ReluBackwardParams.DX) + i) + dy.get(p.get(ReluBackwardParams.DY) + i));
+        if (i < dim(sizes, p, ReluBackwardParams.ROWS) * dim(sizes, p, ReluBackwardParams.COLS)) {
+            int o = p.get(ReluBackwardParams.DX) + i;
+            float base = accumulate != 0 ? dx.get(o) : 0f;
+            dx.set(o, y.get(p.get(ReluBackwardParams.Y) + i) > 0f ? base + dy.get(p.get(ReluBackwardParams.DY) + i) : base);
         }
     }
 

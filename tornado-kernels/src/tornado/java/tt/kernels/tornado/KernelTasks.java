@@ -147,7 +147,7 @@ final class KernelTasks {
             case Kernel.Axpy k -> one(Launch.elements(k.rows(), k.cols()),
                     new Params(AxpyParams.class).dim(AxpyParams.ROWS, k.rows()).dim(AxpyParams.COLS, k.cols())
                             .offset(AxpyParams.X, k.x()).offset(AxpyParams.Y, k.y()),
-                    (g, id, ctx, p) -> g.task(id, ElementwiseKernels::axpy, ctx, sizes, p, f(k.x()), f(k.y()), k.alpha()));
+                    (g, id, ctx, p) -> g.task(id, ElementwiseKernels::axpy, ctx, sizes, p, f(k.x()), f(k.y()), k.alpha(), flag(k.accumulate())));
             case Kernel.Relu k -> one(Launch.elements(k.rows(), k.cols()),
                     new Params(ReluParams.class).dim(ReluParams.ROWS, k.rows()).dim(ReluParams.COLS, k.cols())
                             .offset(ReluParams.X, k.x()).offset(ReluParams.Y, k.y()),
@@ -156,7 +156,8 @@ final class KernelTasks {
                     new Params(ReluBackwardParams.class).dim(ReluBackwardParams.ROWS, k.rows()).dim(ReluBackwardParams.COLS, k.cols())
                             .offset(ReluBackwardParams.Y, k.y()).offset(ReluBackwardParams.DY, k.dy())
                             .offset(ReluBackwardParams.DX, k.dx()),
-                    (g, id, ctx, p) -> g.task(id, ElementwiseKernels::reluBackward, ctx, sizes, p, f(k.y()), f(k.dy()), f(k.dx())));
+                    (g, id, ctx, p) -> g.task(id, ElementwiseKernels::reluBackward, ctx, sizes, p, f(k.y()), f(k.dy()), f(k.dx()),
+                            flag(k.accumulate())));
             case Kernel.Dropout k -> dropout(k.rows(), k.cols(), k.p(), k.seed(), k.step(), k.site(), k.x(), k.y(), false);
             case Kernel.DropoutBackward k -> dropout(k.rows(), k.cols(), k.p(), k.seed(), k.step(), k.site(), k.dy(), k.dx(), true);
             case Kernel.HeadTranspose k -> one(Launch.elements(k.heads() * k.headDim(), k.batch(), k.seq()),
@@ -179,7 +180,7 @@ final class KernelTasks {
                             .set(SoftmaxBackwardParams.HEADS, k.heads()).offset(SoftmaxBackwardParams.PROBS, k.probs())
                             .offset(SoftmaxBackwardParams.D_PROBS, k.dProbs()).offset(SoftmaxBackwardParams.D_SCORES, k.dScores()),
                     (g, id, ctx, p) -> g.task(id, NormKernels::softmaxBackward, ctx, sizes, p, f(k.probs()), f(k.dProbs()),
-                            f(k.dScores()), k.scale()));
+                            f(k.dScores()), k.scale(), flag(k.accumulate())));
             case Kernel.LayerNorm k -> List.of(
                     rowMoment(k.rows(), k.cols(), k.x(), k.mean(), k.mean(), k.eps(), false),
                     rowMoment(k.rows(), k.cols(), k.x(), k.mean(), k.rstd(), k.eps(), true),
@@ -198,7 +199,7 @@ final class KernelTasks {
                                     .offset(LayerNormBackwardParams.RSTD, k.rstd()).offset(LayerNormBackwardParams.DY, k.dy())
                                     .offset(LayerNormBackwardParams.DX, k.dx()),
                             (g, id, ctx, p) -> g.task(id, NormKernels::layerNormBackward, ctx, sizes, p, f(k.x()), f(k.gamma()),
-                                    f(k.mean()), f(k.rstd()), f(k.dy()), f(k.dx()))),
+                                    f(k.mean()), f(k.rstd()), f(k.dy()), f(k.dx()), flag(k.accumulate()))),
                     columnSums(k.rows(), k.cols(), k.dy(), k.x(), k.mean(), k.rstd(), k.dGamma(), true),
                     columnSums(k.rows(), k.cols(), k.dy(), k.x(), k.mean(), k.rstd(), k.dBeta(), false));
             case Kernel.LogSoftmax k -> logSoftmax(k.rows(), k.cols(), k.x(), k.y());

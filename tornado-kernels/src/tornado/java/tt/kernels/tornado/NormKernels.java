@@ -109,9 +109,9 @@ public final class NormKernels {
 
     interface SoftmaxBackwardParams { int BATCH = 0, QUERIES = 1, KEYS = 2, HEADS = 3, PROBS = 4, D_PROBS = 5, D_SCORES = 6; }
 
-    /** dScores += scale * probs * (dProbs - probs . dProbs). */
+    /** dScores += scale * probs * (dProbs - probs . dProbs); without accumulate, =. */
     public static void softmaxBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray probs, FloatArray dProbs,
-                                       FloatArray dScores, float scale) {
+                                       FloatArray dScores, float scale, int accumulate) {
         int keys = dim(sizes, p, SoftmaxBackwardParams.KEYS), r = ctx.groupIdx, lid = ctx.localIdx;
         boolean live = r < dim(sizes, p, SoftmaxBackwardParams.BATCH) * p.get(SoftmaxBackwardParams.HEADS)
                 * dim(sizes, p, SoftmaxBackwardParams.QUERIES);
@@ -124,7 +124,7 @@ public final class NormKernels {
         dot = Group.sum(ctx, dot);
         if (live) {
             for (int j = lid; j < keys; j += THREADS) {
-                dScores.set(ds + j, dScores.get(ds + j) + scale * probs.get(pr + j) * (dProbs.get(dp + j) - dot));
+                dScores.set(ds + j, (accumulate != 0 ? dScores.get(ds + j) : 0f) + scale * probs.get(pr + j) * (dProbs.get(dp + j) - dot));
             }
         }
     }
@@ -194,11 +194,11 @@ public final class NormKernels {
     interface LayerNormBackwardParams { int ROWS = 0, COLS = 1, X = 2, GAMMA = 3, MEAN = 4, RSTD = 5, DY = 6, DX = 7; }
 
     /**
-     * dx += rstd * (g - mean(g) - xhat * mean(g * xhat)) per row, g = dy * gamma. dGamma and dBeta
-     * are {@link #columnSums}.
+     * dx += rstd * (g - mean(g) - xhat * mean(g * xhat)) per row, g = dy * gamma (without
+     * accumulate, =). dGamma and dBeta are {@link #columnSums}.
      */
     public static void layerNormBackward(KernelContext ctx, IntArray sizes, IntArray p, FloatArray x, FloatArray gamma,
-                                         FloatArray mean, FloatArray rstd, FloatArray dy, FloatArray dx) {
+                                         FloatArray mean, FloatArray rstd, FloatArray dy, FloatArray dx, int accumulate) {
         int cols = dim(sizes, p, LayerNormBackwardParams.COLS), r = ctx.groupIdx, lid = ctx.localIdx;
         boolean live = r < dim(sizes, p, LayerNormBackwardParams.ROWS);
         int xr = p.get(LayerNormBackwardParams.X) + r * cols, dyr = p.get(LayerNormBackwardParams.DY) + r * cols;
@@ -218,7 +218,7 @@ public final class NormKernels {
             for (int c = lid; c < cols; c += THREADS) {
                 float g = dy.get(dyr + c) * gamma.get(g0 + c);
                 float xhat = (x.get(xr + c) - mu) * rs;
-                dx.set(dxr + c, dx.get(dxr + c) + rs * (g - gMean - xhat * gxMean));
+                dx.set(dxr + c, (accumulate != 0 ? dx.get(dxr + c) : 0f) + rs * (g - gMean - xhat * gxMean));
             }
         }
     }
