@@ -42,20 +42,25 @@ public class GemmBenchmark {
     /** [batch x] m x n x k: the Transformer's projection shapes and a batch of attention heads. */
     @Param({"2048x256x1024", "2048x1024x256", "2048x512x2048", "64x32x64x32"})
     public String shape;
-    @Param({"false", "true"})
-    public boolean transB;
+    /** op(A) op(B): N as stored, T transposed; A^T B is a weight gradient's product (dW = dY^T X). */
+    @Param({"NN", "NT", "TN"})
+    public String op;
     @Param({"java", "openblas"})
     public String impl;
     @Param({"1", "2"})
     public int threads;
 
     private int batch, m, n, k;
+    private boolean transA, transB;
     private float[] a, b, c;
     private Parallel par;
 
     @Setup public void setup() {
         int[] d = dims(shape);
         batch = d[0]; m = d[1]; n = d[2]; k = d[3];
+        if (!op.matches("[NT][NT]")) throw new IllegalArgumentException("op " + op + ": expected NN, NT, TN or TT");
+        transA = op.charAt(0) == 'T';
+        transB = op.charAt(1) == 'T';
         SplittableRandom rnd = new SplittableRandom(1);
         a = random(rnd, batch * m * k);
         b = random(rnd, batch * k * n);
@@ -76,33 +81,37 @@ public class GemmBenchmark {
     }
 
     @Benchmark public float[] gemm() {
-        if (par != null) GemmKernels.gemm(par, batch, m, n, k, false, transB, 1f, a, 0, b, 0, 0f, c, 0);
-        else NativeBlas.gemm(batch, m, n, k, false, transB, 1f, a, 0, b, 0, 0f, c, 0);
+        if (par != null) GemmKernels.gemm(par, batch, m, n, k, transA, transB, 1f, a, 0, b, 0, 0f, c, 0);
+        else NativeBlas.gemm(batch, m, n, k, transA, transB, 1f, a, 0, b, 0, 0f, c, 0);
         return c;
     }
 
-    /** Markdown table of GFLOP/s per shape, transB and threads, java beside openblas, from a JMH CSV (-rf csv). */
+    /** Markdown table of GFLOP/s per shape, op and threads, java beside openblas (when run), from a JMH CSV (-rf csv). */
     public static String table(Path csv) throws IOException {
-        Map<String, double[]> rows = new LinkedHashMap<>(); // "shape|transB|threads" -> {java, openblas} GFLOP/s, in run order
+        Map<String, double[]> rows = new LinkedHashMap<>(); // "shape|op|threads" -> {java, openblas} GFLOP/s, in run order
         try (Reader in = Files.newBufferedReader(csv)) {
             for (CSVRecord r : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
                 if (!r.get("Benchmark").endsWith("GemmBenchmark.gemm")) continue;
                 String s = r.get("Param: shape");
                 int[] d = dims(s);
                 double gflops = Double.parseDouble(r.get("Score")) * 2.0 * d[0] * d[1] * d[2] * d[3] / 1e9;
-                double[] row = rows.computeIfAbsent(String.join("|", s, r.get("Param: transB"), r.get("Param: threads")),
+                double[] row = rows.computeIfAbsent(String.join("|", s, r.get("Param: op"), r.get("Param: threads")),
                         key -> new double[] {Double.NaN, Double.NaN});
                 row[r.get("Param: impl").equals("java") ? 0 : 1] = gflops;
             }
         }
-        StringBuilder t = new StringBuilder("| shape (batch x m x n x k) | transB | threads | java GFLOP/s | openblas GFLOP/s | java / openblas |\n")
+        StringBuilder t = new StringBuilder("| shape (batch x m x n x k) | op(A) op(B) | threads | java GFLOP/s | openblas GFLOP/s | java / openblas |\n")
                 .append("|---|---|---|---|---|---|\n");
         rows.forEach((key, g) -> {
             String[] p = key.split("\\|");
-            t.append(String.format("| %s | %s | %s | %.1f | %.1f | %.2f |%n", p[0], p[1], p[2], g[0], g[1], g[0] / g[1]));
+            t.append(String.format("| %s | %s | %s | %s | %s | %s |%n", p[0], p[1], p[2], figure("%.1f", g[0]), figure("%.1f", g[1]),
+                    figure("%.2f", g[0] / g[1])));
         });
         return t.toString();
     }
+
+    /** A number, or "-" for an implementation the run left out. */
+    private static String figure(String format, double x) { return Double.isNaN(x) ? "-" : String.format(java.util.Locale.ROOT, format, x); }
 
     /** {batch, m, n, k} of "m x n x k" or "batch x m x n x k". */
     static int[] dims(String shape) {
