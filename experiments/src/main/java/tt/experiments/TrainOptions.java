@@ -95,8 +95,9 @@ public final class TrainOptions {
     @Option(names = "--lr", defaultValue = "1.0", description = "Noam factor, or peak / constant learning rate (default: ${DEFAULT-VALUE}).")
     double lr;
 
-    @Option(names = "--warmup", defaultValue = "4000", description = "Warmup updates (default: ${DEFAULT-VALUE}).")
-    int warmup;
+    @Option(names = "--warmup", description = "Warmup updates (default: a tenth of --steps, at most 4000, the paper's: so that a short run "
+            + "still reaches its peak learning rate and spends most of its updates past it).")
+    Integer warmup;
 
     @Option(names = "--steps", defaultValue = "1000", description = "Optimizer updates (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -216,8 +217,8 @@ public final class TrainOptions {
         require(labelSmoothing >= 0 && labelSmoothing < 1, "--label-smoothing", "must be in [0, 1), got " + labelSmoothing);
         require(SCHEDULES.contains(schedule), "--schedule", schedule + " is not a schedule; use " + String.join(", ", SCHEDULES));
         require(lr > 0 && Double.isFinite(lr), "--lr", "must be positive, got " + lr);
-        require(warmup >= 0, "--warmup", "must be 0 or more, got " + warmup);
-        require(warmup >= 1 || !schedule.equals("noam"), List.of("--warmup", "--schedule"), "--warmup must be at least 1 with --schedule noam, got " + warmup);
+        require(warmupUpdates() >= 0, "--warmup", "must be 0 or more, got " + warmup);
+        require(warmupUpdates() >= 1 || !schedule.equals("noam"), List.of("--warmup", "--schedule"), "--warmup must be at least 1 with --schedule noam, got " + warmup);
         require(steps >= 1, "--steps", "must be at least 1, got " + steps);
         require(maxTokens >= maxLen + 1, List.of("--max-tokens", "--max-len"), "--max-tokens " + maxTokens + " cannot hold one sentence of --max-len "
                 + maxLen + " plus <s> or </s>; give at least " + (maxLen + 1));
@@ -236,6 +237,7 @@ public final class TrainOptions {
         require(patience >= 0, "--patience", "must be 0 (never stop early) or more, got " + patience);
         require(bestCheckpointMetric != BestMetric.BLEU || evalSentences > 0, List.of("--best-checkpoint-metric", "--eval-sentences"),
                 "--best-checkpoint-metric bleu needs decoded validation sentences; give --eval-sentences above 0");
+        if (warmup == null) warmup = warmupUpdates();  // pinned: a resume that raises --steps keeps the schedule it started with
         return this;
     }
 
@@ -272,6 +274,7 @@ public final class TrainOptions {
     com.fasterxml.jackson.databind.node.ObjectNode identity() {
         com.fasterxml.jackson.databind.node.ObjectNode tree = Json.MAPPER.valueToTree(this);
         if (beam == 1) tree.remove(BEAM_ONLY);  // greedy evaluation decodes: no length penalty
+        tree.put("warmup", warmupUpdates());
         if (PRESETS.contains(preset.toLowerCase(Locale.ROOT))) {  // else check() has the error to give
             TransformerConfig p = TransformerConfig.preset(preset, ANY_VOCAB);
             tree.put("layers", layers != null ? layers : p.layers()).put("dModel", dModel != null ? dModel : p.dModel())
@@ -301,5 +304,8 @@ public final class TrainOptions {
 
     AdamConfig adam() { return AdamConfig.paper().withWeightDecay(weightDecay).withClipNorm(clipNorm); }
 
-    Schedule schedule(int dModel) { return Schedule.parse(schedule, lr, warmup, steps, dModel); }
+    /** --warmup, or by default a tenth of --steps (at least 1), at most the paper's 4000. */
+    int warmupUpdates() { return warmup != null ? warmup : Math.clamp(steps / 10, 1, 4000); }
+
+    Schedule schedule(int dModel) { return Schedule.parse(schedule, lr, warmupUpdates(), steps, dModel); }
 }

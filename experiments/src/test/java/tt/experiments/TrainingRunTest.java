@@ -54,6 +54,17 @@ class TrainingRunTest {
     }
 
     @Test
+    void warmupDefaultsToATenthOfTheStepsAtMostThePapersAndIsPinnedForResumes() {
+        assertEquals(100, TrainOptions.parse("--steps", "1000").check().warmup, "a 1000-update run reaches its peak at 100");
+        assertEquals(4000, TrainOptions.parse("--steps", "100000").check().warmup);
+        assertEquals(1, TrainOptions.parse("--steps", "5").check().warmup);
+        assertEquals(7, TrainOptions.parse("--steps", "1000", "--warmup", "7").check().warmup);
+        TrainOptions started = TrainOptions.parse("--steps", "1000").check();
+        started.steps = 5000;  // tt train --resume --steps 5000
+        assertEquals(100, started.check().warmup, "a resume that raises --steps keeps the schedule");
+    }
+
+    @Test
     void rankingKeepsTheBestEvaluationsAndCountsThoseThatDidNotBeatTheBest() {
         TrainingRun.Ranking r = TrainingRun.Ranking.START;
         double[] nll = {3.0, 2.5, 2.7, 2.5, 2.4, 2.6};
