@@ -54,14 +54,15 @@ class TrainingRunTest {
     }
 
     @Test
-    void warmupDefaultsToATenthOfTheStepsAtMostThePapersAndIsPinnedForResumes() {
-        assertEquals(100, TrainOptions.parse("--steps", "1000").check().warmup, "a 1000-update run reaches its peak at 100");
-        assertEquals(4000, TrainOptions.parse("--steps", "100000").check().warmup);
-        assertEquals(1, TrainOptions.parse("--steps", "5").check().warmup);
+    void warmupDefaultsToAQuarterOfTheStepsWithinBoundsAndIsPinnedForResumes() {
+        assertEquals(250, TrainOptions.parse("--steps", "1000").check().warmup, "a 1000-update run reaches its peak at 250");
+        assertEquals(500, TrainOptions.parse("--steps", "2000").check().warmup);
+        assertEquals(4000, TrainOptions.parse("--steps", "100000").check().warmup, "at most the paper's");
+        assertEquals(250, TrainOptions.parse("--steps", "300").check().warmup, "at least 250: shorter warmups diverge");
         assertEquals(7, TrainOptions.parse("--steps", "1000", "--warmup", "7").check().warmup);
         TrainOptions started = TrainOptions.parse("--steps", "1000").check();
         started.steps = 5000;  // tt train --resume --steps 5000
-        assertEquals(100, started.check().warmup, "a resume that raises --steps keeps the schedule");
+        assertEquals(250, started.check().warmup, "a resume that raises --steps keeps the schedule");
     }
 
     @Test
