@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * C = alpha * op(A) op(B) + beta * C, batched over dense row-major matrices (see Kernel.Gemm).
  *
  * <p>Goto/BLIS blocking on the Vector API. Per K block of {@link #KC}, the register-blocked
- * microkernel multiplies an MR-row panel of A (rows {@code aRow} apart, K contiguous) by an
+ * microkernel multiplies an MR-row panel of A (element (r, k) at r*aRow + k*aK: K contiguous, or
+ * K-major when A is stored transposed) by an
  * NR-column panel of B (K rows {@code bRow} apart, columns contiguous) into a tile, which is then
  * added into C under a lane mask. Panels are packed into per-thread buffers, zero-padded at the
  * edges, except in small products, whose whole interior panels are read in place when the layout
