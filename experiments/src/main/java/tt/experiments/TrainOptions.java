@@ -115,7 +115,7 @@ public final class TrainOptions {
     float weightDecay;
 
     @Option(names = "--divergence-factor", defaultValue = "10",
-            description = "Stop as diverged when the loss exceeds this many times its median over the last 100 updates; 0 = only when it is NaN or infinite (default: ${DEFAULT-VALUE}).")
+            description = "Stop as diverged when the loss exceeds this many times its median over the last 100 updates (and the median by 1 nat or more); 0 = only when it is NaN or infinite (default: ${DEFAULT-VALUE}).")
     double divergenceFactor;
 
     @Option(names = "--seed", defaultValue = "1", description = "Seed of init, data order and dropout (default: ${DEFAULT-VALUE}).")

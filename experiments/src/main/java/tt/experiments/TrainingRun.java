@@ -58,6 +58,12 @@ final class TrainingRun {
         }
         /** How many updates the divergence guard's median looks back over, and how many it waits for. */
         static final int WINDOW = 100, MIN_WINDOW = 20;
+        /**
+         * The least rise above the median, in nats per token, that counts as divergence: once the
+         * loss has nearly vanished (0.016 on the reverse task), a harmless spike to 0.17 is ten times
+         * the median (results/defaults: two runs were stopped by such spikes).
+         */
+        static final double MIN_RISE = 1.0;
 
         Progress after(Trainer.StepResult r, double seconds) {
             List<Double> recent = new ArrayList<>(recentLosses.subList(Math.max(0, recentLosses.size() - WINDOW + 1), recentLosses.size()));
@@ -70,13 +76,16 @@ final class TrainingRun {
 
         Progress ranked(Ranking r) { return new Progress(tokens, intervalUpdates, intervalLoss, interval, intervalSeconds, recentLosses, r); }
 
-        /** Why this update's loss means divergence, or null: not finite, or {@code factor} times the recent median (factor 0: never). */
+        /**
+         * Why this update's loss means divergence, or null: not finite, or {@code factor} times the
+         * recent median and at least MIN_RISE above it (factor 0: never).
+         */
         String divergence(Trainer.StepResult r, double factor) {
             if (!Double.isFinite(r.loss())) return "the loss is " + r.loss();
             if (!Float.isFinite(r.gradNorm())) return "the gradient norm is " + r.gradNorm();
             if (factor == 0 || recentLosses.size() < MIN_WINDOW) return null;
             double median = recentLosses.stream().mapToDouble(Double::doubleValue).sorted().skip(recentLosses.size() / 2).findFirst().orElseThrow();
-            return r.loss() > factor * median ? String.format(java.util.Locale.ROOT, "the loss, %.4g, is more than %s times its median over the last %d updates, %.4g",
+            return r.loss() > factor * median && r.loss() > median + MIN_RISE ? String.format(java.util.Locale.ROOT, "the loss, %.4g, is more than %s times its median over the last %d updates, %.4g",
                     r.loss(), factor, recentLosses.size(), median) : null;
         }
     }

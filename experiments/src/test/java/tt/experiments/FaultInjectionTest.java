@@ -298,6 +298,12 @@ class FaultInjectionTest {
         assertEquals(null, p.divergence(new Trainer.StepResult(21, 9.9, one.totals(), 1f, 1e-3), 10));
         assertTrue(p.divergence(new Trainer.StepResult(21, 10.5, one.totals(), 1f, 1e-3), 10).contains("more than 10.0 times its median"));
         assertEquals(null, p.divergence(new Trainer.StepResult(21, 1e6, one.totals(), 1f, 1e-3), 0), "factor 0: only non-finite values");
+        // Near zero, ten times the median is no divergence unless the loss also rose by a nat.
+        TrainingRun.Progress low = TrainingRun.Progress.START;
+        Trainer.StepResult tiny = new Trainer.StepResult(1, 0.016, one.totals(), 1f, 1e-3);
+        for (int i = 0; i < 20; i++) low = low.after(tiny, 0.1);
+        assertEquals(null, low.divergence(new Trainer.StepResult(21, 0.17, one.totals(), 1f, 1e-3), 10), "a spike from 0.016 to 0.17");
+        assertTrue(low.divergence(new Trainer.StepResult(21, 1.1, one.totals(), 1f, 1e-3), 10).contains("more than 10.0 times"));
         assertTrue(p.divergence(new Trainer.StepResult(21, 1.0, one.totals(), Float.NaN, 1e-3), 0).contains("gradient norm is NaN"));
     }
 
