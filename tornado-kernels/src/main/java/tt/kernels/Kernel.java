@@ -40,6 +40,14 @@ public sealed interface Kernel {
      */
     default Kernel overwriting(FloatBuf target) { return null; }
 
+    /**
+     * Whether {@code out}, one of this call's operands, is exactly {@code target} and the only operand
+     * that touches it: the call can then write the target without reading it. For {@link #overwriting}.
+     */
+    default boolean onlyWrites(FloatBuf out, FloatBuf target) {
+        return out.sameRegion(target) && floatBuffers().stream().filter(b -> b.overlaps(target)).count() == 1;
+    }
+
     /** x[:] = value over the whole view. */
     record Fill(FloatBuf x, float value) implements Kernel {
         public void check(Checks c) {
@@ -61,7 +69,7 @@ public sealed interface Kernel {
         }
 
         @Override public Kernel overwriting(FloatBuf target) {
-            return beta == 1f && c.sameRegion(target) && !a.overlaps(target) && !b.overlaps(target)
+            return beta == 1f && onlyWrites(c, target)
                     ? new Gemm(batch, m, n, k, transA, transB, alpha, a, b, 0f, c) : null;
         }
     }
@@ -127,7 +135,7 @@ public sealed interface Kernel {
         }
 
         @Override public Kernel overwriting(FloatBuf target) {
-            return accumulate && y.sameRegion(target) && !x.overlaps(target) ? new Axpy(rows, cols, alpha, false, x, y) : null;
+            return accumulate && onlyWrites(y, target) ? new Axpy(rows, cols, alpha, false, x, y) : null;
         }
     }
 
@@ -147,7 +155,7 @@ public sealed interface Kernel {
         }
 
         @Override public Kernel overwriting(FloatBuf target) {
-            return accumulate && dx.sameRegion(target) && !y.overlaps(target) && !dy.overlaps(target)
+            return accumulate && onlyWrites(dx, target)
                     ? new ReluBackward(rows, cols, false, y, dy, dx) : null;
         }
     }
@@ -172,7 +180,7 @@ public sealed interface Kernel {
 
         /** Overwriting, the backward is the forward's mask applied to dy. */
         @Override public Kernel overwriting(FloatBuf target) {
-            return dx.sameRegion(target) && !dy.overlaps(target) ? new Dropout(rows, cols, p, seed, step, site, dy, dx) : null;
+            return onlyWrites(dx, target) ? new Dropout(rows, cols, p, seed, step, site, dy, dx) : null;
         }
     }
 
@@ -191,7 +199,7 @@ public sealed interface Kernel {
         }
 
         @Override public Kernel overwriting(FloatBuf target) {
-            return accumulate && out.sameRegion(target) && !in.overlaps(target)
+            return accumulate && onlyWrites(out, target)
                     ? new HeadTranspose(batch, seq, heads, headDim, toHeads, false, in, out) : null;
         }
     }
@@ -220,7 +228,7 @@ public sealed interface Kernel {
         }
 
         @Override public Kernel overwriting(FloatBuf target) {
-            return accumulate && dScores.sameRegion(target) && !probs.overlaps(target) && !dProbs.overlaps(target)
+            return accumulate && onlyWrites(dScores, target)
                     ? new SoftmaxBackward(batch, heads, queries, keys, scale, false, probs, dProbs, dScores) : null;
         }
 
@@ -251,8 +259,7 @@ public sealed interface Kernel {
         }
 
         @Override public Kernel overwriting(FloatBuf target) {
-            boolean readsTarget = x.overlaps(target) || dy.overlaps(target) || mean.overlaps(target) || rstd.overlaps(target);
-            return accumulate && dx.sameRegion(target) && !readsTarget
+            return accumulate && onlyWrites(dx, target)
                     ? new LayerNormBackward(rows, cols, false, x, gamma, mean, rstd, dy, dx, dGamma, dBeta) : null;
         }
 
