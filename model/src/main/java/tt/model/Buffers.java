@@ -47,11 +47,17 @@ final class Buffers {
     /**
      * An activation a kernel writes in place over {@code over}'s value (a view under its own name,
      * the same storage), with a gradient of its own: for a function whose backward needs only its
-     * output (ReLU, log-softmax), so the input need not be kept.
+     * output (ReLU), so the input need not be kept.
      */
     Tensor activationOver(Tensor over, String name) {
         FloatBuf value = over.value().view(name, 0, over.value().length());
         return declare(new Tensor(name, over.shape().clone(), value, actGrads.floats("d" + name, over.value().length())));
+    }
+
+    /** Another name for all of a scratch buffer's storage, with its shape: what a kernel writes there in place. */
+    FloatBuf alias(FloatBuf over, String name) {
+        shapes.put(name, shapes.get(over.name()));
+        return over.view(name, 0, over.length());
     }
 
     /** Forward-only storage (layer-norm statistics, per-row losses): no gradient. */

@@ -16,9 +16,13 @@ import tt.kernels.Kernel.SmoothedLossAndGradient;
 final class Generator {
     private static final Dim ONE = Dim.fixed(1);
 
-    private final Tensor weight, x, logits, logProbs;
-    /** The loss's gradient with respect to the logits, in their storage. */
-    private final FloatBuf dLogits;
+    private final Tensor weight, x;
+    /**
+     * One [max tokens, vocab] buffer under three names: the logits, their log-softmax written in
+     * place (evaluation and decoding: the loss reads only the log-probabilities), and in training the
+     * loss's gradient written over them. No gradient flows into it from elsewhere, so it has none.
+     */
+    private final FloatBuf logits, logProbs, dLogits;
     private final Dims dims;
     private final Inputs in;
     private final TransformerConfig config;
@@ -31,35 +35,34 @@ final class Generator {
         this.in = in;
         this.config = l.config;
         this.stats = stats;
-        this.logits = l.rows("generator.logits", l.config.tgtVocab());
-        // log_softmax in place (evaluation and decoding): the loss reads only the log-probabilities.
-        this.logProbs = l.buffers.activationOver(logits, "generator.log_probs");
-        this.dLogits = logits.value().view("generator.dlogits", 0, logits.value().length());
+        this.logits = l.buffers.scratch("generator.logits", l.dims.limits().maxTokens(), l.config.tgtVocab());
+        this.logProbs = l.buffers.alias(logits, "generator.log_probs");
+        this.dLogits = l.buffers.alias(logits, "generator.dlogits");
         this.rowLoss = l.buffers.scratch("loss.rows", l.dims.limits().maxTokens());
     }
 
-    FloatBuf logProbs() { return logProbs.value(); }
+    FloatBuf logProbs() { return logProbs; }
 
     /** Logits, and their log-softmax in place unless training (where lossAndGradient computes it). */
     void forward(Pass p) {
         p.add("generator: logits = x W^T", new Gemm(ONE, dims.tgtRows(), dims.vocab(), dims.model(), false, true, 1f,
-                x.value(), weight.value(), 0f, logits.value()));
+                x.value(), weight.value(), 0f, logits));
         if (!p.training()) {
-            p.add("generator: log_softmax, in place", new LogSoftmax(dims.tgtRows(), dims.vocab(), logits.value(), logProbs.value()));
+            p.add("generator: log_softmax, in place", new LogSoftmax(dims.tgtRows(), dims.vocab(), logits, logProbs));
         }
     }
 
     /** The plain negative log-likelihood of the log-probabilities, for validation loss and perplexity. */
     void nll(Pass p) {
         p.add("nll", new SmoothedLoss(dims.tgtRows(), dims.vocab(), dims.batch(), TransformerConfig.PAD, 0f, false,
-                Reduction.TOKEN, in.tgtOut(), logProbs.value(), rowLoss, stats));
+                Reduction.TOKEN, in.tgtOut(), logProbs, rowLoss, stats));
     }
 
     /** The configured training loss of the logits and its gradient, written over them. */
     void lossAndGradient(Pass p) {
         p.add("loss and dlogits, over the logits", new SmoothedLossAndGradient(dims.tgtRows(), dims.vocab(), dims.batch(),
                 TransformerConfig.PAD, config.labelSmoothing(), config.loss() == TransformerConfig.LossKind.KL, config.reduction(),
-                in.tgtOut(), logits.value(), rowLoss, stats, dLogits));
+                in.tgtOut(), logits, rowLoss, stats, dLogits));
     }
 
     void backward(Pass p) {
