@@ -96,7 +96,7 @@ public final class TrainOptions {
     double lr;
 
     @Option(names = "--warmup", description = "Warmup updates (default: a quarter of --steps, at least 250, at most the paper's 4000: "
-            + "a short run still reaches its peak learning rate, and the peak stays below where noam diverges; see results/defaults).")
+            + "a short run still reaches its peak learning rate, and the peak stays below those whose loss spiked; see results/defaults).")
     Integer warmup;
 
     @Option(names = "--steps", defaultValue = "1000", description = "Optimizer updates (default: ${DEFAULT-VALUE}).")
@@ -307,7 +307,7 @@ public final class TrainOptions {
     /**
      * --warmup, or by default a quarter of --steps, at least 250, at most the paper's 4000. Chosen by
      * experiments/specs/defaults.yaml: with the paper's 4000 a 1000-update run never reaches its peak
-     * and learns late, and 100 warmup updates (noam peak 8.8e-3 at d_model 128) diverge.
+     * and learns late, and after 100 warmup updates (noam peak 8.8e-3 at d_model 128) the loss spiked tenfold.
      */
     static final int MIN_DEFAULT_WARMUP = 250, PAPER_WARMUP = 4000;
 
