@@ -11,6 +11,10 @@ import uk.ac.manchester.tornado.api.TornadoRuntime;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -44,6 +48,7 @@ public final class TornadoBackend implements Backend {
     /** The device at {@code "backend:device"}, e.g. "0:0"; see {@link #devices()}. */
     public TornadoBackend(String backendAndDevice) {
         requireBailoutOff();
+        requireSignalChaining();
         this.index = backendAndDevice;
         this.device = device(backendAndDevice);
     }
@@ -184,6 +189,26 @@ public final class TornadoBackend implements Backend {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(graph.name() + " " + call.call().describe() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * An OpenCL driver that compiles with LLVM in the process (PoCL does) installs LLVM's crash
+     * handlers for SIGSEGV, SIGBUS, SIGILL and SIGFPE over the JVM's. The JVM raises those itself,
+     * for implicit null and division checks in compiled code, and the process then dies of a plain
+     * segmentation fault with no hs_err file, at a random point (one test run in six here).
+     * libjsig, preloaded, keeps the JVM's handlers in place and chains the driver's behind them.
+     */
+    private static void requireSignalChaining() {
+        Path maps = Path.of("/proc/self/maps");
+        if (!Files.isReadable(maps)) return;  // not Linux: no LD_PRELOAD, nothing to check
+        try (var lines = Files.lines(maps)) {
+            if (lines.anyMatch(line -> line.endsWith("/libjsig.so"))) return;
+        } catch (IOException | UncheckedIOException e) {
+            return;  // cannot tell; do not refuse a run for it
+        }
+        throw new IllegalStateException("run TornadoVM with LD_PRELOAD=" + Path.of(System.getProperty("java.home"), "lib", "libjsig.so")
+                + " (./tt and the tornado Maven profile do): without it the OpenCL driver's LLVM replaces the JVM's signal "
+                + "handlers and the JVM dies of a segmentation fault at its next implicit null check");
     }
 
     private static TornadoDevice device(String backendAndDevice) {
