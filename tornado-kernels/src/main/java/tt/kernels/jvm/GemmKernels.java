@@ -36,7 +36,8 @@ public final class GemmKernels {
     /** Multiply-adds a thread should have before a split pays for waking it. */
     private static final long GRAIN_FMAS = 1L << 20;
 
-    /** The first MR lanes: one k's values of a K-major A panel. */
+    /** The narrowest species holding MR lanes, and its first MR lanes: one k's values of a K-major A panel. */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, MR);
 
     /** Per-thread packing buffers, reused across calls (pool threads live as long as the backend). */
@@ -142,8 +143,15 @@ public final class GemmKernels {
     private static void packTransposed(float[] src, int off, int ld, int kc, int mc, float[] dst) {
         int whole = mc / MR * MR;
         for (int p = 0; p < kc; p++, off += ld) {
-            for (int ir = 0; ir < whole; ir += MR) {
-                FloatVector.fromArray(S, src, off + ir, PANEL_ROWS).intoArray(dst, ir * KC + p * MR, PANEL_ROWS);
+            if (p < kc - 1) {
+                // Eight lanes carry a k's MR values, unmasked (masked, this pack cost a fifth of a
+                // weight gradient's time): the two extra land in the next k's slot, written next.
+                for (int ir = 0; ir < whole; ir += MR) FloatVector.fromArray(F8, src, off + ir).intoArray(dst, ir * KC + p * MR);
+            } else {
+                // The last k's extra lanes would land in the next panel: masked.
+                for (int ir = 0; ir < whole; ir += MR) {
+                    FloatVector.fromArray(S, src, off + ir, PANEL_ROWS).intoArray(dst, ir * KC + p * MR, PANEL_ROWS);
+                }
             }
             if (whole < mc) {
                 int d = whole * KC + p * MR;
