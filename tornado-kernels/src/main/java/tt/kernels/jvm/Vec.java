@@ -26,8 +26,16 @@ final class Vec {
     private Vec() {}
 
     static float max(float[] a, int off, int n) {
-        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        // Four chains: a lane-wise max with Java's NaN and -0 rules is a few dependent instructions.
+        FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY), acc1 = acc, acc2 = acc, acc3 = acc;
         int i = 0;
+        for (int bound = n - 4 * F.length(); i <= bound; i += 4 * F.length()) {
+            acc = acc.max(FloatVector.fromArray(F, a, off + i));
+            acc1 = acc1.max(FloatVector.fromArray(F, a, off + i + F.length()));
+            acc2 = acc2.max(FloatVector.fromArray(F, a, off + i + 2 * F.length()));
+            acc3 = acc3.max(FloatVector.fromArray(F, a, off + i + 3 * F.length()));
+        }
+        acc = acc.max(acc1).max(acc2.max(acc3));
         for (int bound = F.loopBound(n); i < bound; i += F.length()) acc = acc.max(FloatVector.fromArray(F, a, off + i));
         float m = acc.reduceLanes(VectorOperators.MAX);
         for (; i < n; i++) m = Math.max(m, a[off + i]);
@@ -223,9 +231,11 @@ final class Vec {
 
     /** e^x to about 2 ulp; 0 below -87.3, and arguments above 88 (never passed here: rows are shifted by their max) give e^88. */
     static FloatVector exp(FloatVector x) {
+        // Clamped by blends, and 2^k from k + ROUND's bits: Java's lane-wise min, max and float-to-int
+        // conversion each cost a fix-up sequence for NaN and -0 (this took twice as long with them).
         VectorMask<Float> tiny = x.compare(VectorOperators.LT, MIN_ARG);
-        x = x.max(MIN_ARG).min(MAX_ARG);
-        FloatVector k = x.mul(LOG2E).add(ROUND).sub(ROUND);
+        x = x.blend(MIN_ARG, tiny).blend(MAX_ARG, x.compare(VectorOperators.GT, MAX_ARG));
+        FloatVector rounded = x.mul(LOG2E).add(ROUND), k = rounded.sub(ROUND);
         FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
         r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
         FloatVector p = r.fma(P0, P1);
@@ -234,7 +244,8 @@ final class Vec {
         p = p.fma(r, FloatVector.broadcast(F, P4));
         p = p.fma(r, FloatVector.broadcast(F, P5));
         FloatVector e = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        // rounded's bits are ROUND's plus k in the low mantissa bits; the shift drops ROUND's.
+        IntVector bits = rounded.reinterpretAsInts().add(127).lanewise(VectorOperators.LSHL, 23);
         return e.mul(bits.reinterpretAsFloats()).blend(0f, tiny);
     }
 
