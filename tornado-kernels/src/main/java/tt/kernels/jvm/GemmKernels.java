@@ -27,16 +27,21 @@ public final class GemmKernels {
      */
     static final int MR = 6, NR = 4 * V;
     /**
+     * The tile of products at most two vectors wide (attention's per-head products with n = keys or
+     * head size 32): 8 rows x 2 vectors, where the wide tile would compute half zeros.
+     */
+    static final int NARROW_MR = 8, NARROW_NR = 2 * V;
+    /**
      * Cache blocks: an MR x KC panel of A stays in L1 while the NR-wide panels of the packed KC x NC
      * block of B (in L2) stream past it; that block serves every MC-row block of a thread.
      */
-    static final int KC = 256, MC = 32 * MR, NC = 16 * NR;
+    static final int KC = 256, MC = 24 * NARROW_MR, NC = 16 * NR;  // MC: a multiple of both tiles' rows
     /** Products whose operands together hold at most this many floats (L1-sized) are read in place. */
     private static final int SMALL_FLOATS = 1 << 14;
     /** Multiply-adds a thread should have before a split pays for waking it. */
     private static final long GRAIN_FMAS = 1L << 20;
 
-    /** The narrowest species holding MR lanes, and its first MR lanes: one k's values of a K-major A panel. */
+    /** The narrowest species holding either tile's rows, and MR's lanes of the preferred one: one k's values of a K-major A panel. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, MR);
 
@@ -51,15 +56,15 @@ public final class GemmKernels {
     public static void gemm(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
                             float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
-        int tiles = (m + MR - 1) / MR;
-        int grain = (int) Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1)));
+        int mr = n <= NARROW_NR ? NARROW_MR : MR, tiles = (m + mr - 1) / mr;
+        int grain = (int) Math.max(1, GRAIN_FMAS / ((long) mr * n * Math.max(k, 1)));
         boolean small = k <= KC && (long) k * (m + n) <= SMALL_FLOATS;
         par.range(batch * tiles, grain, (start, end) -> {
             Scratch scratch = SCRATCH.get();
             for (int u = start; u < end; ) {
                 int mat = u / tiles, t0 = u % tiles, t1 = Math.min(tiles, t0 + end - u);
                 rowBlock(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
-                        c, cOff + mat * m * n, t0 * MR, Math.min(m, t1 * MR), small, scratch);
+                        c, cOff + mat * m * n, t0 * mr, Math.min(m, t1 * mr), small, scratch);
                 u += t1 - t0;
             }
         });
@@ -69,41 +74,47 @@ public final class GemmKernels {
     private static void rowBlock(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
                                  float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1,
                                  boolean small, Scratch s) {
+        boolean narrow = n <= NARROW_NR;
+        int mr = narrow ? NARROW_MR : MR, nr = narrow ? NARROW_NR : NR;
         // Element (p, q) of a panel's source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
         int aRowStride = transA ? 1 : k, aKStride = transA ? m : 1;
         int bColStride = transB ? k : 1, bKStride = transB ? 1 : n;
         // A packs so that its copy is contiguous on both sides: rows of K when K is contiguous in A,
-        // else K-major (MR row values per k, as A^T supplies them). Small products read A in place either way.
-        int aPackRow = transA ? 1 : KC, aPackK = transA ? MR : 1;
+        // else K-major (mr row values per k, as A^T supplies them). Small products read A in place either way.
+        int aPackRow = transA ? 1 : KC, aPackK = transA ? mr : 1;
         boolean aInPlace = small, bInPlace = small && !transB;
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc == 0 || pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                for (int jr = 0; jr < nc; jr += NR) {
-                    if (!(bInPlace && jr + NR <= nc)) {
+                for (int jr = 0; jr < nc; jr += nr) {
+                    if (!(bInPlace && jr + nr <= nc)) {
                         pack(b, bOff + pc * bKStride + (jc + jr) * bColStride, bKStride, bColStride, kc,
-                                Math.min(NR, nc - jr), NR, s.b, jr * kc, NR, 1, s.map);
+                                Math.min(nr, nc - jr), nr, s.b, jr * kc, nr, 1, s.map);
                     }
                 }
                 float betaNow = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
                 for (int ic = r0; ic < r1; ic += MC) {
                     int mc = Math.min(MC, r1 - ic);
-                    if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, s.a);
-                    else for (int ir = 0; ir < mc; ir += MR) {
-                        if (!(aInPlace && ir + MR <= mc)) {
+                    if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, mr, s.a);
+                    else for (int ir = 0; ir < mc; ir += mr) {
+                        if (!(aInPlace && ir + mr <= mc)) {
                             pack(a, aOff + pc * aKStride + (ic + ir) * aRowStride, aKStride, aRowStride, kc,
-                                    Math.min(MR, mc - ir), MR, s.a, ir * KC, aPackK, aPackRow, s.map);
+                                    Math.min(mr, mc - ir), mr, s.a, ir * KC, aPackK, aPackRow, s.map);
                         }
                     }
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        boolean aHere = aInPlace && ir + MR <= mc;
-                        for (int jr = 0; jr < nc; jr += NR) {
-                            boolean bHere = bInPlace && jr + NR <= nc;
-                            microKernel(kc, aHere ? a : s.a, aHere ? aOff + (ic + ir) * aRowStride + pc * aKStride : ir * KC,
-                                    aHere ? aRowStride : aPackRow, aHere ? aKStride : aPackK,
-                                    bHere ? b : s.b, bHere ? bOff + pc * n + jc + jr : jr * kc, bHere ? n : NR, s.tile);
-                            addTile(s.tile, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, betaNow,
+                    for (int ir = 0; ir < mc; ir += mr) {
+                        boolean aHere = aInPlace && ir + mr <= mc;
+                        float[] ap = aHere ? a : s.a;
+                        int ai = aHere ? aOff + (ic + ir) * aRowStride + pc * aKStride : ir * KC;
+                        int aRow = aHere ? aRowStride : aPackRow, aK = aHere ? aKStride : aPackK;
+                        for (int jr = 0; jr < nc; jr += nr) {
+                            boolean bHere = bInPlace && jr + nr <= nc;
+                            float[] bp = bHere ? b : s.b;
+                            int bi = bHere ? bOff + pc * n + jc + jr : jr * kc, bRow = bHere ? n : nr;
+                            if (narrow) narrowMicroKernel(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            else microKernel(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            addTile(s.tile, nr, Math.min(mr, mc - ir), Math.min(nr, nc - jr), alpha, betaNow,
                                     c, cOff + (ic + ir) * n + jc + jr, n);
                         }
                     }
@@ -136,26 +147,26 @@ public final class GemmKernels {
 
     /**
      * An A block stored transposed (K rows {@code ld} apart, the block's mc rows contiguous in each)
-     * into K-major panels: panel q's k-th MR values at dst[q*MR*KC + k*MR], zero-padded. Row by row
+     * into K-major panels: panel q's k-th mr values at dst[q*mr*KC + k*mr], zero-padded. Row by row
      * of the source, so each cache line is read once, whole (panel by panel, power-of-two row
      * strides would evict lines before the next panel reuses them).
      */
-    private static void packTransposed(float[] src, int off, int ld, int kc, int mc, float[] dst) {
-        int whole = mc / MR * MR;
+    private static void packTransposed(float[] src, int off, int ld, int kc, int mc, int mr, float[] dst) {
+        int whole = mc / mr * mr;
         for (int p = 0; p < kc; p++, off += ld) {
-            if (p < kc - 1) {
-                // Eight lanes carry a k's MR values, unmasked (masked, this pack cost a fifth of a
-                // weight gradient's time): the two extra land in the next k's slot, written next.
-                for (int ir = 0; ir < whole; ir += MR) FloatVector.fromArray(F8, src, off + ir).intoArray(dst, ir * KC + p * MR);
+            if (mr == F8.length() || p < kc - 1) {
+                // Eight lanes carry a k's mr values, unmasked (masked, this pack cost a fifth of a
+                // weight gradient's time): with mr = 6 the two extra land in the next k's slot, written next.
+                for (int ir = 0; ir < whole; ir += mr) FloatVector.fromArray(F8, src, off + ir).intoArray(dst, ir * KC + p * mr);
             } else {
                 // The last k's extra lanes would land in the next panel: masked.
-                for (int ir = 0; ir < whole; ir += MR) {
-                    FloatVector.fromArray(S, src, off + ir, PANEL_ROWS).intoArray(dst, ir * KC + p * MR, PANEL_ROWS);
+                for (int ir = 0; ir < whole; ir += mr) {
+                    FloatVector.fromArray(S, src, off + ir, PANEL_ROWS).intoArray(dst, ir * KC + p * mr, PANEL_ROWS);
                 }
             }
             if (whole < mc) {
-                int d = whole * KC + p * MR;
-                for (int r = 0; r < MR; r++) dst[d + r] = whole + r < mc ? src[off + whole + r] : 0f;
+                int d = whole * KC + p * mr;
+                for (int r = 0; r < mr; r++) dst[d + r] = whole + r < mc ? src[off + whole + r] : 0f;
             }
         }
     }
@@ -197,12 +208,39 @@ public final class GemmKernels {
         c50.intoArray(tile, 5 * NR);     c51.intoArray(tile, 5 * NR + V);     c52.intoArray(tile, 5 * NR + 2 * V); c53.intoArray(tile, 5 * NR + 3 * V);
     }
 
+    /** {@link #microKernel} for the narrow tile: NARROW_MR rows x 2 vectors, 16 accumulators. */
+    private static void narrowMicroKernel(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+                c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        for (int p = 0; p < kc; p++, ai += aK, bi += bRow) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + V), x;
+            x = FloatVector.broadcast(S, a[ai]);      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ai + r1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ai + r2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ai + r3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ai + r4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ai + r5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[ai + r6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, a[ai + r7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+        }
+        int t = NARROW_NR;
+        c00.intoArray(tile, 0);     c01.intoArray(tile, V);
+        c10.intoArray(tile, t);     c11.intoArray(tile, t + V);
+        c20.intoArray(tile, 2 * t); c21.intoArray(tile, 2 * t + V);
+        c30.intoArray(tile, 3 * t); c31.intoArray(tile, 3 * t + V);
+        c40.intoArray(tile, 4 * t); c41.intoArray(tile, 4 * t + V);
+        c50.intoArray(tile, 5 * t); c51.intoArray(tile, 5 * t + V);
+        c60.intoArray(tile, 6 * t); c61.intoArray(tile, 6 * t + V);
+        c70.intoArray(tile, 7 * t); c71.intoArray(tile, 7 * t + V);
+    }
+
     /** C[rows x cols] = alpha * tile + beta * C, reading C only when beta != 0 (so NaNs in a discarded C vanish). */
-    private static void addTile(float[] tile, int rows, int cols, float alpha, float beta, float[] c, int ci, int ldc) {
+    private static void addTile(float[] tile, int tileRow, int rows, int cols, float alpha, float beta, float[] c, int ci, int ldc) {
         for (int r = 0; r < rows; r++, ci += ldc) {
             for (int j = 0; j < cols; j += V) {
                 var inside = S.indexInRange(j, cols);
-                FloatVector v = FloatVector.fromArray(S, tile, r * NR + j).mul(alpha);
+                FloatVector v = FloatVector.fromArray(S, tile, r * tileRow + j).mul(alpha);
                 if (beta != 0f) v = FloatVector.fromArray(S, c, ci + j, inside).fma(FloatVector.broadcast(S, beta), v);
                 v.intoArray(c, ci + j, inside);
             }
