@@ -36,9 +36,9 @@ class GemmKernelsTest {
                   float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);
     }
 
-    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, NR 64 on AVX-512, MC 192, KC 256), small and packed paths. */
+    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, NR 64 on AVX-512, MC 192, KC 256), small and packed paths, both tiles (narrow: n <= 2 vectors). */
     private static final int[][] SHAPES = {
-            {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}};
+            {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}, {2, 70, 32, 300}};
 
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
@@ -88,7 +88,8 @@ class GemmKernelsTest {
     /** Each element belongs to one thread and sums K in a fixed order: any thread count gives the same bits. */
     @Test
     void threadCountDoesNotChangeBits() {
-        int[][] shapes = {{1, 193, 67, 257}, {1, 500, 96, 300}, {5, 40, 64, 200}, {64, 32, 64, 32}};
+        // The last two take the narrow tile (n <= 2 vectors), the others the wide one.
+        int[][] shapes = {{1, 193, 67, 257}, {1, 500, 96, 300}, {5, 40, 64, 200}, {64, 32, 64, 32}, {1, 300, 24, 520}, {64, 32, 32, 32}};
         for (int[] s : shapes) {
             for (int t = 0; t < 4; t++) {
                 boolean transA = (t & 1) != 0, transB = (t & 2) != 0;
