@@ -21,8 +21,7 @@ public final class ElementwiseKernels {
     public static void biasAdd(Parallel par, int rows, int cols, float[] bias, int bOff, float[] x, int xOff) {
         par.range(rows, Math.max(1, GRAIN / Math.max(cols, 1)), (s, e) -> {
             for (int r = s; r < e; r++) {
-                int row = xOff + r * cols;
-                for (int c = 0; c < cols; c++) x[row + c] += bias[bOff + c];
+                Vec.axpy(1f, bias, bOff, x, xOff + r * cols, cols);  // fma(1, b, x) rounds as x + b does
             }
         });
     }
@@ -128,11 +127,9 @@ public final class ElementwiseKernels {
                 for (int h = 0; h < heads; h++) {
                     int tokenIdx = row * width + h * headDim;
                     int headIdx = ((b * heads + h) * seq + t) * headDim;
-                    int src = (toHeads ? tokenIdx : headIdx), dst = (toHeads ? headIdx : tokenIdx);
-                    for (int d = 0; d < headDim; d++) {
-                        float v = in[inOff + src + d];
-                        out[outOff + dst + d] = accumulate ? out[outOff + dst + d] + v : v;
-                    }
+                    int src = inOff + (toHeads ? tokenIdx : headIdx), dst = outOff + (toHeads ? headIdx : tokenIdx);
+                    if (accumulate) Vec.axpy(1f, in, src, out, dst, headDim);
+                    else System.arraycopy(in, src, out, dst, headDim);
                 }
             }
         });
