@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 1)
 public class GemmBenchmark {
     /** [batch x] m x n x k: the Transformer's projection shapes and a batch of attention heads. */
-    @Param({"2048x256x1024", "2048x1024x256", "2048x512x2048", "64x32x64x32"})
+    @Param({"2048x256x1024", "2048x1024x256", "2048x512x2048", "64x32x64x32", "512x32x32x64"})
     public String shape;
     /** op(A) op(B): N as stored, T transposed; A^T B is a weight gradient's product (dW = dY^T X). */
     @Param({"NN", "NT", "TN"})
