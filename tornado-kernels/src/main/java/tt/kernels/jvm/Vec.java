@@ -37,9 +37,11 @@ final class Vec {
         }
         acc = acc.max(acc1).max(acc2.max(acc3));
         for (int bound = F.loopBound(n); i < bound; i += F.length()) acc = acc.max(FloatVector.fromArray(F, a, off + i));
-        float m = acc.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) m = Math.max(m, a[off + i]);
-        return m;
+        if (i < n) {  // the tail under a mask (attention rows are often shorter than a vector)
+            VectorMask<Float> inside = F.indexInRange(i, n);
+            acc = acc.max(FloatVector.fromArray(F, a, off + i, inside).blend(Float.NEGATIVE_INFINITY, inside.not()));
+        }
+        return acc.reduceLanes(VectorOperators.MAX);
     }
 
     static float sum(float[] a, int off, int n) {
@@ -166,7 +168,10 @@ final class Vec {
             acc = acc.add(exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift)));
         }
         float s = sumLanes(acc);
-        for (; i < n; i++) s += exp(a[off + i] * scale - shift);
+        if (i < n) {  // the tail's exps under a mask, added one by one in order, as scalars would be
+            FloatVector e = exp(FloatVector.fromArray(F, a, off + i, F.indexInRange(i, n)).mul(scale).sub(shift));
+            for (int lane = 0; lane < n - i; lane++) s += e.lane(lane);
+        }
         return s;
     }
 
@@ -176,7 +181,10 @@ final class Vec {
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift)).mul(factor).intoArray(y, yOff + i);
         }
-        for (; i < n; i++) y[yOff + i] = exp(a[off + i] * scale - shift) * factor;
+        if (i < n) {
+            VectorMask<Float> inside = F.indexInRange(i, n);
+            exp(FloatVector.fromArray(F, a, off + i, inside).mul(scale).sub(shift)).mul(factor).intoArray(y, yOff + i, inside);
+        }
     }
 
     /** y[i] = a[i] + delta. */

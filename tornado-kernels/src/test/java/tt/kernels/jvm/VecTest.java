@@ -47,4 +47,21 @@ class VecTest {
         }
         assertEquals(0, Vec.argmax(new float[] {Float.NaN, 1f, 2f}, 0, 3));
     }
+
+    /** Tails run under a mask: every length from 1 to three vectors and a bit gives the scalar loop's bits. */
+    @Test
+    void maskedTailsMatchScalarLoops() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        for (int n = 1; n <= 3 * Vec.F.length() + 5; n++) {
+            float[] a = new float[n + 2], y = new float[n + 2];
+            for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextDouble(-6, 6);
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 1; i <= n; i++) max = Math.max(max, a[i]);
+            assertEquals(max, Vec.max(a, 1, n), "max, n = " + n);
+            Vec.expScaled(a, 1, y, 1, n, 0.5f, 0.25f, 0.125f);
+            for (int i = 1; i <= n; i++) assertEquals(Vec.exp(a[i] * 0.5f - 0.25f) * 0.125f, y[i], "expScaled, n = " + n + ", i = " + i);
+            assertEquals(0f, y[0]);
+            assertEquals(0f, y[n + 1], "expScaled wrote past n = " + n);
+        }
+    }
 }
