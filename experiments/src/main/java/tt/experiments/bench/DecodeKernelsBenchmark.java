@@ -1,24 +1,13 @@
 package tt.experiments.bench;
 
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 import tt.kernels.jvm.ElementwiseKernels;
 import tt.kernels.jvm.NormKernels;
-import tt.kernels.jvm.Parallel;
 
 import java.util.Arrays;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The kernels of one decoding step that are not GEMMs, at the shapes of decoding test2016 with the
@@ -27,24 +16,15 @@ import java.util.concurrent.TimeUnit;
  * positions filled), and beam search's reordering of a self-attention cache. Scores are calls per
  * second.
  */
-@State(Scope.Benchmark)
-@BenchmarkMode(Mode.Throughput)
-@OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgs = {"--add-modules=jdk.incubator.vector", "-XX:+UseParallelGC"})
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-public class DecodeKernelsBenchmark {
+public class DecodeKernelsBenchmark extends KernelBenchmark {
     /** rows x keys x capacity: the cross-attention's and the self-attention's. */
     @Param({"400x25x25", "400x12x60"})
     public String shape;
-    @Param({"1", "2"})
-    public int threads;
 
     private static final int HEADS = 4, HEAD_DIM = 32, WIDTH = HEADS * HEAD_DIM;
     private int rows, keys, capacity;
     private float[] q, kCache, vCache, probs, context, scratch;
     private int[] keyLengths, parents;
-    private Parallel par;
 
     @Setup public void setup() {
         String[] p = shape.split("x");
@@ -62,10 +42,7 @@ public class DecodeKernelsBenchmark {
         Arrays.fill(keyLengths, keys);
         parents = new int[rows];
         for (int r = 0; r < rows; r++) parents[r] = r / 4 * 4 + rnd.nextInt(4);  // beams of a sentence trade places
-        par = new Parallel(threads);
     }
-
-    @TearDown public void close() { par.close(); }
 
     @Benchmark public float[] cachedAttention() {
         NormKernels.cachedAttention(par, rows, HEADS, HEAD_DIM, keys, capacity, 0.17f, keyLengths, 0, q, 0, kCache, 0, vCache, 0,
