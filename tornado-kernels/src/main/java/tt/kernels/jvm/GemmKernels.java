@@ -31,6 +31,13 @@ public final class GemmKernels {
      * head size 32): 8 rows x 2 vectors, where the wide tile would compute half zeros.
      */
     static final int NARROW_MR = 8, NARROW_NR = 2 * V;
+
+    /** A register tile, rows x cols; {@link #of} picks it by the product's width n. */
+    private record Tile(int rows, int cols) {
+        static final Tile WIDE = new Tile(MR, NR), NARROW = new Tile(NARROW_MR, NARROW_NR);
+
+        static Tile of(int n) { return n <= NARROW_NR ? NARROW : WIDE; }
+    }
     /**
      * Cache blocks: an MR x KC panel of A stays in L1 while the NR-wide panels of the packed KC x NC
      * block of B (in L2) stream past it; that block serves every MC-row block of a thread.
@@ -41,8 +48,9 @@ public final class GemmKernels {
     /** Multiply-adds a thread should have before a split pays for waking it. */
     private static final long GRAIN_FMAS = 1L << 20;
 
-    /** The narrowest species holding either tile's rows, and MR's lanes of the preferred one: one k's values of a K-major A panel. */
+    /** The narrowest species holding either tile's rows: one k's values of a K-major A panel. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    /** The wide tile's MR lanes, for the one k of a K-major pack that must not write past its slot. */
     private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, MR);
 
     /** Per-thread packing buffers, reused across calls (pool threads live as long as the backend). */
@@ -56,7 +64,8 @@ public final class GemmKernels {
     public static void gemm(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
                             float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
-        int mr = n <= NARROW_NR ? NARROW_MR : MR, tiles = (m + mr - 1) / mr;
+        Tile tile = Tile.of(n);
+        int mr = tile.rows(), tiles = (m + mr - 1) / mr;
         int grain = (int) Math.max(1, GRAIN_FMAS / ((long) mr * n * Math.max(k, 1)));
         boolean small = k <= KC && (long) k * (m + n) <= SMALL_FLOATS;
         par.range(batch * tiles, grain, (start, end) -> {
@@ -64,7 +73,7 @@ public final class GemmKernels {
             for (int u = start; u < end; ) {
                 int mat = u / tiles, t0 = u % tiles, t1 = Math.min(tiles, t0 + end - u);
                 rowBlock(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
-                        c, cOff + mat * m * n, t0 * mr, Math.min(m, t1 * mr), small, scratch);
+                        c, cOff + mat * m * n, t0 * mr, Math.min(m, t1 * mr), small, tile, scratch);
                 u += t1 - t0;
             }
         });
@@ -73,9 +82,8 @@ public final class GemmKernels {
     /** Rows [r0, r1) of one matrix's C. With k == 0 one empty K block still applies beta. */
     private static void rowBlock(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
                                  float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1,
-                                 boolean small, Scratch s) {
-        boolean narrow = n <= NARROW_NR;
-        int mr = narrow ? NARROW_MR : MR, nr = narrow ? NARROW_NR : NR;
+                                 boolean small, Tile tile, Scratch s) {
+        int mr = tile.rows(), nr = tile.cols();
         // Element (p, q) of a panel's source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
         int aRowStride = transA ? 1 : k, aKStride = transA ? m : 1;
         int bColStride = transB ? k : 1, bKStride = transB ? 1 : n;
@@ -112,7 +120,7 @@ public final class GemmKernels {
                             boolean bHere = bInPlace && jr + nr <= nc;
                             float[] bp = bHere ? b : s.b;
                             int bi = bHere ? bOff + pc * n + jc + jr : jr * kc, bRow = bHere ? n : nr;
-                            if (narrow) narrowMicroKernel(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            if (tile == Tile.NARROW) narrowMicroKernel(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             else microKernel(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             addTile(s.tile, nr, Math.min(mr, mc - ir), Math.min(nr, nc - jr), alpha, betaNow,
                                     c, cOff + (ic + ir) * n + jc + jr, n);
