@@ -4,7 +4,7 @@ import tt.kernels.FloatBuf;
 import tt.kernels.IntBuf;
 
 /** Masked self-attention, attention over the encoder memory, then feed-forward, each in its residual block. */
-final class DecoderLayer {
+final class DecoderLayer implements Layer {
     private final Residual<Attention> selfAttention, crossAttention;
     private final Residual<FeedForward> feedForward;
 
@@ -20,23 +20,21 @@ final class DecoderLayer {
                 input -> new FeedForward(l, name, input, d.tgtRows()));
     }
 
-    Tensor output() { return feedForward.output(); }
+    @Override public Tensor output() { return feedForward.output(); }
 
-    /** Before decoding one position at a time: the cross-attention's keys and values of the encoder memory. */
-    void projectMemory(Pass p) { crossAttention.sublayer().projectMemory(p); }
+    @Override public void projectMemory(Pass p) { crossAttention.sublayer().projectMemory(p); }
 
-    /** Beam search: every sentence row's self-attention cache becomes its parent row's. */
-    void reorderCache(Pass p, IntBuf parents, FloatBuf scratch) {
+    @Override public void reorderCache(Pass p, IntBuf parents, FloatBuf scratch) {
         selfAttention.sublayer().reorderCache(p, parents, scratch);
     }
 
-    void forward(Pass p) {
+    @Override public void forward(Pass p) {
         selfAttention.forward(p);
         crossAttention.forward(p);
         feedForward.forward(p);
     }
 
-    void backward(Pass p) {
+    @Override public void backward(Pass p) {
         feedForward.backward(p);
         crossAttention.backward(p);
         selfAttention.backward(p);

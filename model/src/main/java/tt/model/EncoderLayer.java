@@ -1,28 +1,39 @@
 package tt.model;
 
-/** Self-attention then feed-forward, each inside its residual block. */
-final class EncoderLayer {
+import tt.kernels.Dim;
+import tt.kernels.FloatBuf;
+import tt.kernels.IntBuf;
+
+/**
+ * Self-attention then feed-forward, each inside its residual block (torch's TransformerEncoderLayer):
+ * an encoder layer, or, with causal self-attention over the target side, a decoder-only model's layer.
+ * {@code len}, {@code rows} and {@code scores} size the side it runs on; keys at or past
+ * {@code lengths[sentence]} are padding.
+ */
+final class EncoderLayer implements Layer {
     private final Residual<Attention> selfAttention;
     private final Residual<FeedForward> feedForward;
 
-    EncoderLayer(Layout l, String name, Tensor x, Inputs in) {
-        Dims d = l.dims;
-        this.selfAttention = new Residual<>(l, name + ".self_attn_block", name + ".norm1", x, d.srcRows(),
-                input -> new Attention(l, name + ".self_attn", input, input, d.srcLen(), d.srcLen(), d.srcRows(), d.srcRows(),
-                        d.encoderScores(), in.srcLengths(), false));
-        this.feedForward = new Residual<>(l, name + ".ff_block", name + ".norm2", selfAttention.output(), d.srcRows(),
-                input -> new FeedForward(l, name, input, d.srcRows()));
+    EncoderLayer(Layout l, String name, Tensor x, Dim len, Dim rows, Dim scores, IntBuf lengths, boolean causal) {
+        this.selfAttention = new Residual<>(l, name + ".self_attn_block", name + ".norm1", x, rows,
+                input -> new Attention(l, name + ".self_attn", input, input, len, len, rows, rows, scores, lengths, causal));
+        this.feedForward = new Residual<>(l, name + ".ff_block", name + ".norm2", selfAttention.output(), rows,
+                input -> new FeedForward(l, name, input, rows));
     }
 
-    Tensor output() { return feedForward.output(); }
+    @Override public Tensor output() { return feedForward.output(); }
 
-    void forward(Pass p) {
+    @Override public void forward(Pass p) {
         selfAttention.forward(p);
         feedForward.forward(p);
     }
 
-    void backward(Pass p) {
+    @Override public void backward(Pass p) {
         feedForward.backward(p);
         selfAttention.backward(p);
+    }
+
+    @Override public void reorderCache(Pass p, IntBuf parents, FloatBuf scratch) {
+        selfAttention.sublayer().reorderCache(p, parents, scratch);
     }
 }

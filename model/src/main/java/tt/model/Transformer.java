@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The encoder-decoder Transformer as static step graphs over buffers allocated once for the
+ * The Transformer (the paper's encoder-decoder, or one of its stacks alone: {@link TransformerConfig.Arch}) as static step graphs over buffers allocated once for the
  * largest batch: {@link #trainStep} (forward, loss, backward), its {@link #optimizer}'s update
  * graph, {@link #evaluate} (negative log-likelihood, dropout off), and decoding one position at a
  * time with cached keys and values: {@link #encode} (the encoder, then each decoder layer's
@@ -36,10 +36,12 @@ public final class Transformer {
     final FloatBuf stats = FloatBuf.allocate("stats", SmoothedLoss.STATS);
     final FloatBuf positional;
 
+    /** Null where the architecture has no such stack ({@link TransformerConfig.Arch}). */
     private final Embedding srcEmbedding, tgtEmbedding;
-    private final List<EncoderLayer> encoder = new ArrayList<>();
-    private final List<DecoderLayer> decoder = new ArrayList<>();
+    private final List<Layer> encoder = new ArrayList<>(), decoder = new ArrayList<>();
+    /** Pre-LN only. */
     private final LayerNorm encoderNorm, decoderNorm;
+    /** The encoder's output and the decoder's (after their final norms); one of them is what the generator reads. */
     private final Tensor memory, decoderOut;
     private final Generator generator;
     private final List<Attention> attentions;
@@ -95,28 +97,47 @@ public final class Transformer {
         this.attentions = l.attentions;
         boolean pre = c.norm() == TransformerConfig.NormPlacement.PRE;
 
-        Tensor srcTable = buffers.parameter("src_embed.weight", c.srcVocab(), c.dModel());
-        Tensor tgtTable = c.tieEmbeddings() ? srcTable : buffers.parameter("tgt_embed.weight", c.tgtVocab(), c.dModel());
-        Tensor outWeight = c.tieEmbeddings() ? srcTable : buffers.parameter("generator.weight", c.tgtVocab(), c.dModel());
+        TransformerConfig.Arch arch = c.arch();
+        Tensor srcTable = arch.hasEncoder() ? buffers.parameter("src_embed.weight", c.srcVocab(), c.dModel()) : null;
+        Tensor tgtTable = !arch.hasDecoder() ? null
+                : c.tieEmbeddings() && srcTable != null ? srcTable : buffers.parameter("tgt_embed.weight", c.tgtVocab(), c.dModel());
+        Tensor outWeight = !c.tieEmbeddings() ? buffers.parameter("generator.weight", c.tgtVocab(), c.dModel())
+                : srcTable != null ? srcTable : tgtTable;
 
-        srcEmbedding = new Embedding(l, "src_embed", srcTable, inputs.srcIds(), dims.srcRows(), dims.srcLen(), positional);
-        Tensor x = srcEmbedding.output();
-        for (int i = 0; i < c.layers(); i++) {
-            encoder.add(new EncoderLayer(l, "encoder.layers." + i, x, inputs));
-            x = encoder.getLast().output();
+        if (arch.hasEncoder()) {
+            srcEmbedding = new Embedding(l, "src_embed", srcTable, inputs.srcIds(), dims.srcRows(), dims.srcLen(), positional);
+            Tensor x = srcEmbedding.output();
+            for (int i = 0; i < c.layers(); i++) {
+                encoder.add(new EncoderLayer(l, "encoder.layers." + i, x, dims.srcLen(), dims.srcRows(), dims.encoderScores(),
+                        inputs.srcLengths(), false));
+                x = encoder.getLast().output();
+            }
+            encoderNorm = pre ? new LayerNorm(buffers, "encoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
+            memory = pre ? l.rows("encoder.norm.out", c.dModel()) : x;
+        } else {
+            srcEmbedding = null;
+            encoderNorm = null;
+            memory = null;
         }
-        encoderNorm = pre ? new LayerNorm(buffers, "encoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
-        memory = pre ? l.rows("encoder.norm.out", c.dModel()) : x;
 
-        tgtEmbedding = new Embedding(l, "tgt_embed", tgtTable, inputs.tgtIn(), dims.tgtRows(), dims.tgtLen(), positional);
-        Tensor y = tgtEmbedding.output();
-        for (int i = 0; i < c.layers(); i++) {
-            decoder.add(new DecoderLayer(l, "decoder.layers." + i, y, memory, inputs));
-            y = decoder.getLast().output();
+        if (arch.hasDecoder()) {
+            tgtEmbedding = new Embedding(l, "tgt_embed", tgtTable, inputs.tgtIn(), dims.tgtRows(), dims.tgtLen(), positional);
+            Tensor y = tgtEmbedding.output();
+            for (int i = 0; i < c.layers(); i++) {
+                String name = "decoder.layers." + i;
+                decoder.add(arch.hasEncoder() ? new DecoderLayer(l, name, y, memory, inputs)
+                        : new EncoderLayer(l, name, y, dims.tgtLen(), dims.tgtRows(), dims.decoderScores(), inputs.tgtLengths(), true));
+                y = decoder.getLast().output();
+            }
+            decoderNorm = pre ? new LayerNorm(buffers, "decoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
+            decoderOut = pre ? l.rows("decoder.norm.out", c.dModel()) : y;
+        } else {
+            tgtEmbedding = null;
+            decoderNorm = null;
+            decoderOut = null;
         }
-        decoderNorm = pre ? new LayerNorm(buffers, "decoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
-        decoderOut = pre ? l.rows("decoder.norm.out", c.dModel()) : y;
-        generator = new Generator(l, outWeight, decoderOut, inputs, stats);
+        generator = arch.hasDecoder() ? new Generator(l, outWeight, decoderOut, dims.tgtRows(), inputs, stats)
+                : new Generator(l, outWeight, memory, dims.srcRows(), inputs, stats);
         beamParents = IntBuf.allocate("beam_parents", limits.maxSentences());
         reorderScratch = buffers.scratch("beam_reorder_scratch", limits.maxTokens(), c.dModel());
 
@@ -134,15 +155,12 @@ public final class Transformer {
         Pass p = new Pass(new StepGraph("train_step", sizes), true, false, plan != null ? new GradientPlan.Zeroing(plan, buffers.actGrads) : null);
         encoderForward(p);
         decoderForward(p);
+        generator.forward(p);
         generator.lossAndGradient(p);
 
         generator.backward(p);
-        if (decoderNorm != null) decoderNorm.backward(p, dims.tgtRows(), decoder.getLast().output(), decoderOut);
-        for (DecoderLayer layer : decoder.reversed()) layer.backward(p);
-        tgtEmbedding.backward(p);
-        if (encoderNorm != null) encoderNorm.backward(p, dims.srcRows(), encoder.getLast().output(), memory);
-        for (EncoderLayer layer : encoder.reversed()) layer.backward(p);
-        srcEmbedding.backward(p);
+        decoderBackward(p);
+        encoderBackward(p);
         return p.graph().inputs(inputs.srcIds(), inputs.tgtIn(), inputs.tgtOut(), inputs.srcLengths(), inputs.tgtLengths())
                 .outputs(stats);
     }
@@ -152,16 +170,25 @@ public final class Transformer {
         Pass p = new Pass(new StepGraph("evaluate", sizes), false, false);
         encoderForward(p);
         decoderForward(p);
+        generator.forward(p);
         generator.nll(p);
         return p.graph().inputs(inputs.srcIds(), inputs.tgtIn(), inputs.tgtOut(), inputs.srcLengths(), inputs.tgtLengths())
                 .outputs(stats);
     }
 
-    /** What decoding needs from the sources, once per batch: the memory's keys and values in each decoder layer. */
+    /**
+     * What decoding needs from the sources, once per batch: the memory's keys and values in each
+     * decoder layer; an encoder-only model's log-probabilities at every source position. A
+     * decoder-only model has no sources: its prompt goes through {@link #decodeStep}.
+     */
     private StepGraph buildEncode() {
         Pass p = new Pass(new StepGraph("encode", sizes), false, false);
         encoderForward(p);
-        for (DecoderLayer layer : decoder) layer.projectMemory(p);
+        for (Layer layer : decoder) layer.projectMemory(p);
+        if (!config.arch().hasDecoder()) {
+            generator.forward(p);
+            return p.graph().inputs(inputs.srcIds(), inputs.srcLengths()).outputs(generator.logProbs());
+        }
         return p.graph().inputs(inputs.srcIds(), inputs.srcLengths());
     }
 
@@ -169,26 +196,42 @@ public final class Transformer {
     private StepGraph buildDecodeStep() {
         Pass p = new Pass(new StepGraph("decode_step", sizes), false, true);
         decoderForward(p);
+        if (config.arch().hasDecoder()) generator.forward(p);
         return p.graph().inputs(inputs.tgtIn(), inputs.srcLengths(), inputs.tgtLengths()).outputs(generator.logProbs());
     }
 
     private StepGraph buildReorderBeams() {
         Pass p = new Pass(new StepGraph("reorder_beams", sizes), false, true);
-        for (DecoderLayer layer : decoder) layer.reorderCache(p, beamParents, reorderScratch);
+        for (Layer layer : decoder) layer.reorderCache(p, beamParents, reorderScratch);
         return p.graph().inputs(beamParents);
     }
 
     private void encoderForward(Pass p) {
+        if (srcEmbedding == null) return;
         srcEmbedding.forward(p);
-        for (EncoderLayer layer : encoder) layer.forward(p);
+        for (Layer layer : encoder) layer.forward(p);
         if (encoderNorm != null) encoderNorm.forward(p, dims.srcRows(), encoder.getLast().output(), memory);
     }
 
+    private void encoderBackward(Pass p) {
+        if (srcEmbedding == null) return;
+        if (encoderNorm != null) encoderNorm.backward(p, dims.srcRows(), encoder.getLast().output(), memory);
+        for (Layer layer : encoder.reversed()) layer.backward(p);
+        srcEmbedding.backward(p);
+    }
+
     private void decoderForward(Pass p) {
+        if (tgtEmbedding == null) return;
         tgtEmbedding.forward(p);
-        for (DecoderLayer layer : decoder) layer.forward(p);
+        for (Layer layer : decoder) layer.forward(p);
         if (decoderNorm != null) decoderNorm.forward(p, dims.tgtRows(), decoder.getLast().output(), decoderOut);
-        generator.forward(p);
+    }
+
+    private void decoderBackward(Pass p) {
+        if (tgtEmbedding == null) return;
+        if (decoderNorm != null) decoderNorm.backward(p, dims.tgtRows(), decoder.getLast().output(), decoderOut);
+        for (Layer layer : decoder.reversed()) layer.backward(p);
+        tgtEmbedding.backward(p);
     }
 
     // ---- host side: what the next run sees ----

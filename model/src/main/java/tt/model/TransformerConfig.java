@@ -1,6 +1,7 @@
 package tt.model;
 
 import tt.kernels.Kernel.Reduction;
+import tt.model.data.Batch;
 import tt.model.text.Tokenizer;
 
 import java.util.Locale;
@@ -14,9 +15,39 @@ public record TransformerConfig(
         int layers, int dModel, int heads, int dFF, float dropout,
         int srcVocab, int tgtVocab, boolean tieEmbeddings, int maxLen,
         NormPlacement norm, Init init, LossKind loss, Reduction reduction, float labelSmoothing,
-        float layerNormEps) {
+        float layerNormEps, Arch arch) {
 
     public static final int PAD = Tokenizer.PAD, BOS = Tokenizer.BOS, EOS = Tokenizer.EOS, UNK = Tokenizer.UNK;
+
+    /**
+     * Which stacks the model has: the paper's encoder and decoder; the encoder alone with a
+     * prediction per position (BERT's shape); or the decoder's causal self-attention alone, without
+     * cross-attention (GPT's shape). The layers are the same classes in every one.
+     */
+    public enum Arch {
+        ENCODER_DECODER, ENCODER_ONLY, DECODER_ONLY;
+
+        public boolean hasEncoder() { return this != DECODER_ONLY; }
+
+        public boolean hasDecoder() { return this != ENCODER_ONLY; }
+
+        /** How a pair is laid out in this architecture's batches. */
+        public Batch.Layout layout() {
+            return switch (this) {
+                case ENCODER_DECODER -> Batch.Layout.PAIRS;
+                case ENCODER_ONLY -> Batch.Layout.TAGGED;
+                case DECODER_ONLY -> Batch.Layout.SEQUENCES;
+            };
+        }
+
+        /** As the command line writes it: encoder-decoder, encoder-only, decoder-only. */
+        public String label() { return name().toLowerCase(Locale.ROOT).replace('_', '-'); }
+
+        public static Arch parse(String label) {
+            for (Arch a : values()) if (a.label().equals(label)) return a;
+            throw new IllegalArgumentException(label + " is not an architecture; use encoder-decoder, encoder-only or decoder-only");
+        }
+    }
 
     /** Post-LN as in the paper (x + sublayer, then norm) or pre-LN (norm, sublayer, then x +). */
     public enum NormPlacement { POST, PRE }
@@ -28,6 +59,7 @@ public record TransformerConfig(
     public enum LossKind { KL, CROSS_ENTROPY }
 
     public TransformerConfig {
+        if (arch == null) arch = Arch.ENCODER_DECODER;  // configs saved before there was a choice
         require(layers >= 1, "layers must be >= 1, got " + layers);
         require(dModel >= 1 && heads >= 1 && dModel % heads == 0,
                 "d_model (" + dModel + ") must be a positive multiple of heads (" + heads + ")");
@@ -36,6 +68,8 @@ public record TransformerConfig(
         require(srcVocab > 4 && tgtVocab > 4, "vocabularies need more than the 4 special tokens");
         require(!tieEmbeddings || srcVocab == tgtVocab,
                 "weight tying needs a shared vocabulary, got " + srcVocab + " and " + tgtVocab);
+        require(arch != Arch.DECODER_ONLY || srcVocab == tgtVocab,
+                "a decoder-only model reads source and target through one embedding; give one vocabulary, got " + srcVocab + " and " + tgtVocab);
         require(maxLen >= 2, "max_len must be >= 2, got " + maxLen);
         require(labelSmoothing >= 0 && labelSmoothing < 1, "label smoothing must be in [0, 1), got " + labelSmoothing);
     }
@@ -57,7 +91,7 @@ public record TransformerConfig(
 
     public static TransformerConfig paper(int layers, int dModel, int heads, int dFF, float dropout, int vocab) {
         return new TransformerConfig(layers, dModel, heads, dFF, dropout, vocab, vocab, true, 256,
-                NormPlacement.POST, Init.XAVIER_UNIFORM, LossKind.KL, Reduction.TOKEN, 0.1f, 1e-5f);
+                NormPlacement.POST, Init.XAVIER_UNIFORM, LossKind.KL, Reduction.TOKEN, 0.1f, 1e-5f, Arch.ENCODER_DECODER);
     }
 
     public int headDim() { return dModel / heads; }
@@ -73,12 +107,13 @@ public record TransformerConfig(
         private Init init;
         private LossKind loss;
         private Reduction reduction;
+        private Arch arch;
 
         private Builder(TransformerConfig c) {
             layers = c.layers; dModel = c.dModel; heads = c.heads; dFF = c.dFF; dropout = c.dropout;
             srcVocab = c.srcVocab; tgtVocab = c.tgtVocab; tieEmbeddings = c.tieEmbeddings; maxLen = c.maxLen;
             norm = c.norm; init = c.init; loss = c.loss; reduction = c.reduction;
-            labelSmoothing = c.labelSmoothing; layerNormEps = c.layerNormEps;
+            labelSmoothing = c.labelSmoothing; layerNormEps = c.layerNormEps; arch = c.arch;
         }
 
         public Builder layers(int v) { layers = v; return this; }
@@ -95,10 +130,11 @@ public record TransformerConfig(
         public Builder reduction(Reduction v) { reduction = v; return this; }
         public Builder labelSmoothing(float v) { labelSmoothing = v; return this; }
         public Builder layerNormEps(float v) { layerNormEps = v; return this; }
+        public Builder arch(Arch v) { arch = v; return this; }
 
         public TransformerConfig build() {
             return new TransformerConfig(layers, dModel, heads, dFF, dropout, srcVocab, tgtVocab, tieEmbeddings, maxLen,
-                    norm, init, loss, reduction, labelSmoothing, layerNormEps);
+                    norm, init, loss, reduction, labelSmoothing, layerNormEps, arch);
         }
     }
 }

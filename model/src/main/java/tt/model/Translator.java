@@ -11,10 +11,17 @@ import java.util.List;
 
 /**
  * Inference: the encoder runs once per chunk of sentences, then the decoder extends every
- * hypothesis one token at a time until &lt;/s&gt; or the length limit. Greedy decoding and beam
- * search, both batched over sentences (a beam is k rows of the batch). Each step feeds only the
- * newest token of every row: the decoder keeps each layer's keys and values, and beam search
- * reorders those caches when hypotheses change rows.
+ * hypothesis one token at a time until &lt;/s&gt; or the length limit. Greedy decoding, beam
+ * search and sampling, batched over sentences (a beam is k rows of the batch). Each step feeds
+ * only the newest token of every row: the decoder keeps each layer's keys and values, and beam
+ * search reorders those caches when hypotheses change rows.
+ *
+ * <p>Every row starts from a prefix the decoder reads before it predicts: &lt;s&gt; for an
+ * encoder-decoder; for a decoder-only model the source as its batches lay it out
+ * ({@link Batch.Layout#prompt}), or a language model's prompt. Rows whose prefix is longer keep
+ * reading it while shorter ones already predict, so every row moves one position per step. An
+ * encoder-only model predicts every position at once: its output is the best token at each
+ * source position.
  */
 public final class Translator {
     private final Transformer model;
@@ -41,31 +48,110 @@ public final class Translator {
      */
     public int[][] beam(int[][] sources, int beamSize, LengthPenalty penalty, int maxLen) {
         if (beamSize < 1) throw new IllegalArgumentException("beam size must be >= 1, got " + beamSize);
-        for (int i = 0; i < sources.length; i++) {
-            if (sources[i].length > maxSourceLength()) {
-                throw new IllegalArgumentException("sentence " + (i + 1) + " has " + sources[i].length + " tokens, more than the "
-                        + maxSourceLength() + " this model was built for");
+        checkLengths(sources, maxSourceLength(), "sentence");
+        TransformerConfig.Arch arch = model.config.arch();
+        if (!arch.hasDecoder()) return tag(sources);
+        int[][] prefixes = new int[sources.length][];
+        for (int i = 0; i < sources.length; i++) prefixes[i] = arch.hasEncoder() ? new int[] {TransformerConfig.BOS} : Batch.Layout.prompt(sources[i]);
+        Candidates best = (logProbs, row) -> topTokens(logProbs, row, model.config.tgtVocab(), 2 * beamSize);
+        return search(sources, prefixes, beamSize, penalty, maxLen, best);
+    }
+
+    /**
+     * Sampling from a decoder-only model (a language model): each prompt (tokens without &lt;s&gt;,
+     * which is put first) continues with tokens drawn from the next-token distribution at
+     * {@code temperature}, among the {@code topK} most likely (0: all), until &lt;/s&gt; or
+     * {@code maxLen} tokens. The same seed draws the same tokens.
+     */
+    public int[][] sample(int[][] prompts, double temperature, int topK, int maxLen, long seed) {
+        if (model.config.arch() != TransformerConfig.Arch.DECODER_ONLY) {
+            throw new IllegalArgumentException("sampling continues a prompt, which only a decoder-only model reads; this model is "
+                    + model.config.arch().label());
+        }
+        if (!(temperature > 0) || !Double.isFinite(temperature)) throw new IllegalArgumentException("temperature must be positive, got " + temperature);
+        if (topK < 0) throw new IllegalArgumentException("top-k must be 0 (all tokens) or more, got " + topK);
+        checkLengths(prompts, model.limits.maxLen() - 2, "prompt");
+        int[][] prefixes = new int[prompts.length][];
+        for (int i = 0; i < prompts.length; i++) {
+            prefixes[i] = new int[prompts[i].length + 1];
+            prefixes[i][0] = TransformerConfig.BOS;
+            System.arraycopy(prompts[i], 0, prefixes[i], 1, prompts[i].length);
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        int vocab = model.config.tgtVocab(), pool = topK == 0 ? vocab : Math.min(topK, vocab);
+        Candidates drawn = (logProbs, row) -> new int[] {draw(logProbs, row, topTokens(logProbs, row, vocab, pool), temperature, random)};
+        return search(new int[prompts.length][0], prefixes, 1, LengthPenalty.NONE, maxLen, drawn);
+    }
+
+    private void checkLengths(int[][] inputs, int max, String what) {
+        for (int i = 0; i < inputs.length; i++) {
+            if (inputs[i].length > max) {
+                throw new IllegalArgumentException(what + " " + (i + 1) + " has " + inputs[i].length + " tokens, more than the " + max
+                        + " this model was built for");
             }
         }
-        // Similar lengths together: each chunk decodes only as long as its longest source allows.
+    }
+
+    /**
+     * Chunks of sentences of similar length, each searched from its prefixes; outputs back in the
+     * sentences' order. As fairseq, a chunk's output limit follows its longest source.
+     */
+    private int[][] search(int[][] sources, int[][] prefixes, int beamSize, LengthPenalty penalty, int maxLen, Candidates candidates) {
         Integer[] order = new Integer[sources.length];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        Arrays.sort(order, Comparator.comparingInt(i -> sources[i].length));
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> sources[i].length).thenComparingInt(i -> prefixes[i].length));
         int[][] out = new int[sources.length][];
         for (int start = 0; start < order.length; ) {
-            int longestSrc = sources[order[start]].length, count = 0;
+            int count = 1;
             while (start + count < order.length) {
-                int longer = Math.max(longestSrc, sources[order[start + count]].length);
-                int rows = (count + 1) * beamSize;
-                if (count > 0 && (rows > model.limits.maxSentences()
-                        || (long) rows * Math.max(steps(longer, maxLen), longer + 1) > model.limits.maxTokens())) break;
-                longestSrc = longer;
+                int rows = (count + 1) * beamSize, longestSource = sources[order[start + count]].length;
+                int positions = positions(List.of(order).subList(start, start + count + 1), prefixes, longestSource, maxLen);
+                if (rows > model.limits.maxSentences() || (long) rows * Math.max(positions, longestSource + 1) > model.limits.maxTokens()) break;
                 count++;
             }
-            int[][] chunk = new int[count][];
-            for (int i = 0; i < count; i++) chunk[i] = sources[order[start + i]];
-            int[][] best = beamChunk(chunk, beamSize, penalty, steps(longestSrc, maxLen));
-            for (int i = 0; i < count; i++) out[order[start + i]] = best[i];
+            List<Integer> chunk = List.of(order).subList(start, start + count);
+            int longestSource = sources[chunk.getLast()].length;
+            int[][] chunkSources = new int[count][], chunkPrefixes = new int[count][];
+            int[] outputs = new int[count];
+            for (int j = 0; j < count; j++) {
+                chunkSources[j] = sources[chunk.get(j)];
+                chunkPrefixes[j] = prefixes[chunk.get(j)];
+                outputs[j] = outputSteps(chunkPrefixes[j].length, longestSource, maxLen);
+            }
+            int[][] best = beamChunk(chunkSources, chunkPrefixes, outputs, positions(chunk, prefixes, longestSource, maxLen), beamSize,
+                    penalty, candidates);
+            for (int j = 0; j < count; j++) out[chunk.get(j)] = best[j];
+            start += count;
+        }
+        return out;
+    }
+
+    /**
+     * An encoder-only model's outputs: at each source position the most likely token (never
+     * &lt;pad&gt; or &lt;s&gt;), as many as the source has (the prediction at its &lt;/s&gt; is left out).
+     */
+    private int[][] tag(int[][] sources) {
+        int[][] out = new int[sources.length][];
+        int vocab = model.config.tgtVocab();
+        for (int start = 0; start < sources.length; ) {
+            int count = 0, longest = 0;
+            while (start + count < sources.length) {
+                int longer = Math.max(longest, sources[start + count].length + 1);
+                if (count > 0 && (count + 1 > model.limits.maxSentences() || (long) (count + 1) * longer > model.limits.maxTokens())) break;
+                longest = longer;
+                count++;
+            }
+            List<tt.model.data.EncodedPair> pairs = new ArrayList<>();
+            for (int j = 0; j < count; j++) pairs.add(new tt.model.data.EncodedPair(j, sources[start + j], new int[sources[start + j].length]));
+            model.setBatch(Batch.Layout.TAGGED.batch(pairs));
+            encode.run();
+            FloatBuf logProbs = model.logProbs();
+            backend.download(logProbs);
+            for (int j = 0; j < count; j++) {
+                int[] tags = new int[sources[start + j].length];
+                for (int t = 0; t < tags.length; t++) tags[t] = topTokens(logProbs, (j * longest + t) * vocab, vocab, 1)[0];
+                out[start + j] = tags;
+            }
             start += count;
         }
         return out;
@@ -83,18 +169,41 @@ public final class Translator {
         return model.attentionMaps(0);
     }
 
-    /** The longest source this translator takes, in tokens (its model's batch length minus &lt;/s&gt;). */
-    public int maxSourceLength() { return model.limits.maxLen() - 1; }
+    /**
+     * The longest source this translator takes, in tokens: its model's batch length minus
+     * &lt;/s&gt;, or for a decoder-only model minus the &lt;s&gt; and &lt;/s&gt; around it and a first output token.
+     */
+    public int maxSourceLength() { return model.limits.maxLen() - (model.config.arch().hasEncoder() ? 1 : 3); }
 
-    /** Decoder positions for a chunk: at most maxLen tokens + &lt;/s&gt;, and at most 2 * source + 10 (fairseq-style a*x+b). */
-    private int steps(int longestSource, int maxLen) {
-        return Math.min(Math.min(maxLen + 1, model.limits.maxLen()), 2 * longestSource + 10);
+    /**
+     * Output tokens a row may take, &lt;/s&gt; included: at most maxLen + 1, at most 2 * source + 10
+     * (fairseq-style a*x+b; none for a language model's prompt, which has no source), and no more
+     * than the model's positions leave after the prefix.
+     */
+    private int outputSteps(int prefixLength, int sourceLength, int maxLen) {
+        int steps = Math.min(maxLen + 1, model.limits.maxLen() - prefixLength + 1);
+        return sourceLength > 0 || model.config.arch().hasEncoder() ? Math.min(steps, 2 * sourceLength + 10) : steps;
+    }
+
+    /** Decoder positions the rows of a chunk read: each its prefix, then every output token but the last. */
+    private int positions(List<Integer> chunk, int[][] prefixes, int longestSource, int maxLen) {
+        return chunk.stream().mapToInt(i -> prefixes[i].length + outputSteps(prefixes[i].length, longestSource, maxLen) - 1).max().orElseThrow();
+    }
+
+    /** The tokens a hypothesis in {@code row} (its offset in the log-probabilities) may be extended with, best first. */
+    private interface Candidates {
+        int[] of(FloatBuf logProbs, int row);
     }
 
     /** A prefix (without &lt;s&gt;), its log-probability, and the row of its beam it was extended from. */
     private record Hypothesis(int[] tokens, double logProb, int parent) {}
 
-    private int[][] beamChunk(int[][] sources, int k, LengthPenalty penalty, int steps) {
+    /**
+     * Searches one chunk: sentence s reads prefixes[s] first (its hypotheses start after it) and
+     * then takes at most outputs[s] tokens; the caches hold {@code positions} positions.
+     */
+    private int[][] beamChunk(int[][] sources, int[][] prefixes, int[] outputs, int positions, int k, LengthPenalty penalty,
+                              Candidates candidates) {
         int n = sources.length, rows = n * k, vocab = model.config.tgtVocab();
         int[][] replicated = new int[rows][];
         for (int i = 0; i < rows; i++) replicated[i] = append(sources[i / k], TransformerConfig.EOS);
@@ -103,12 +212,12 @@ public final class Translator {
             alive.add(new ArrayList<>(List.of(new Hypothesis(new int[0], 0.0, 0))));
             finished.add(new ArrayList<>());
         }
-        model.startDecoding(replicated, steps);
+        model.startDecoding(replicated, positions);
         encode.run();
         // Row s*k + j holds hypothesis j of sentence s (rows past the live ones repeat the last).
         int[] tokens = new int[rows], parents = new int[rows];
-        Arrays.fill(tokens, TransformerConfig.BOS);
-        for (int t = 1; t <= steps; t++) {
+        for (int r = 0; r < rows; r++) tokens[r] = prefixes[r / k][0];
+        for (int t = 1; t <= positions; t++) {
             model.setDecodePosition(t - 1, tokens);
             decodeStep.run();
             FloatBuf logProbs = model.logProbs();
@@ -116,12 +225,18 @@ public final class Translator {
             boolean allDone = true, reordered = false;
             for (int s = 0; s < n; s++) {
                 for (int j = 0; j < k; j++) parents[s * k + j] = s * k + j;
-                if (done(finished.get(s), alive.get(s), k, penalty, steps)) continue;
+                int output = t - prefixes[s].length + 1;  // the output token this step predicts, from 1; below 1 the prefix is still read
+                if (output < 1) {
+                    for (int j = 0; j < k; j++) tokens[s * k + j] = prefixes[s][t];
+                    allDone = false;
+                    continue;
+                }
+                if (done(finished.get(s), alive.get(s), k, penalty, outputs[s])) continue;
                 List<Hypothesis> next = new ArrayList<>();
                 for (int h = 0; h < alive.get(s).size(); h++) {
                     Hypothesis hyp = alive.get(s).get(h);
                     int row = (s * k + h) * vocab;
-                    for (int tok : topTokens(logProbs, row, vocab, 2 * k)) {
+                    for (int tok : candidates.of(logProbs, row)) {
                         next.add(new Hypothesis(append(hyp.tokens, tok), hyp.logProb + logProbs.get(row + tok), h));
                     }
                 }
@@ -129,7 +244,7 @@ public final class Translator {
                 List<Hypothesis> kept = new ArrayList<>();
                 for (int rank = 0; rank < next.size() && kept.size() < k; rank++) {
                     Hypothesis hyp = next.get(rank);
-                    boolean ends = hyp.tokens[hyp.tokens.length - 1] == TransformerConfig.EOS || t == steps;
+                    boolean ends = hyp.tokens[hyp.tokens.length - 1] == TransformerConfig.EOS || output == outputs[s];
                     // As fairseq: an ending candidate counts only if it ranks within the beam.
                     if (ends && rank < k) keepBest(finished.get(s), hyp, k, penalty);
                     else if (!ends) kept.add(hyp);
@@ -141,7 +256,7 @@ public final class Translator {
                     tokens[s * k + j] = hyp.tokens[hyp.tokens.length - 1];
                     reordered |= hyp.parent != j;
                 }
-                allDone &= done(finished.get(s), kept, k, penalty, steps);
+                allDone &= done(finished.get(s), kept, k, penalty, outputs[s]);
             }
             if (allDone) break;
             if (reordered) {
@@ -155,6 +270,19 @@ public final class Translator {
             best[s] = strip(pool.stream().max(Comparator.comparingDouble(h -> score(h, penalty))).orElseThrow().tokens);
         }
         return best;
+    }
+
+    /** A token drawn from softmax(logProbs / temperature) over the candidates (the top-k). */
+    private static int draw(FloatBuf logProbs, int row, int[] candidates, double temperature, java.util.SplittableRandom random) {
+        double[] weights = new double[candidates.length];
+        double top = logProbs.get(row + candidates[0]) / temperature, total = 0;
+        for (int i = 0; i < candidates.length; i++) total += weights[i] = Math.exp(logProbs.get(row + candidates[i]) / temperature - top);
+        double u = random.nextDouble() * total;
+        for (int i = 0; i < candidates.length; i++) {
+            u -= weights[i];
+            if (u < 0) return candidates[i];
+        }
+        return candidates[candidates.length - 1];
     }
 
     private static double score(Hypothesis h, LengthPenalty penalty) {

@@ -49,24 +49,39 @@ final class ReferenceTransformer {
         return p;
     }
 
-    /** The training loss of one batch under the configured loss and reduction, with dropout at the configured rate. */
+    /**
+     * The training loss of one batch under the configured loss and reduction, with dropout at the
+     * configured rate: the encoder-decoder's, or that of the encoder alone predicting at every
+     * source position, or of the decoder's causal self-attention alone (no cross-attention).
+     */
     double loss(Batch b) {
         nextSite = 0;
-        String srcTable = "src_embed.weight", tgtTable = c.tieEmbeddings() ? srcTable : "tgt_embed.weight";
-        double[][] x = embed(srcTable, b.source(), b.sourceLength());
-        for (int i = 0; i < c.layers(); i++) x = encoderLayer("encoder.layers." + i, x, b);
-        double[][] memory = preNorm() ? layerNorm("encoder.norm", x) : x;
-
-        double[][] y = embed(tgtTable, b.targetIn(), b.targetLength());
-        for (int i = 0; i < c.layers(); i++) y = decoderLayer("decoder.layers." + i, y, memory, b);
-        if (preNorm()) y = layerNorm("decoder.norm", y);
-        double[][] logits = linear(y, params.get(c.tieEmbeddings() ? srcTable : "generator.weight"), null);
+        String srcTable = "src_embed.weight", tgtTable = c.tieEmbeddings() && c.arch().hasEncoder() ? srcTable : "tgt_embed.weight";
+        String outTable = !c.tieEmbeddings() ? "generator.weight" : c.arch().hasEncoder() ? srcTable : tgtTable;
+        double[][] memory = null, y = null;
+        if (c.arch().hasEncoder()) {
+            double[][] x = embed(srcTable, b.source(), b.sourceLength());
+            for (int i = 0; i < c.layers(); i++) {
+                x = selfAttentionLayer("encoder.layers." + i, x, b.size(), b.sourceLength(), b.sourceLengths(), false);
+            }
+            memory = preNorm() ? layerNorm("encoder.norm", x) : x;
+        }
+        if (c.arch().hasDecoder()) {
+            y = embed(tgtTable, b.targetIn(), b.targetLength());
+            for (int i = 0; i < c.layers(); i++) {
+                String name = "decoder.layers." + i;
+                y = c.arch().hasEncoder() ? decoderLayer(name, y, memory, b)
+                        : selfAttentionLayer(name, y, b.size(), b.targetLength(), b.targetLengths(), true);
+            }
+            if (preNorm()) y = layerNorm("decoder.norm", y);
+        }
+        double[][] logits = linear(c.arch().hasDecoder() ? y : memory, params.get(outTable), null);
         return reducedLoss(c, logSoftmax(logits), b.targetOut(), b.size());
     }
 
-    private double[][] encoderLayer(String name, double[][] x, Batch b) {
-        x = residual(name + ".norm1", x, in -> attention(name + ".self_attn", in, in, b.size(), b.sourceLength(), b.sourceLength(),
-                b.sourceLengths(), false));
+    /** Self-attention (causal or not) and feed-forward: an encoder layer, or a decoder-only model's layer. */
+    private double[][] selfAttentionLayer(String name, double[][] x, int sentences, int len, int[] lengths, boolean causal) {
+        x = residual(name + ".norm1", x, in -> attention(name + ".self_attn", in, in, sentences, len, len, lengths, causal));
         return residual(name + ".norm2", x, in -> feedForward(name, in));
     }
 

@@ -20,6 +20,9 @@ import static tt.kernels.Kernel.Reduction.BATCHMEAN;
 import static tt.kernels.Kernel.Reduction.MEAN;
 import static tt.kernels.Kernel.Reduction.SUM;
 import static tt.kernels.Kernel.Reduction.TOKEN;
+import static tt.model.TransformerConfig.Arch.DECODER_ONLY;
+import static tt.model.TransformerConfig.Arch.ENCODER_DECODER;
+import static tt.model.TransformerConfig.Arch.ENCODER_ONLY;
 import static tt.model.TransformerConfig.Init.DEFAULT;
 import static tt.model.TransformerConfig.Init.XAVIER_UNIFORM;
 import static tt.model.TransformerConfig.LossKind.CROSS_ENTROPY;
@@ -29,7 +32,7 @@ import static tt.model.TransformerConfig.NormPlacement.PRE;
 
 /**
  * One fp32 train step of the whole model against {@link ReferenceTransformer} in float64, on a
- * tiny model and a padded batch of three sentences of different lengths: the loss, and the
+ * tiny model of each architecture and a padded batch of three sentences of different lengths: the loss, and the
  * gradient of every parameter tensor against central differences of the reference (h = 1e-5 in
  * double, all entries of tensors up to {@value SAMPLES} entries, {@value SAMPLES} random ones of
  * larger tensors; an entry that fails is retried at h = 1e-7, because a ReLU input within h of 0
@@ -45,7 +48,7 @@ import static tt.model.TransformerConfig.NormPlacement.PRE;
 class TransformerGradientTest {
     private static final int DROPOUT_SEED = 11, STEP = 5, INIT_SEED = 7, SAMPLES = 16;
     private static final double H = 1e-5, LOSS_TOLERANCE = 1e-6, GRADIENT_TOLERANCE = 2e-5;
-    private static final BatchLimits LIMITS = new BatchLimits(24, 3, 8);
+    private static final BatchLimits LIMITS = new BatchLimits(48, 3, 16);
 
     /** Every value of every option at least once, most of them several times in different company. */
     static Stream<Arguments> variants() {
@@ -59,15 +62,25 @@ class TransformerGradientTest {
                 variant(PRE, DEFAULT, CROSS_ENTROPY, SUM, 0f, true, 0f),
                 variant(PRE, XAVIER_UNIFORM, KL, MEAN, 0f, false, 0.1f),
                 variant(POST, DEFAULT, KL, BATCHMEAN, 0f, true, 0.1f),
-                variant(PRE, DEFAULT, KL, TOKEN, 0.1f, false, 0f));
+                variant(PRE, DEFAULT, KL, TOKEN, 0.1f, false, 0f),
+                variant(ENCODER_ONLY, POST, XAVIER_UNIFORM, KL, TOKEN, 0.1f, true, 0.1f),
+                variant(ENCODER_ONLY, PRE, DEFAULT, CROSS_ENTROPY, BATCHMEAN, 0f, false, 0f),
+                variant(DECODER_ONLY, POST, XAVIER_UNIFORM, KL, TOKEN, 0.1f, true, 0.1f),
+                variant(DECODER_ONLY, PRE, DEFAULT, KL, SUM, 0.1f, false, 0f),
+                variant(DECODER_ONLY, PRE, XAVIER_UNIFORM, CROSS_ENTROPY, MEAN, 0f, true, 0.1f));
     }
 
     private static Arguments variant(TransformerConfig.NormPlacement norm, TransformerConfig.Init init, TransformerConfig.LossKind loss,
                                      Reduction reduction, float smoothing, boolean tied, float dropout) {
+        return variant(ENCODER_DECODER, norm, init, loss, reduction, smoothing, tied, dropout);
+    }
+
+    private static Arguments variant(TransformerConfig.Arch arch, TransformerConfig.NormPlacement norm, TransformerConfig.Init init,
+                                     TransformerConfig.LossKind loss, Reduction reduction, float smoothing, boolean tied, float dropout) {
         TransformerConfig c = TransformerConfig.paper(2, 16, 2, 32, dropout, 13).toBuilder()
-                .vocab(13, tied ? 13 : 11).tieEmbeddings(tied).maxLen(8)
+                .vocab(13, tied || arch == DECODER_ONLY ? 13 : 11).tieEmbeddings(tied).maxLen(16).arch(arch)
                 .norm(norm).init(init).loss(loss).reduction(reduction).labelSmoothing(smoothing).build();
-        String name = String.format("%s-LN %s %s/%s smoothing %s %s dropout %s", norm, init, loss, reduction, smoothing,
+        String name = String.format("%s %s-LN %s %s/%s smoothing %s %s dropout %s", arch.label(), norm, init, loss, reduction, smoothing,
                 tied ? "tied" : "untied", dropout);
         return Arguments.of(name, c);
     }
@@ -142,15 +155,22 @@ class TransformerGradientTest {
         return (up - down) / (2 * h);
     }
 
-    /** Random tokens (UNK included) in sentences of the given lengths; the checked batch pads both sides. */
+    /**
+     * Random tokens (UNK included) in sentences of the given lengths, laid out for the architecture;
+     * the checked batch pads both sides. Encoder-only targets are as long as their sources, one of
+     * them &lt;pad&gt; (a position that predicts nothing); decoder-only, the second pair has no source
+     * (a language-model row among translation rows).
+     */
     private static Batch batch(TransformerConfig c, int[] srcLengths, int[] tgtLengths) {
         SplittableRandom r = new SplittableRandom(srcLengths[0]);
         List<EncodedPair> pairs = new ArrayList<>();
         for (int i = 0; i < srcLengths.length; i++) {
-            pairs.add(new EncodedPair(i, r.ints(srcLengths[i], TransformerConfig.UNK, c.srcVocab()).toArray(),
-                    r.ints(tgtLengths[i], TransformerConfig.UNK, c.tgtVocab()).toArray()));
+            int srcLength = c.arch() == TransformerConfig.Arch.DECODER_ONLY && i == 1 ? 0 : srcLengths[i];
+            int[] target = r.ints(c.arch() == TransformerConfig.Arch.ENCODER_ONLY ? srcLength : tgtLengths[i], TransformerConfig.UNK, c.tgtVocab()).toArray();
+            if (c.arch() == TransformerConfig.Arch.ENCODER_ONLY) target[i] = TransformerConfig.PAD;
+            pairs.add(new EncodedPair(i, r.ints(srcLength, TransformerConfig.UNK, c.srcVocab()).toArray(), target));
         }
-        return Batch.of(pairs);
+        return c.arch().layout().batch(pairs);
     }
 
     /** Layer norms start at gamma 1, beta 0, which would hide a backward that forgets either; move them off. */

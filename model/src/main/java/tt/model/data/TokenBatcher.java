@@ -6,41 +6,51 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Batches by token count, like fairseq's --max-tokens: a pair costs max(source + 1, target + 1)
- * tokens (with its </s> or <s>), and a batch of B pairs padded to its longest costs B times its
- * largest pair cost, which is B * max(Ts, Tt), padding included; this never exceeds
- * {@code maxTokens}. Pairs are sorted by length so that batches need little padding, cut greedily
+ * Batches by token count, like fairseq's --max-tokens: a pair costs the positions its row takes in
+ * the batch layout ({@link Batch.Layout#positions}: max(source + 1, target + 1) for an
+ * encoder-decoder), and a batch of B pairs padded to its longest costs B times its largest pair
+ * cost, padding included; this never exceeds {@code maxTokens}. Pairs are sorted by length so that batches need little padding, cut greedily
  * into batches, and the batch order is shuffled. Each epoch first shuffles the pairs (so pairs of
  * equal length meet different partners) and then sorts stably; everything is drawn from
  * (seed, epoch), so the same seed and epoch give the same batches.
  */
 public final class TokenBatcher {
-    private static final Comparator<EncodedPair> BY_LENGTH = Comparator.comparingInt(TokenBatcher::cost)
-            .thenComparingInt(p -> p.source().length).thenComparingInt(p -> p.target().length);
-
     private final List<EncodedPair> pairs;
     private final int maxTokens;
+    private final Batch.Layout layout;
+    private final Comparator<EncodedPair> byLength;
 
-    public TokenBatcher(List<EncodedPair> pairs, int maxTokens) {
+    public TokenBatcher(List<EncodedPair> pairs, int maxTokens) { this(pairs, maxTokens, Batch.Layout.PAIRS); }
+
+    public TokenBatcher(List<EncodedPair> pairs, int maxTokens, Batch.Layout layout) {
         if (maxTokens < 1) throw new IllegalArgumentException("max tokens must be >= 1, got " + maxTokens);
         for (EncodedPair p : pairs) {
-            if (cost(p) > maxTokens) {
+            if (layout.positions(p) > maxTokens) {
                 throw new IllegalArgumentException("pair " + p.id() + " (source " + p.source().length + ", target " + p.target().length
-                        + " tokens) needs " + cost(p) + " tokens with </s>, more than max tokens " + maxTokens
+                        + " tokens) needs " + layout.positions(p) + " tokens with <s> or </s>, more than max tokens " + maxTokens
                         + ": raise max tokens or drop long pairs with filterByLength");
             }
         }
         this.pairs = List.copyOf(pairs);
         this.maxTokens = maxTokens;
+        this.layout = layout;
+        this.byLength = Comparator.comparingInt(layout::positions).thenComparingInt((EncodedPair p) -> p.source().length)
+                .thenComparingInt(p -> p.target().length);
     }
 
     /** The pairs whose source and target both have at most {@code maxLength} tokens (before </s>). */
     public static List<EncodedPair> filterByLength(List<EncodedPair> pairs, int maxLength) {
-        return pairs.stream().filter(p -> p.source().length <= maxLength && p.target().length <= maxLength).toList();
+        return filterByLength(pairs, maxLength, Batch.Layout.PAIRS);
     }
 
-    /** A pair's tokens in a batch: its longer side with </s> (source) or <s> (target input). */
-    static int cost(EncodedPair p) { return Math.max(p.source().length, p.target().length) + 1; }
+    /**
+     * The pairs whose rows in {@code layout} take at most {@code maxLength} + 1 positions: for an
+     * encoder-decoder, both sides at most {@code maxLength} tokens before &lt;/s&gt;.
+     */
+    public static List<EncodedPair> filterByLength(List<EncodedPair> pairs, int maxLength, Batch.Layout layout) {
+        return pairs.stream().filter(p -> p.source().length <= maxLength && p.target().length <= maxLength
+                && layout.positions(p) <= maxLength + 1).toList();
+    }
 
     /** The batches of one training epoch, in shuffled order; each pair is in exactly one. */
     public List<Batch> epoch(long seed, int epoch) {
@@ -56,19 +66,19 @@ public final class TokenBatcher {
     public List<Batch> inLengthOrder() { return batches(new ArrayList<>(pairs)); }
 
     private List<Batch> batches(List<EncodedPair> order) {
-        order.sort(BY_LENGTH); // stable: equal lengths keep their shuffled order
+        order.sort(byLength); // stable: equal lengths keep their shuffled order
         List<Batch> batches = new ArrayList<>();
         int start = 0, longest = 0;
         for (int i = 0; i < order.size(); i++) {
-            int cost = cost(order.get(i));
+            int cost = layout.positions(order.get(i));
             if ((i - start + 1) * Math.max(longest, cost) > maxTokens) {
-                batches.add(Batch.of(order.subList(start, i)));
+                batches.add(layout.batch(order.subList(start, i)));
                 start = i;
                 longest = 0;
             }
             longest = Math.max(longest, cost);
         }
-        if (start < order.size()) batches.add(Batch.of(order.subList(start, order.size())));
+        if (start < order.size()) batches.add(layout.batch(order.subList(start, order.size())));
         return batches;
     }
 
