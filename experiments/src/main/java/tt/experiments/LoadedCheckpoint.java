@@ -37,7 +37,8 @@ record LoadedCheckpoint(Path dir, Tokenizer tokenizer, Transformer model, Transl
         return new LoadedCheckpoint(dir, tokenizer, model, new Translator(model, backend));
     }
 
-    private static Path resolve(Path given, String command) throws IOException {
+    /** The checkpoint directory {@code given} names: itself (checked), or a run's or checkpoints directory's newest intact one. */
+    static Path resolve(Path given, String command) throws IOException {
         if (Files.exists(given.resolve(Checkpoint.MODEL))) {
             Checkpoint.verify(given);
             return given;

@@ -8,7 +8,7 @@ import tt.model.io.Checksums;
 /** The tt command line: one subcommand per job. */
 @Command(name = "tt", mixinStandardHelpOptions = true, version = "tornado-transformer 0.1.0",
         description = "The original Transformer in Java: train, evaluate, benchmark.",
-        subcommands = {ExperimentCommand.class, TrainCommand.class, TranslateCommand.class, EvaluateCommand.class, AverageCommand.class, AttentionCommand.class,
+        subcommands = {ExperimentCommand.class, TrainCommand.class, TranslateCommand.class, SampleCommand.class, EvaluateCommand.class, AverageCommand.class, AttentionCommand.class,
                 BleuCommand.class, GraphCommand.class,
                 PlotCommand.class, BenchCommand.class, JmhCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -14,6 +14,7 @@ import tt.model.TransformerConfig.LossKind;
 import tt.model.TransformerConfig.NormPlacement;
 
 import tt.model.data.Multi30k;
+import tt.model.data.Objective;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -67,10 +68,19 @@ public final class TrainOptions {
     @Option(names = "--min-freq", defaultValue = "2", description = "Word tokenizer minimum frequency (default: ${DEFAULT-VALUE}).")
     int minFreq;
 
-    @Option(names = "--max-len", defaultValue = "100", description = "Longest sentence kept, in tokens (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-len", defaultValue = "100", description = "Longest sentence kept, in tokens; decoder-only, the longest sequence (<s>, source, </s>, target) less one (default: ${DEFAULT-VALUE}).")
     int maxLen;
 
     // ---- model ----
+    @Option(names = "--arch", defaultValue = "encoder-decoder", description = "encoder-decoder (the paper's), encoder-only (BERT's shape: "
+            + "a prediction per source position) or decoder-only (GPT's shape: causal self-attention, no cross-attention) (default: ${DEFAULT-VALUE}).")
+    String arch;
+
+    @Option(names = "--objective", description = "translate (encoder-decoder; decoder-only with the source as prompt), tag (encoder-only: "
+            + "one target token per source token), lm (decoder-only: a language model of the target side) or mlm (encoder-only: "
+            + "BERT's masked tokens of the target side) (default: translate, or tag for encoder-only).")
+    String objective;
+
     @Option(names = "--preset", defaultValue = "tiny", description = "tiny, small, base or big (default: ${DEFAULT-VALUE}).")
     String preset;
 
@@ -204,6 +214,17 @@ public final class TrainOptions {
         require(vocabSize >= 16, "--vocab-size", "must be at least 16 (4 special tokens and some symbols), got " + vocabSize);
         require(minFreq >= 1, "--min-freq", "must be at least 1, got " + minFreq);
         require(maxLen >= 1, "--max-len", "must be at least 1, got " + maxLen);
+        require(ARCHS.contains(arch), "--arch", arch + " is not an architecture; use " + String.join(", ", ARCHS));
+        require(objective == null || OBJECTIVES.contains(objective), "--objective", objective + " is not an objective; use "
+                + String.join(", ", OBJECTIVES));
+        Objective goal = objective();
+        TransformerConfig.Arch shape = TransformerConfig.Arch.parse(arch);
+        require(switch (goal) {
+            case TRANSLATE -> shape.hasDecoder();
+            case TAG, MLM -> shape == TransformerConfig.Arch.ENCODER_ONLY;
+            case LM -> shape == TransformerConfig.Arch.DECODER_ONLY;
+        }, List.of("--objective", "--arch"), "--objective " + goal.label() + " does not fit --arch " + arch + ": translate needs a decoder, "
+                + "tag and mlm are encoder-only, lm is decoder-only");
         require(PRESETS.contains(preset.toLowerCase(Locale.ROOT)), "--preset", preset + " is not a preset; use " + String.join(", ", PRESETS));
         require(layers == null || layers >= 1, "--layers", "must be at least 1, got " + layers);
         require(dModel == null || dModel >= 1, "--d-model", "must be at least 1, got " + dModel);
@@ -237,11 +258,15 @@ public final class TrainOptions {
         require(patience >= 0, "--patience", "must be 0 (never stop early) or more, got " + patience);
         require(bestCheckpointMetric != BestMetric.BLEU || evalSentences > 0, List.of("--best-checkpoint-metric", "--eval-sentences"),
                 "--best-checkpoint-metric bleu needs decoded validation sentences; give --eval-sentences above 0");
+        require(bestCheckpointMetric != BestMetric.BLEU || objective().decodes(), List.of("--best-checkpoint-metric", "--objective"),
+                "--best-checkpoint-metric bleu needs decoded outputs, which --objective " + objective().label() + " has none of; use nll");
         if (warmup == null) warmup = warmupUpdates();  // pinned: a resume that raises --steps keeps the schedule it started with
         return this;
     }
 
     private static final List<String> PRESETS = List.of("tiny", "small", "base", "big");
+    private static final List<String> ARCHS = java.util.Arrays.stream(TransformerConfig.Arch.values()).map(TransformerConfig.Arch::label).toList();
+    private static final List<String> OBJECTIVES = java.util.Arrays.stream(Objective.values()).map(Objective::label).toList();
     /** The fields that matter only to beam search (width above 1), in options and in an experiment's test section. */
     static final List<String> BEAM_ONLY = List.of("lengthPenalty", "lengthNorm");
     private static final List<String> SCHEDULES = List.of("noam", "cosine-warmup", "constant");
@@ -275,6 +300,7 @@ public final class TrainOptions {
         com.fasterxml.jackson.databind.node.ObjectNode tree = Json.MAPPER.valueToTree(this);
         if (beam == 1) tree.remove(BEAM_ONLY);  // greedy evaluation decodes: no length penalty
         tree.put("warmup", warmupUpdates());
+        if (ARCHS.contains(arch) && (objective == null || OBJECTIVES.contains(objective))) tree.put("objective", objective().label());
         if (PRESETS.contains(preset.toLowerCase(Locale.ROOT))) {  // else check() has the error to give
             TransformerConfig p = TransformerConfig.preset(preset, ANY_VOCAB);
             tree.put("layers", layers != null ? layers : p.layers()).put("dModel", dModel != null ? dModel : p.dModel())
@@ -286,8 +312,16 @@ public final class TrainOptions {
 
     boolean synthetic() { return task.equals("reverse") || task.equals("copy") || task.equals("sort"); }
 
+    /** What the run learns: --objective, or by default translate (tag for an encoder-only model). */
+    Objective objective() {
+        if (objective != null) return Objective.parse(objective);
+        return TransformerConfig.Arch.parse(arch) == TransformerConfig.Arch.ENCODER_ONLY ? Objective.TAG : Objective.TRANSLATE;
+    }
+
+    /** The model for a tokenizer of {@code vocab} ids (and the objective's extra tokens). */
     TransformerConfig model(int vocab) {
-        TransformerConfig.Builder b = TransformerConfig.preset(preset, vocab).toBuilder().maxLen(Math.max(256, maxLen + 2));
+        TransformerConfig.Builder b = TransformerConfig.preset(preset, vocab + objective().extraTokens()).toBuilder()
+                .maxLen(Math.max(256, maxLen + 2)).arch(TransformerConfig.Arch.parse(arch));
         if (layers != null) b.layers(layers);
         if (dModel != null) b.dModel(dModel);
         if (heads != null) b.heads(heads);

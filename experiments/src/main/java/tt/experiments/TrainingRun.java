@@ -166,16 +166,17 @@ final class TrainingRun {
         Path resumeFrom = resume ? Checkpoint.latestIntact(checkpoints, out::println) : null;
         if (resume) restoreTokenizer(resumeFrom.resolve(Checkpoint.TOKENIZER));
         TaskData data = TaskData.load(options, runDir);
-        List<EncodedPair> train = TokenBatcher.filterByLength(data.train(), options.maxLen);
-        List<EncodedPair> val = TokenBatcher.filterByLength(data.val(), options.maxLen);
+        TransformerConfig config = options.model(data.tokenizer().vocabSize());
+        Batch.Layout layout = config.arch().layout();
+        List<EncodedPair> train = examples(data.train(), data.tokenizer(), layout, 0);
+        List<EncodedPair> val = examples(data.val(), data.tokenizer(), layout, 1);
         if (train.isEmpty()) throw new IllegalArgumentException("no training pair is at most --max-len " + options.maxLen + " tokens long");
         if (val.isEmpty()) throw new IllegalArgumentException("no validation pair is at most --max-len " + options.maxLen + " tokens long");
-        TransformerConfig config = options.model(data.tokenizer().vocabSize());
         Transformer model = Transformer.create(config, options.limits(), options.adam(), options.seed);
         Trainer trainer = new Trainer(model, backend, options.schedule(config.dModel()));
         Translator translator = new Translator(model, backend);
-        TokenBatcher batcher = new TokenBatcher(train, options.maxTokens);
-        List<Batch> valBatches = new TokenBatcher(val, options.maxTokens).inLengthOrder();
+        TokenBatcher batcher = new TokenBatcher(train, options.maxTokens, layout);
+        List<Batch> valBatches = new TokenBatcher(val, options.maxTokens, layout).inLengthOrder();
 
         Checkpoint.Position position = new Checkpoint.Position(0, 0, 0.0, Json.MAPPER.valueToTree(Progress.START));
         if (resume) {
@@ -245,7 +246,7 @@ final class TrainingRun {
                 if (step % options.evalEvery == 0 || step == options.steps) {
                     bar.pause();
                     out.printf("%s update %d: evaluating (NLL of %d validation pairs, decoding %d)...%n", runName, step, val.size(),
-                            Math.min(options.evalSentences, val.size()));
+                            options.objective().decodes() ? Math.min(options.evalSentences, val.size()) : 0);
                     last = evaluate(step, trainer, translator, data, val, valBatches);
                     log.row(new RunLog.Row(runName, options.seed, step, epoch, "val", progress.tokens(), elapsed, r.lr(), Double.NaN,
                             Double.NaN, last.nll(), last.accuracy(), last.bleu(), last.chrf(), last.exactMatch(), Double.NaN, Double.NaN));
@@ -281,6 +282,17 @@ final class TrainingRun {
             }
             if (test == null) return new Result(last, null, null, null);
             TaskData.Heldout set = TaskData.heldout(options, data.tokenizer(), TaskData.Split.TEST, test.src(), test.tgt(), test.size());
+            if (!options.objective().decodes()) {
+                LossTotals t = trainer.evaluate(new TokenBatcher(examples(set.pairs(), data.tokenizer(), layout, 2), options.maxTokens, layout)
+                        .inLengthOrder());
+                double elapsed = elapsedBefore + (System.nanoTime() - start) * 1e-9;
+                log.row(new RunLog.Row(runName, options.seed, trainer.updates(), epoch, "test", progress.tokens(), elapsed, Double.NaN,
+                        Double.NaN, Double.NaN, t.nllPerToken(), t.accuracy(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN));
+                out.printf("%s test: nll %.4f, perplexity %.2f, accuracy %.4f on %d sentences%n", runName, t.nllPerToken(), t.perplexity(),
+                        t.accuracy(), set.pairs().size());
+                Evaluation e = new Evaluation(trainer.updates(), t.nllPerToken(), t.accuracy(), Double.NaN, Double.NaN, Double.NaN);
+                return new Result(last, e, null, null);
+            }
             Decoded d = decode(translator, test.beam(), test.penalty(), options.maxLen, data.tokenizer(), set);
             double elapsed = elapsedBefore + (System.nanoTime() - start) * 1e-9;
             log.row(new RunLog.Row(runName, options.seed, trainer.updates(), epoch, "test", progress.tokens(), elapsed, Double.NaN,
@@ -290,6 +302,15 @@ final class TrainingRun {
             return new Result(last, new Evaluation(trainer.updates(), Double.NaN, Double.NaN, d.bleu(), d.chrf(), d.exactMatch()),
                     d.hypotheses(), set.references());
         }
+    }
+
+    /**
+     * The pairs as the objective's examples (MLM's masks drawn from the data seed and {@code part}:
+     * 0 training, 1 validation, 2 test), those within --max-len in the architecture's layout.
+     */
+    private List<EncodedPair> examples(List<EncodedPair> pairs, Tokenizer tokenizer, Batch.Layout layout, int part) {
+        return TokenBatcher.filterByLength(options.objective().examples(pairs, tokenizer.vocabSize(), options.dataSeed * 3L + part),
+                options.maxLen, layout);
     }
 
     /** A resumed run encodes with the tokenizer its checkpoint was trained with, whatever has happened to the run directory's copy. */
@@ -315,7 +336,7 @@ final class TrainingRun {
      */
     private Evaluation evaluate(int step, Trainer trainer, Translator translator, TaskData data, List<EncodedPair> val, List<Batch> valBatches) {
         LossTotals e = trainer.evaluate(valBatches);
-        List<EncodedPair> decoded = val.subList(0, Math.min(options.evalSentences, val.size()));
+        List<EncodedPair> decoded = val.subList(0, options.objective().decodes() ? Math.min(options.evalSentences, val.size()) : 0);
         Decoded d = decode(translator, options.beam, options.penalty(), options.maxLen, data.tokenizer(),
                 new TaskData.Heldout(decoded, decoded.stream().map(p -> data.valReferences().get(p.id())).toList()));
         return new Evaluation(step, e.nllPerToken(), e.accuracy(), d.bleu(), d.chrf(), d.exactMatch());
