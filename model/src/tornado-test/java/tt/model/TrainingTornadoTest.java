@@ -1,6 +1,7 @@
 package tt.model;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import tt.kernels.Backend;
 import tt.kernels.FloatBuf;
 import tt.kernels.jvm.JvmBackend;
@@ -17,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The whole Transformer on TornadoVM against the JVM backend, at micro size (one layer each side,
- * d_model 32, a few dozen tokens per batch), dropout 0.1 so both must draw the same masks, and
+ * The whole Transformer on TornadoVM against the JVM backend, in each architecture, at micro size
+ * (one layer each side, d_model 32, a few dozen tokens per batch), dropout 0.1 so both must draw the same masks, and
  * gradient clipping on: the loss and every parameter gradient of one training step, then ten
  * optimizer updates over batches of different shapes, then evaluation (a third graph that must
  * see the trained parameters on the device).
@@ -29,15 +30,16 @@ class TrainingTornadoTest {
     /** Per-token losses and gradient norms of ten updates, and evaluation losses afterwards: relative. */
     static final double TRAINING_TOLERANCE = 1e-4;
 
-    @Test
-    void trainingStepsMatchTheJvmBackend() {
-        TransformerConfig config = TransformerConfig.preset("tiny", 20).toBuilder().layers(1).dModel(32).heads(2).dFF(64).build();
-        BatchLimits limits = new BatchLimits(48, 6, 12);
+    @ParameterizedTest
+    @EnumSource(TransformerConfig.Arch.class)
+    void trainingStepsMatchTheJvmBackend(TransformerConfig.Arch arch) {
+        TransformerConfig config = TransformerConfig.preset("tiny", 20).toBuilder().layers(1).dModel(32).heads(2).dFF(64).arch(arch).build();
+        BatchLimits limits = new BatchLimits(96, 6, 16);
         AdamConfig adam = AdamConfig.paper().withClipNorm(1f);
         Transformer jvmModel = Transformer.create(config, limits, adam, 3), tornadoModel = Transformer.create(config, limits, adam, 3);
         SplittableRandom rnd = new SplittableRandom(17);
         List<Batch> batches = new ArrayList<>();
-        for (int b = 0; b < 10; b++) batches.add(randomBatch(rnd, 3 + b % 4, config.srcVocab()));
+        for (int b = 0; b < 10; b++) batches.add(randomBatch(rnd, 3 + b % 4, config.srcVocab(), arch));
 
         try (Backend jvm = new JvmBackend(2); TornadoBackend tornado = new TornadoBackend("0:0")) {
             Trainer jvmTrainer = new Trainer(jvmModel, jvm, new Schedule.Constant(1e-3));
@@ -99,13 +101,18 @@ class TrainingTornadoTest {
         }
     }
 
-    /** Random token sentences of 3 to 7 tokens (plus specials), so that padding and masks matter. */
-    static Batch randomBatch(SplittableRandom rnd, int sentences, int vocab) {
+    /**
+     * Random token sentences of 3 to 7 tokens (plus specials), so that padding and masks matter,
+     * laid out for the architecture (an encoder-only target as long as its source).
+     */
+    static Batch randomBatch(SplittableRandom rnd, int sentences, int vocab, TransformerConfig.Arch arch) {
         List<EncodedPair> pairs = new ArrayList<>();
         for (int i = 0; i < sentences; i++) {
-            pairs.add(new EncodedPair(i, rnd.ints(rnd.nextInt(3, 8), 4, vocab).toArray(), rnd.ints(rnd.nextInt(3, 8), 4, vocab).toArray()));
+            int[] source = rnd.ints(rnd.nextInt(3, 8), 4, vocab).toArray();
+            int targetLength = arch == TransformerConfig.Arch.ENCODER_ONLY ? source.length : rnd.nextInt(3, 8);
+            pairs.add(new EncodedPair(i, source, rnd.ints(targetLength, 4, vocab).toArray()));
         }
-        return Batch.of(pairs);
+        return arch.layout().batch(pairs);
     }
 
     static double relative(double expected, double actual) {
