@@ -26,12 +26,18 @@ record LoadedCheckpoint(Path dir, Tokenizer tokenizer, Transformer model, Transl
      */
     /** A model for up to {@code sentences} sentences at a time, whose chunks hold up to {@code tokens} decoder positions (at least one sentence's). */
     static LoadedCheckpoint open(Path given, Backend backend, int sentences, int tokens, int beam, String command) throws IOException {
+        return open(given, backend, sentences, tokens, beam, command, null);
+    }
+
+    /** As above, the model reducing the source's tokens in its encoder ({@code reduction} null: not). */
+    static LoadedCheckpoint open(Path given, Backend backend, int sentences, int tokens, int beam, String command,
+                                 tt.model.TokenReduction reduction) throws IOException {
         Path dir = resolve(given, command);
         TransformerConfig config = Checkpoint.config(dir);
         Tokenizer tokenizer = Tokenizer.load(dir.resolve(Checkpoint.TOKENIZER));
         int len = config.maxLen();
         int chunk = Math.max(sentences == 1 ? len : tokens, len * beam);
-        Transformer model = Transformer.create(config, new BatchLimits(chunk, Math.min(chunk, sentences * beam), len), null, 0);
+        Transformer model = Transformer.create(config, new BatchLimits(chunk, Math.min(chunk, sentences * beam), len), null, 0, reduction);
         Checkpoint.loadParameters(dir.resolve(Checkpoint.MODEL), model);
         backend.upload(model.parameterRoot());
         return new LoadedCheckpoint(dir, tokenizer, model, new Translator(model, backend));

@@ -38,6 +38,8 @@ public final class TranslateCommand implements Callable<Integer> {
 
     @Mixin ChunkOptions chunk;
 
+    @Mixin ReductionOptions reduction;
+
     @Mixin BackendOptions backendOptions;
 
     @Parameters(arity = "0..*", description = "Sentences; read from stdin when none are given.")
@@ -47,7 +49,8 @@ public final class TranslateCommand implements Callable<Integer> {
         search.check(spec, java.util.List.of(beam), false);
         chunk.check(spec);
         try (Backend backend = backendOptions.open()) {
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, beam, "translate");
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, beam, "translate",
+                    reduction.reductions(spec, false).getFirst());
             Translator translator = loaded.translator();
             Tokenizer tokenizer = loaded.tokenizer();
             PrintStream out = System.out;

@@ -8,6 +8,7 @@ import tt.kernels.Kernel.CachedAttention;
 import tt.kernels.Kernel.Gemm;
 import tt.kernels.Kernel.GatherRows;
 import tt.kernels.Kernel.HeadTranspose;
+import tt.kernels.Kernel.KeySizeBias;
 import tt.kernels.Kernel.Softmax;
 import tt.kernels.Kernel.SoftmaxBackward;
 
@@ -24,6 +25,9 @@ import tt.kernels.Kernel.SoftmaxBackward;
  * positions, d_model]. Token-major, as projections write them: nothing is transposed into heads,
  * and a beam's filled positions are one contiguous block. Only the new position's query is
  * projected and attends.
+ *
+ * <p>Over a reduced source ({@link TokenReduction}), {@code keySizes} says how many tokens each key
+ * stands for, and every score of a key gains log(size): ToMe's proportional attention.
  */
 final class Attention implements Sublayer {
     private static final Dim ONE = Dim.fixed(1);
@@ -34,13 +38,17 @@ final class Attention implements Sublayer {
     private final int heads;
     private final IntBuf keyLengths;
     private final boolean causal;
+    /** How many tokens each key stands for ([batch, keys]), and whether scores gain their log (ones otherwise: every key one token). */
+    private final FloatBuf keySizes;
+    private final boolean proportional;
     private final Linear wq, wk, wv, wo;
     private final Dropout dropout;
     // Kept for backward: projections, per-head layouts, probabilities.
     private final Tensor q, k, v, qh, kh, vh, scores, probs, probsDropped, contextHeads, context, out;
 
+    /** {@code keySizes} null: every key is one token. */
     Attention(Layout l, String name, Tensor xq, Tensor xkv, Dim qLen, Dim kvLen, Dim qRows, Dim kvRows,
-              Dim scoreCount, IntBuf keyLengths, boolean causal) {
+              Dim scoreCount, IntBuf keyLengths, boolean causal, FloatBuf keySizes) {
         TransformerConfig c = l.config;
         int d = c.dModel();
         this.name = name;
@@ -62,6 +70,8 @@ final class Attention implements Sublayer {
         this.cacheUsed = l.dims.cacheUsed();
         this.keyLengths = keyLengths;
         this.causal = causal;
+        this.keySizes = keySizes != null ? keySizes : l.ones;
+        this.proportional = keySizes != null;
         Tensor inProjW = l.buffers.parameter(name + ".in_proj_weight", 3 * d, d);
         Tensor inProjB = l.buffers.parameter(name + ".in_proj_bias", 3 * d);
         Buffers b = l.buffers;
@@ -99,6 +109,9 @@ final class Attention implements Sublayer {
 
     Dim keys() { return kvLen; }
 
+    /** The keys of the last run, [batch * keys, d_model] (heads side by side): what ToMe's matching compares. */
+    FloatBuf keyVectors() { return k.value(); }
+
     @Override public void forward(Pass p) {
         if (p.incremental()) {
             forwardOnePosition(p);
@@ -111,6 +124,7 @@ final class Attention implements Sublayer {
         p.add(name + ": split k heads", new HeadTranspose(batch, kvLen, h, dk, true, false, k.value(), kh.value()));
         p.add(name + ": split v heads", new HeadTranspose(batch, kvLen, h, dk, true, false, v.value(), vh.value()));
         p.add(name + ": scores = q k^T", new Gemm(batchHeads, qLen, kvLen, headDim, false, true, 1f, qh.value(), kh.value(), 0f, scores.value()));
+        if (proportional) p.add(name + ": scores += log(key sizes) / sqrt(d_k)", new KeySizeBias(batch, h, qLen, kvLen, scale(), keySizes, scores.value()));
         p.add(name + ": probs = softmax(scores / sqrt(d_k))", new Softmax(batch, h, qLen, kvLen, scale(), causal, keyLengths,
                 scores.value(), probs.value()));
         FloatBuf attended = dropout.forward(p, scoreCount, ONE, probs.value(), probsDropped.value());
@@ -146,7 +160,7 @@ final class Attention implements Sublayer {
             capacity = cacheLength;
         }
         p.add(name + ": attend over cached k, v", new CachedAttention(batch, heads, headDim.max(), visible, capacity,
-                scale(), keyLengths, q.value(), keys, values, probs.value(), context.value()));
+                scale(), keyLengths, q.value(), keys, values, keySizes, probs.value(), context.value()));
         wo.forward(p, qRows, context.value(), out.value());
     }
 

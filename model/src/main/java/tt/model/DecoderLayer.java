@@ -1,5 +1,6 @@
 package tt.model;
 
+import tt.kernels.Dim;
 import tt.kernels.FloatBuf;
 import tt.kernels.IntBuf;
 
@@ -8,14 +9,17 @@ final class DecoderLayer implements Layer {
     private final Residual<Attention> selfAttention, crossAttention;
     private final Residual<FeedForward> feedForward;
 
-    DecoderLayer(Layout l, String name, Tensor x, Tensor memory, Inputs in) {
+    /** The encoder output the cross-attention reads: its tensor, padded length, rows, lengths, and key sizes (null: one token each). */
+    record Memory(Tensor x, Dim len, Dim rows, IntBuf lengths, FloatBuf keySizes) {}
+
+    DecoderLayer(Layout l, String name, Tensor x, Memory memory, Inputs in) {
         Dims d = l.dims;
         this.selfAttention = new Residual<>(l, name + ".self_attn_block", name + ".norm1", x, d.tgtRows(),
                 input -> new Attention(l, name + ".self_attn", input, input, d.tgtLen(), d.tgtLen(), d.tgtRows(), d.tgtRows(),
-                        d.decoderScores(), in.tgtLengths(), true));
+                        d.decoderScores(), in.tgtLengths(), true, null));
         this.crossAttention = new Residual<>(l, name + ".cross_attn_block", name + ".norm2", selfAttention.output(), d.tgtRows(),
-                input -> new Attention(l, name + ".multihead_attn", input, memory, d.tgtLen(), d.srcLen(), d.tgtRows(), d.srcRows(),
-                        d.crossScores(), in.srcLengths(), false));
+                input -> new Attention(l, name + ".multihead_attn", input, memory.x(), d.tgtLen(), memory.len(), d.tgtRows(), memory.rows(),
+                        d.crossScores(), memory.lengths(), false, memory.keySizes()));
         this.feedForward = new Residual<>(l, name + ".ff_block", name + ".norm3", crossAttention.output(), d.tgtRows(),
                 input -> new FeedForward(l, name, input, d.tgtRows()));
     }

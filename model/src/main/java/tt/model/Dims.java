@@ -4,13 +4,15 @@ import tt.kernels.Dim;
 import tt.kernels.LiveSizes;
 
 /**
- * The live dimensions of one batch, shared by every graph of a model, and the fixed ones. Decoding
+ * The live dimensions of one batch, shared by every graph of a model, and the fixed ones. With
+ * token reduction ({@link TokenReduction}) the encoder's later layers and the cross-attention run
+ * over the reduced source: its padded length, rows and self-attention scores. Decoding
  * one position at a time adds the position, the keys cached so far (position + 1), the positions
  * each cache holds, a cache's row per sentence (cacheLength * d_model floats) and the part of it
  * filled so far (decodeKeys * d_model floats).
  */
 record Dims(Dim batch, Dim srcLen, Dim tgtLen, Dim srcRows, Dim tgtRows, Dim batchHeads,
-            Dim encoderScores, Dim decoderScores, Dim crossScores, Dim step,
+            Dim encoderScores, Dim decoderScores, Dim crossScores, Dim reducedLen, Dim reducedRows, Dim reducedScores, Dim step,
             Dim decodePosition, Dim decodeKeys, Dim cacheLength, Dim cacheRow, Dim cacheUsed,
             Dim model, Dim ff, Dim vocab, BatchLimits limits) {
 
@@ -30,6 +32,9 @@ record Dims(Dim batch, Dim srcLen, Dim tgtLen, Dim srcRows, Dim tgtRows, Dim bat
                 sizes.live("encoder_scores", maxScores(c, l)),
                 sizes.live("decoder_scores", maxScores(c, l)),
                 sizes.live("cross_scores", maxScores(c, l)),
+                sizes.live("reduced_len", l.maxLen()),
+                sizes.live("reduced_rows", l.maxTokens()),
+                sizes.live("reduced_scores", maxScores(c, l)),
                 sizes.live("step", Integer.MAX_VALUE),
                 sizes.live("decode_position", l.maxLen() - 1),
                 sizes.live("decode_keys", l.maxLen()),

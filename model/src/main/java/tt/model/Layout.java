@@ -7,10 +7,13 @@ final class Layout {
     final Dims dims;
     /** Every attention layer, in the order laid out: what {@link Transformer#attentionMaps()} reads. */
     final java.util.List<Attention> attentions = new java.util.ArrayList<>();
+    /** [max tokens] ones: the key sizes of attention whose keys are single tokens. */
+    final tt.kernels.FloatBuf ones;
     private final int dropoutSeed;
     private int nextSite;
 
-    Layout(Buffers buffers, TransformerConfig config, Dims dims, int dropoutSeed) {
+    Layout(Buffers buffers, TransformerConfig config, Dims dims, int dropoutSeed, tt.kernels.FloatBuf ones) {
+        this.ones = ones;
         this.buffers = buffers;
         this.config = config;
         this.dims = dims;

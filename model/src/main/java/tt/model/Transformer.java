@@ -1,6 +1,7 @@
 package tt.model;
 
 import tt.kernels.FloatBuf;
+import tt.kernels.Dim;
 import tt.kernels.IntBuf;
 import tt.kernels.Kernel.Fill;
 import tt.kernels.Kernel.SmoothedLoss;
@@ -49,7 +50,20 @@ public final class Transformer {
     private final IntBuf beamParents;
     private final FloatBuf reorderScratch;
 
-    public final StepGraph trainStep, evaluate, encode, decodeStep, reorderBeams;
+    /** Token reduction in the encoder (null: none); a model with one is for inference only and has no trainStep or evaluate. */
+    public final TokenReduction reduction;
+    /** [max tokens] ones (keys of one token each), and how many tokens each key of the reduced source stands for. */
+    private final FloatBuf ones;
+    final FloatBuf reducedKeySizes;
+    /** The encoder layers before and from the reduction (all of them in the first without one). */
+    private final List<Layer> encoderFront = new ArrayList<>(), encoderBack = new ArrayList<>();
+    private final Tensor reduced;
+
+    /**
+     * trainStep and evaluate are null in a model with token reduction; encodeReduced is null in one
+     * without: it continues the encoder after the host has chosen the tokens ({@link #reduceTokens}).
+     */
+    public final StepGraph trainStep, evaluate, encode, encodeReduced, decodeStep, reorderBeams;
     /** What trains the parameters; null in a model built for inference only. */
     public final Adam optimizer;
 
@@ -59,9 +73,26 @@ public final class Transformer {
      * saying how much it needs. With {@code adam} null the model is for inference only.
      */
     public static Transformer create(TransformerConfig config, BatchLimits limits, AdamConfig adam, int dropoutSeed) {
-        Transformer measuring = new Transformer(config, limits, adam, dropoutSeed, Buffers.measuring(), null);
+        return create(config, limits, adam, dropoutSeed, null);
+    }
+
+    /** As above, with token reduction in the encoder ({@code reduction} not null: for inference only, {@code adam} null). */
+    public static Transformer create(TransformerConfig config, BatchLimits limits, AdamConfig adam, int dropoutSeed, TokenReduction reduction) {
+        if (reduction != null) {
+            if (adam != null) throw new IllegalArgumentException("token reduction is for inference; a model that trains has none");
+            if (config.arch() != TransformerConfig.Arch.ENCODER_DECODER) {
+                throw new IllegalArgumentException("token reduction shortens the source an encoder-decoder attends to; this model is " + config.arch().label());
+            }
+            if (reduction.afterLayer() > config.layers()) {
+                throw new IllegalArgumentException("token reduction after encoder layer " + reduction.afterLayer() + ", but the model has "
+                        + config.layers());
+            }
+        }
+        Transformer measuring = new Transformer(config, limits, adam, dropoutSeed, Buffers.measuring(), null, reduction);
         Buffers measured = measuring.buffers;
-        GradientPlan plan = GradientPlan.of(measured.actGrads.handedOut(), measuring.trainStep);
+        // A model with token reduction has no training step: its activation gradients, never used, are planned over an empty one.
+        GradientPlan plan = GradientPlan.of(measured.actGrads.handedOut(),
+                measuring.trainStep != null ? measuring.trainStep : new StepGraph("no_train_step", measuring.sizes));
         long needed = 4L * (measured.floats() - measured.actGrads.used() + plan.floats() + (adam != null ? 2L * measured.params.used() : 0));
         Runtime rt = Runtime.getRuntime();
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
@@ -75,13 +106,14 @@ public final class Transformer {
                     + " of the model, or give the JVM more heap: TT_HEAP=%dg ./tt ...", config.layers(), config.dModel(), limits.maxTokens(),
                     needed / GIB, free / GIB, rt.maxMemory() / GIB, (long) Math.ceil((needed * 1.3 + (rt.maxMemory() - free)) / GIB)));
         }
-        return new Transformer(config, limits, adam, dropoutSeed, Buffers.sizedLike(measured, plan), plan);
+        return new Transformer(config, limits, adam, dropoutSeed, Buffers.sizedLike(measured, plan), plan, reduction);
     }
 
     private static final double GIB = 1L << 30;
 
     /** {@code plan} null: a measuring pass, whose training step zeroes nothing (it never runs). */
-    private Transformer(TransformerConfig c, BatchLimits limits, AdamConfig adam, int dropoutSeed, Buffers buffers, GradientPlan plan) {
+    private Transformer(TransformerConfig c, BatchLimits limits, AdamConfig adam, int dropoutSeed, Buffers buffers, GradientPlan plan,
+                        TokenReduction reduction) {
         if (limits.maxLen() > c.maxLen()) {
             throw new IllegalArgumentException("batch max length " + limits.maxLen() + " exceeds the model's max_len " + c.maxLen());
         }
@@ -93,7 +125,12 @@ public final class Transformer {
         this.dims = Dims.create(sizes, c, limits);
         this.inputs = Inputs.allocate(limits);
         this.positional = Embedding.sinusoidalTable(limits.maxLen(), c.dModel());
-        Layout l = new Layout(buffers, c, dims, dropoutSeed);
+        this.reduction = reduction;
+        this.ones = FloatBuf.allocate("ones", limits.maxTokens());
+        ones.fill(1f);
+        this.reducedKeySizes = FloatBuf.allocate("reduced_key_sizes", limits.maxTokens());
+        reducedKeySizes.fill(1f);
+        Layout l = new Layout(buffers, c, dims, dropoutSeed, ones);
         this.attentions = l.attentions;
         boolean pre = c.norm() == TransformerConfig.NormPlacement.PRE;
 
@@ -104,20 +141,33 @@ public final class Transformer {
         Tensor outWeight = !c.tieEmbeddings() ? buffers.parameter("generator.weight", c.tgtVocab(), c.dModel())
                 : srcTable != null ? srcTable : tgtTable;
 
+        // Over the source, or from the reduction on, over the reduced source.
+        Dim memoryLen = reduction == null ? dims.srcLen() : dims.reducedLen(), memoryRows = reduction == null ? dims.srcRows() : dims.reducedRows();
+        IntBuf memoryLengths = reduction == null ? inputs.srcLengths() : inputs.reducedLengths();
+        FloatBuf memoryKeySizes = reduction == null ? null : reducedKeySizes;
         if (arch.hasEncoder()) {
             srcEmbedding = new Embedding(l, "src_embed", srcTable, inputs.srcIds(), dims.srcRows(), dims.srcLen(), positional);
             Tensor x = srcEmbedding.output();
+            Tensor reducedX = null;
             for (int i = 0; i < c.layers(); i++) {
-                encoder.add(new EncoderLayer(l, "encoder.layers." + i, x, dims.srcLen(), dims.srcRows(), dims.encoderScores(),
-                        inputs.srcLengths(), false));
-                x = encoder.getLast().output();
+                if (reduction != null && i == reduction.afterLayer()) x = reducedX = l.rows("encoder.reduced", c.dModel());
+                boolean back = reduction != null && i >= reduction.afterLayer();
+                EncoderLayer layer = back
+                        ? new EncoderLayer(l, "encoder.layers." + i, x, memoryLen, memoryRows, dims.reducedScores(), memoryLengths, false, memoryKeySizes)
+                        : new EncoderLayer(l, "encoder.layers." + i, x, dims.srcLen(), dims.srcRows(), dims.encoderScores(), inputs.srcLengths(), false, null);
+                encoder.add(layer);
+                (back ? encoderBack : encoderFront).add(layer);
+                x = layer.output();
             }
+            if (reduction != null && reduction.afterLayer() == c.layers()) x = reducedX = l.rows("encoder.reduced", c.dModel());
+            reduced = reducedX;
             encoderNorm = pre ? new LayerNorm(buffers, "encoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
             memory = pre ? l.rows("encoder.norm.out", c.dModel()) : x;
         } else {
             srcEmbedding = null;
             encoderNorm = null;
             memory = null;
+            reduced = null;
         }
 
         if (arch.hasDecoder()) {
@@ -125,8 +175,9 @@ public final class Transformer {
             Tensor y = tgtEmbedding.output();
             for (int i = 0; i < c.layers(); i++) {
                 String name = "decoder.layers." + i;
-                decoder.add(arch.hasEncoder() ? new DecoderLayer(l, name, y, memory, inputs)
-                        : new EncoderLayer(l, name, y, dims.tgtLen(), dims.tgtRows(), dims.decoderScores(), inputs.tgtLengths(), true));
+                decoder.add(arch.hasEncoder() ? new DecoderLayer(l, name, y, new DecoderLayer.Memory(memory, memoryLen, memoryRows, memoryLengths,
+                        memoryKeySizes), inputs)
+                        : new EncoderLayer(l, name, y, dims.tgtLen(), dims.tgtRows(), dims.decoderScores(), inputs.tgtLengths(), true, null));
                 y = decoder.getLast().output();
             }
             decoderNorm = pre ? new LayerNorm(buffers, "decoder.norm", c.dModel(), limits.maxTokens(), c.layerNormEps()) : null;
@@ -142,10 +193,11 @@ public final class Transformer {
         reorderScratch = buffers.scratch("beam_reorder_scratch", limits.maxTokens(), c.dModel());
 
         this.gradientPlan = plan;
-        this.trainStep = buildTrainStep(plan);
+        this.trainStep = reduction == null ? buildTrainStep(plan) : null;
         this.optimizer = adam != null ? new Adam(adam, buffers, sizes) : null;
-        this.evaluate = buildEvaluate();
+        this.evaluate = reduction == null ? buildEvaluate() : null;
         this.encode = buildEncode();
+        this.encodeReduced = reduction == null ? null : buildEncodeReduced();
         this.decodeStep = buildDecodeStep();
         this.reorderBeams = buildReorderBeams();
     }
@@ -183,6 +235,11 @@ public final class Transformer {
      */
     private StepGraph buildEncode() {
         Pass p = new Pass(new StepGraph("encode", sizes), false, false);
+        if (reduction != null) {  // up to the layer whose attention or keys choose the tokens: the host reads them after
+            srcEmbedding.forward(p);
+            for (Layer layer : encoderFront) layer.forward(p);
+            return p.graph().inputs(inputs.srcIds(), inputs.srcLengths());
+        }
         encoderForward(p);
         for (Layer layer : decoder) layer.projectMemory(p);
         if (!config.arch().hasDecoder()) {
@@ -190,6 +247,18 @@ public final class Transformer {
             return p.graph().inputs(inputs.srcIds(), inputs.srcLengths()).outputs(generator.logProbs());
         }
         return p.graph().inputs(inputs.srcIds(), inputs.srcLengths());
+    }
+
+    /** The encoder from the reduction on: the tokens combined as the host chose ({@link #reduceTokens}), the later layers, memory projections. */
+    private StepGraph buildEncodeReduced() {
+        Pass p = new Pass(new StepGraph("encode_reduced", sizes), false, false);
+        Tensor before = encoderFront.isEmpty() ? srcEmbedding.output() : encoderFront.getLast().output();
+        p.add("encoder: reduce tokens", new tt.kernels.Kernel.CombineTokens(dims.batch(), dims.srcLen(), dims.reducedLen(), config.dModel(),
+                inputs.tokenDest(), ones, before.value(), reducedKeySizes, reduced.value()));
+        for (Layer layer : encoderBack) layer.forward(p);
+        if (encoderNorm != null) encoderNorm.forward(p, dims.reducedRows(), encoderBack.isEmpty() ? reduced : encoderBack.getLast().output(), memory);
+        for (Layer layer : decoder) layer.projectMemory(p);
+        return p.graph().inputs(inputs.tokenDest(), inputs.reducedLengths());
     }
 
     /** One position per sentence: its token in, the next token's log-probabilities out, its keys and values cached. */
@@ -302,6 +371,55 @@ public final class Transformer {
             if (parents[r] < 0 || parents[r] >= n) throw new IllegalArgumentException("beam parent " + parents[r] + " of row " + r + " is not a row");
         }
         System.arraycopy(parents, 0, beamParents.array(), 0, n);
+    }
+
+    /**
+     * What token reduction chooses from, after {@code encode} ran (download it first): the
+     * self-attention probabilities of the layer it follows (pruning) or that layer's keys (merging).
+     */
+    public FloatBuf reductionEvidence() {
+        Attention a = ((EncoderLayer) encoderFront.getLast()).selfAttention();
+        return reduction.method() == TokenReduction.Method.PRUNE ? a.probabilities() : a.keyVectors();
+    }
+
+    /**
+     * Chooses each sentence row's tokens from {@link #reductionEvidence} (on the host) and sets what
+     * {@code encodeReduced} reads: every token's slot and the reduced lengths and sizes.
+     */
+    public void reduceTokens() {
+        int n = sizes.get(dims.batch()), len = sizes.get(dims.srcLen()), h = config.heads(), d = config.dModel();
+        float[] evidence = reductionEvidence().array();
+        int base = reductionEvidence().offset(), longest = 1;
+        for (int r = 0; r < n; r++) {
+            int length = inputs.srcLengths().get(r), kept = reduction.kept(length);
+            int[] dest;
+            if (reduction.method() == TokenReduction.Method.PRUNE) {
+                double[] received = new double[length];  // attention each key received, over heads and the sentence's queries
+                for (int head = 0; head < h; head++) {
+                    for (int i = 0; i < length; i++) {
+                        int row = base + ((r * h + head) * len + i) * len;
+                        for (int j = 0; j < length; j++) received[j] += evidence[row + j];
+                    }
+                }
+                dest = TokenReduction.prune(received, length, kept);
+            } else {
+                float[][] keys = new float[length][];
+                for (int t = 0; t < length; t++) keys[t] = java.util.Arrays.copyOfRange(evidence, base + (r * len + t) * d, base + (r * len + t + 1) * d);
+                dest = TokenReduction.merge(keys, length, kept);
+            }
+            int slots = 0;
+            for (int t = 0; t < len; t++) {
+                int slot = t < length ? dest[t] : -1;
+                inputs.tokenDest().set(r * len + t, slot);
+                slots = Math.max(slots, slot + 1);
+            }
+            inputs.reducedLengths().set(r, slots);
+            longest = Math.max(longest, slots);
+        }
+        sizes.set(dims.reducedLen(), longest);
+        sizes.set(dims.reducedRows(), n * longest);
+        sizes.set(dims.reducedScores(), n * h * longest * longest);
+        sizes.set(dims.crossScores(), n * h * sizes.get(dims.tgtLen()) * longest);
     }
 
     /** The training step counter that dropout masks are drawn from. */

@@ -27,12 +27,15 @@ public final class Translator {
     private final Transformer model;
     private final Backend backend;
     private final Backend.Executable encode, decodeStep, reorderBeams;
+    /** The encoder after token reduction; null in a model without. */
+    private final Backend.Executable encodeReduced;
     private Backend.Executable evaluate;
 
     public Translator(Transformer model, Backend backend) {
         this.model = model;
         this.backend = backend;
         this.encode = backend.compile(model.encode);
+        this.encodeReduced = model.encodeReduced != null ? backend.compile(model.encodeReduced) : null;
         this.decodeStep = backend.compile(model.decodeStep);
         this.reorderBeams = backend.compile(model.reorderBeams);
     }
@@ -213,7 +216,7 @@ public final class Translator {
             finished.add(new ArrayList<>());
         }
         model.startDecoding(replicated, positions);
-        encode.run();
+        encode();
         // Row s*k + j holds hypothesis j of sentence s (rows past the live ones repeat the last).
         int[] tokens = new int[rows], parents = new int[rows];
         for (int r = 0; r < rows; r++) tokens[r] = prefixes[r / k][0];
@@ -270,6 +273,15 @@ public final class Translator {
             best[s] = strip(pool.stream().max(Comparator.comparingDouble(h -> score(h, penalty))).orElseThrow().tokens);
         }
         return best;
+    }
+
+    /** The encoder, with its token reduction chosen on the host between its two graphs if the model has one. */
+    private void encode() {
+        encode.run();
+        if (encodeReduced == null) return;
+        backend.download(model.reductionEvidence());
+        model.reduceTokens();
+        encodeReduced.run();
     }
 
     /** A token drawn from softmax(logProbs / temperature) over the candidates (the top-k). */

@@ -284,24 +284,57 @@ public sealed interface Kernel {
 
     /**
      * One query per row against cached keys and values, per head: probs[r, h, j] = softmax over the
-     * visible keys j (j < keys and j < keyLengths[r]) of scale * q[r, h] . k[r, h, j], zero past them;
-     * context[r, h] = sum over j of probs[r, h, j] v[r, h, j]. q and context are [rows, heads*headDim]
-     * (heads side by side, as projections make them), the caches [rows, capacity, heads*headDim]
-     * (the same, per key position), probs [rows, heads, capacity]. Eq. 1 of the paper for the newest
-     * position only.
+     * visible keys j (j < keys and j < keyLengths[r]) of scale * q[r, h] . k[r, h, j] + log keySizes[r, j],
+     * zero past them; context[r, h] = sum over j of probs[r, h, j] v[r, h, j]. q and context are
+     * [rows, heads*headDim] (heads side by side, as projections make them), the caches
+     * [rows, capacity, heads*headDim] (the same, per key position), keySizes [rows, capacity] (how many
+     * tokens each key stands for: 1, or more for tokens merged by ToMe, whose proportional attention
+     * the log adds), probs [rows, heads, capacity]. Eq. 1 of the paper for the newest position only.
      */
     record CachedAttention(Dim rows, int heads, int headDim, Dim keys, Dim capacity, float scale, IntBuf keyLengths,
-                           FloatBuf q, FloatBuf kCache, FloatBuf vCache, FloatBuf probs, FloatBuf context) implements Kernel {
+                           FloatBuf q, FloatBuf kCache, FloatBuf vCache, FloatBuf keySizes, FloatBuf probs, FloatBuf context) implements Kernel {
         public void check(Checks ch) {
             long rowsHeads = ch.size(rows) * (long) heads, cache = ch.product(rows, capacity) * heads * headDim;
             ch.ints(keyLengths, ch.size(rows), "rows");
             ch.floats(q, rowsHeads * headDim, "rows*heads*headDim");
             ch.floats(kCache, cache, "rows*capacity*heads*headDim");
             ch.floats(vCache, cache, "rows*capacity*heads*headDim");
+            ch.floats(keySizes, ch.product(rows, capacity), "rows*capacity");
             ch.floats(probs, rowsHeads * ch.size(capacity), "rows*heads*capacity");
             ch.floats(context, rowsHeads * headDim, "rows*heads*headDim");
             if (ch.size(keys) > ch.size(capacity)) ch.fail(ch.size(keys) + " keys do not fit the cache's capacity " + ch.size(capacity));
             if (!(scale > 0f)) ch.fail("attention scale must be positive, got " + scale);
+        }
+    }
+
+    /**
+     * ToMe's proportional attention before a softmax that scales by {@code scale}: scores[b, h, i, j]
+     * += log(keySizes[b, j]) / scale, so that a key standing for n merged tokens weighs as n keys.
+     * scores [batch, heads, queries, keys], keySizes [batch, keys].
+     */
+    record KeySizeBias(Dim batch, int heads, Dim queries, Dim keys, float scale, FloatBuf keySizes, FloatBuf scores) implements Kernel {
+        public void check(Checks ch) {
+            ch.floats(keySizes, ch.product(batch, keys), "batch*keys");
+            ch.floats(scores, ch.product(batch, queries, keys) * heads, "batch*heads*queries*keys");
+            if (!(scale > 0f)) ch.fail("attention scale must be positive, got " + scale);
+        }
+    }
+
+    /**
+     * Token reduction in the encoder (pruning, ToMe merging): token t of sentence b goes to slot
+     * dest[b, t] of the output (-1: dropped), and each slot becomes the size-weighted mean of the
+     * tokens sent to it, out[b, j] = sum sizes[b, t] x[b, t] / sum sizes[b, t], with outSizes[b, j]
+     * their summed size (an empty slot: zeros, size 1). x [batch, inLen, width], dest and sizes
+     * [batch, inLen], out [batch, outLen, width], outSizes [batch, outLen]. Both outputs are written.
+     */
+    record CombineTokens(Dim batch, Dim inLen, Dim outLen, int width, IntBuf dest, FloatBuf sizes, FloatBuf x, FloatBuf outSizes,
+                         FloatBuf out) implements Kernel {
+        public void check(Checks ch) {
+            ch.ints(dest, ch.product(batch, inLen), "batch*inLen");
+            ch.floats(sizes, ch.product(batch, inLen), "batch*inLen");
+            ch.floats(x, ch.product(batch, inLen) * width, "batch*inLen*width");
+            ch.floats(outSizes, ch.product(batch, outLen), "batch*outLen");
+            ch.floats(out, ch.product(batch, outLen) * width, "batch*outLen*width");
         }
     }
 

@@ -34,6 +34,8 @@ public final class KernelCost {
             case Kernel.CacheWrite k -> 0;
             case Kernel.CachedAttention k -> (4.0 * k.headDim() + 5) * k.heads() * k.rows().value(sizes) * k.keys().value(sizes);
             case Kernel.GatherRows k -> 0;
+            case Kernel.KeySizeBias k -> 2.0 * k.heads() * k.batch().value(sizes) * k.queries().value(sizes) * k.keys().value(sizes);
+            case Kernel.CombineTokens k -> 2.0 * k.width() * k.batch().value(sizes) * k.inLen().value(sizes);
             case Kernel.SmoothedLoss k -> 3 * cells(k.rows(), k.vocab(), sizes);
             case Kernel.SmoothedLossBackward k -> 3 * cells(k.rows(), k.vocab(), sizes);
             case Kernel.SmoothedLossAndGradient k -> 10 * cells(k.rows(), k.vocab(), sizes);

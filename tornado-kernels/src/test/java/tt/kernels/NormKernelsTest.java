@@ -106,15 +106,19 @@ class NormKernelsTest {
 
     // ---- one query per row against cached keys and values (decoding) ----
 
-    /** {probs [rows, heads, capacity], context [rows, heads * headDim]} by the softmax reference above; caches [rows, capacity, heads * headDim]. */
+    /**
+     * {probs [rows, heads, capacity], context [rows, heads * headDim]} by the softmax reference above; caches
+     * [rows, capacity, heads * headDim]; each key's scaled score gains log keySizes[r, j].
+     */
     static double[][] cachedAttention(int rows, int heads, int headDim, int keys, int capacity, double scale, int[] keyLengths,
-                                      double[] q, double[] kCache, double[] vCache) {
+                                      double[] q, double[] kCache, double[] vCache, double[] keySizes) {
         double[] scores = new double[rows * heads * capacity];
         int[] visible = new int[rows];
         for (int r = 0; r < rows; r++) visible[r] = Math.min(keys, keyLengths[r]);
         for (int rh = 0; rh < rows * heads; rh++) {
             for (int j = 0; j < keys; j++) {
                 for (int c = 0; c < headDim; c++) scores[rh * capacity + j] += q[rh * headDim + c] * kCache[((rh / heads * capacity + j) * heads + rh % heads) * headDim + c];
+                scores[rh * capacity + j] += Math.log(keySizes[rh / heads * capacity + j]) / scale;
             }
         }
         double[] probs = softmax(rows, heads, 1, capacity, scale, false, visible, scores), context = new double[rows * heads * headDim];
@@ -141,17 +145,67 @@ class NormKernelsTest {
             int cache = rows * heads * capacity * headDim;
             FloatBuf q = floats("q", rows * heads * headDim, rnd), kCache = floats("k", cache, rnd), vCache = floats("v", cache, rnd);
             FloatBuf probs = floats("probs", rows * heads * capacity, rnd), context = floats("context", rows * heads * headDim, rnd);
+            FloatBuf keySizes = FloatBuf.allocate("keySizes", rows * capacity);
+            for (int i = 0; i < keySizes.length(); i++) keySizes.set(i, 1 + rnd.nextInt(4));  // merged keys of up to 4 tokens
             float scale = 0.41f;
-            double[][] expected = cachedAttention(rows, heads, headDim, keys, capacity, scale, lengths, doubles(q), doubles(kCache), doubles(vCache));
+            double[][] expected = cachedAttention(rows, heads, headDim, keys, capacity, scale, lengths, doubles(q), doubles(kCache), doubles(vCache),
+                    doubles(keySizes));
             float[] probsBefore = snapshot(probs), contextBefore = snapshot(context);
             run(g.add("attend", new Kernel.CachedAttention(rowsDim, heads, headDim, keysDim, capacityDim, scale, ints("keyLengths", lengths),
-                    q, kCache, vCache, probs, context)));
+                    q, kCache, vCache, keySizes, probs, context)));
             String at = Arrays.toString(s);
             // dot products of at most 16 terms, exp and sums of at most 40 in float32
             assertOutput("cached probs " + at, probsBefore, expected[0], probs, 1e-5, 1e-9);
             for (int i = 0; i < expected[0].length; i++) if (expected[0][i] == 0) assertEquals(0f, probs.get(i), "masked prob " + i + " " + at);
             assertOutput("cached context " + at, contextBefore, expected[1], context, 1e-5, 1e-6);
         }
+    }
+
+    /** log(size) / scale on every score of key j: the softmax after it (scale) then sees + log(size). */
+    @Test
+    void keySizeBiasAddsTheLogOfEachKeysSizeBeforeTheScale() {
+        int batch = 3, heads = 2, queries = 4, keys = 5;
+        float scale = 0.35f;
+        StepGraph g = new StepGraph("key size bias");
+        FloatBuf sizes = FloatBuf.allocate("sizes", batch * keys), scores = floats("scores", batch * heads * queries * keys, rnd);
+        for (int i = 0; i < sizes.length(); i++) sizes.set(i, 1 + rnd.nextInt(5));
+        double[] expected = doubles(scores);
+        for (int i = 0; i < expected.length; i++) expected[i] += Math.log(sizes.get(i / (heads * queries * keys) * keys + i % keys)) / scale;
+        float[] before = snapshot(scores);
+        run(g.add("bias", new Kernel.KeySizeBias(live(g, "batch", batch), heads, live(g, "queries", queries), live(g, "keys", keys), scale,
+                sizes, scores)));
+        assertOutput("scores + log(size) / scale", before, expected, scores, 1e-6, 1e-7);
+    }
+
+    /** Dropped tokens vanish, merged ones average by size, sizes add up, empty slots are zeros of size 1; inputs beyond inLen are ignored. */
+    @Test
+    void combineTokensAveragesTheTokensSentToEachSlotBySize() {
+        int batch = 2, inLen = 5, outLen = 3, width = 6;
+        int[] dest = {0, 2, 0, -1, 1, 1, -1, 1, 0, -1};  // sentence 1: slot 2 gets nothing
+        float[] size = {1, 2, 3, 1, 1, 1, 1, 4, 1, 1};
+        StepGraph g = new StepGraph("combine");
+        FloatBuf sizes = FloatBuf.allocate("sizes", batch * inLen), x = floats("x", batch * inLen * width, rnd);
+        for (int i = 0; i < size.length; i++) sizes.set(i, size[i]);
+        FloatBuf outSizes = floats("outSizes", batch * outLen, rnd), out = floats("out", batch * outLen * width, rnd);
+        double[] expected = new double[batch * outLen * width], expectedSizes = new double[batch * outLen];
+        for (int t = 0; t < batch * inLen; t++) {
+            if (dest[t] < 0) continue;
+            int slot = t / inLen * outLen + dest[t];
+            expectedSizes[slot] += size[t];
+            for (int c = 0; c < width; c++) expected[slot * width + c] += size[t] * x.get(t * width + c);
+        }
+        for (int slot = 0; slot < expectedSizes.length; slot++) {
+            for (int c = 0; c < width; c++) expected[slot * width + c] /= Math.max(expectedSizes[slot], 1);
+            if (expectedSizes[slot] == 0) expectedSizes[slot] = 1;
+        }
+        float[] outBefore = snapshot(out), sizesBefore = snapshot(outSizes);
+        run(g.add("combine", new Kernel.CombineTokens(live(g, "batch", batch), live(g, "inLen", inLen), live(g, "outLen", outLen), width,
+                ints("dest", dest), sizes, x, outSizes, out)));
+        assertOutput("combined tokens", outBefore, expected, out, 1e-6, 1e-7);
+        assertOutput("combined sizes", sizesBefore, expectedSizes, outSizes, 0, 0);
+        // Sizes add up: what was kept (7 of sentence 0's 8; 6 of sentence 1's 8) and 1 for the empty slot.
+        assertEquals(7, outSizes.get(0) + outSizes.get(1) + outSizes.get(2));
+        assertEquals(6 + 1, outSizes.get(3) + outSizes.get(4) + outSizes.get(5));
     }
 
     // ---- layer norm ----

@@ -23,7 +23,7 @@ public class DecodeKernelsBenchmark extends KernelBenchmark {
 
     private static final int HEADS = 4, HEAD_DIM = 32, WIDTH = HEADS * HEAD_DIM;
     private int rows, keys, capacity;
-    private float[] q, kCache, vCache, probs, context, scratch;
+    private float[] q, kCache, vCache, keySizes, probs, context, scratch;
     private int[] keyLengths, parents;
 
     @Setup public void setup() {
@@ -35,6 +35,8 @@ public class DecodeKernelsBenchmark extends KernelBenchmark {
         q = random(rnd, rows * WIDTH);
         kCache = random(rnd, rows * capacity * WIDTH);
         vCache = random(rnd, rows * capacity * WIDTH);
+        keySizes = new float[rows * capacity];
+        Arrays.fill(keySizes, 1f);  // single-token keys, as decoding without token merging has
         probs = new float[rows * HEADS * capacity];
         context = new float[rows * WIDTH];
         scratch = new float[rows * capacity * WIDTH];
@@ -46,7 +48,7 @@ public class DecodeKernelsBenchmark extends KernelBenchmark {
 
     @Benchmark public float[] cachedAttention() {
         NormKernels.cachedAttention(par, rows, HEADS, HEAD_DIM, keys, capacity, 0.17f, keyLengths, 0, q, 0, kCache, 0, vCache, 0,
-                probs, 0, context, 0);
+                keySizes, 0, probs, 0, context, 0);
         return context;
     }
 

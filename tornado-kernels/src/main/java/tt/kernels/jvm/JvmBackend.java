@@ -119,8 +119,13 @@ public final class JvmBackend implements Backend {
                     v(k.capacity(), sizes), k.x().array(), k.x().offset(), k.cache().array(), k.cache().offset());
             case Kernel.CachedAttention k -> () -> NormKernels.cachedAttention(par, v(k.rows(), sizes), k.heads(), k.headDim(), v(k.keys(), sizes),
                     v(k.capacity(), sizes), k.scale(), k.keyLengths().array(), k.keyLengths().offset(), k.q().array(), k.q().offset(),
-                    k.kCache().array(), k.kCache().offset(), k.vCache().array(), k.vCache().offset(), k.probs().array(), k.probs().offset(),
-                    k.context().array(), k.context().offset());
+                    k.kCache().array(), k.kCache().offset(), k.vCache().array(), k.vCache().offset(), k.keySizes().array(),
+                    k.keySizes().offset(), k.probs().array(), k.probs().offset(), k.context().array(), k.context().offset());
+            case Kernel.KeySizeBias k -> () -> NormKernels.keySizeBias(par, v(k.batch(), sizes), k.heads(), v(k.queries(), sizes),
+                    v(k.keys(), sizes), k.scale(), k.keySizes().array(), k.keySizes().offset(), k.scores().array(), k.scores().offset());
+            case Kernel.CombineTokens k -> () -> NormKernels.combineTokens(par, v(k.batch(), sizes), v(k.inLen(), sizes), v(k.outLen(), sizes),
+                    k.width(), k.dest().array(), k.dest().offset(), k.sizes().array(), k.sizes().offset(), k.x().array(), k.x().offset(),
+                    k.outSizes().array(), k.outSizes().offset(), k.out().array(), k.out().offset());
             case Kernel.GatherRows k -> () -> ElementwiseKernels.gatherRows(par, v(k.rows(), sizes), v(k.length(), sizes), v(k.stride(), sizes),
                     k.index().array(), k.index().offset(), k.scratch().array(), k.scratch().offset(), k.data().array(), k.data().offset());
             case Kernel.Add k -> () -> ElementwiseKernels.add(par, n(k.rows(), k.cols(), sizes), k.a().array(), k.a().offset(),

@@ -35,7 +35,7 @@ public final class NormKernels {
      */
     public static void cachedAttention(Parallel par, int rows, int heads, int headDim, int keys, int capacity, float scale,
                                        int[] keyLengths, int lenOff, float[] q, int qOff, float[] kc, int kOff, float[] vc, int vOff,
-                                       float[] probs, int pOff, float[] context, int cOff) {
+                                       float[] keySizes, int sOff, float[] probs, int pOff, float[] context, int cOff) {
         int width = heads * headDim;
         par.range(rows, Math.max(1, rowGrain(keys * width)), (s, e) -> {
             for (int r = s; r < e; r++) {
@@ -43,8 +43,10 @@ public final class NormKernels {
                 int key0 = r * capacity * width, probs0 = pOff + r * heads * capacity, out = cOff + r * width, qRow = qOff + r * width;
                 int valid = Math.min(keys, Math.clamp(keyLengths[lenOff + r], 0, keys));
                 for (int j = 0; j < valid; j++) {
+                    // Proportional attention: + log(size) after scaling, so + log(size) / scale before it (0, and no log, for a single token).
+                    float size = keySizes[sOff + r * capacity + j], bias = size == 1f ? 0f : (float) Math.log(size) / scale;
                     for (int h = 0; h < heads; h++) {
-                        probs[probs0 + h * capacity + j] = Vec.dot(q, qRow + h * headDim, kc, kOff + key0 + j * width + h * headDim, headDim);
+                        probs[probs0 + h * capacity + j] = Vec.dot(q, qRow + h * headDim, kc, kOff + key0 + j * width + h * headDim, headDim) + bias;
                     }
                 }
                 for (int h = 0, row = probs0; h < heads; h++, row += capacity) {
@@ -59,6 +61,45 @@ public final class NormKernels {
                 for (int j = 0; j < valid; j++) {
                     for (int h = 0; h < heads; h++) {
                         Vec.axpy(probs[probs0 + h * capacity + j], vc, vOff + key0 + j * width + h * headDim, context, out + h * headDim, headDim);
+                    }
+                }
+            }
+        });
+    }
+
+    /** Kernel.KeySizeBias: scores[b, h, i, j] += log(keySizes[b, j]) / scale. */
+    public static void keySizeBias(Parallel par, int batch, int heads, int queries, int keys, float scale, float[] keySizes, int sOff,
+                                   float[] scores, int off) {
+        par.range(batch * heads, rowGrain(queries * keys), (s, e) -> {
+            for (int bh = s; bh < e; bh++) {
+                int sizes0 = sOff + bh / heads * keys;
+                for (int i = 0; i < queries; i++) {
+                    int row = off + (bh * queries + i) * keys;
+                    for (int j = 0; j < keys; j++) scores[row + j] += (float) Math.log(keySizes[sizes0 + j]) / scale;
+                }
+            }
+        });
+    }
+
+    /** Kernel.CombineTokens: each output slot the size-weighted mean of the tokens sent to it, and their summed size. */
+    public static void combineTokens(Parallel par, int batch, int inLen, int outLen, int width, int[] dest, int dOff, float[] sizes, int sOff,
+                                     float[] x, int xOff, float[] outSizes, int osOff, float[] out, int oOff) {
+        par.range(batch, 1, (s, e) -> {
+            for (int b = s; b < e; b++) {
+                java.util.Arrays.fill(out, oOff + b * outLen * width, oOff + (b + 1) * outLen * width, 0f);
+                java.util.Arrays.fill(outSizes, osOff + b * outLen, osOff + (b + 1) * outLen, 0f);
+                for (int t = 0; t < inLen; t++) {
+                    int j = dest[dOff + b * inLen + t];
+                    if (j < 0) continue;
+                    float size = sizes[sOff + b * inLen + t];
+                    Vec.axpy(size, x, xOff + (b * inLen + t) * width, out, oOff + (b * outLen + j) * width, width);
+                    outSizes[osOff + b * outLen + j] += size;
+                }
+                for (int j = 0; j < outLen; j++) {
+                    float total = outSizes[osOff + b * outLen + j];
+                    if (total == 0f) outSizes[osOff + b * outLen + j] = 1f;  // an empty slot: padding, a key of one token
+                    else if (total != 1f) {
+                        for (int c = 0, o = oOff + (b * outLen + j) * width; c < width; c++) out[o + c] /= total;
                     }
                 }
             }

@@ -126,8 +126,12 @@ class KernelsTornadoTest {
             int cache = 3 * heads * 11 * headDim;
             add(new Kernel.CacheWrite(batch, heads * headDim, position, keys, input(3 * heads * headDim), output("cache write", cache, ELEMENTWISE)));
             add(new Kernel.CachedAttention(batch, heads, headDim, seq, keys, 0.8f, keyLengths, input(3 * heads * headDim), input(cache),
-                    input(cache), output("cached attention probs", 3 * heads * 11, REDUCTION),
+                    input(cache), tokenCounts(3 * 11), output("cached attention probs", 3 * heads * 11, REDUCTION),
                     output("cached attention context", 3 * heads * headDim, REDUCTION)));
+            add(new Kernel.KeySizeBias(batch, heads, seq, keys, 0.8f, tokenCounts(3 * 11), output("key size bias", scores, ELEMENTWISE)));
+            // Token reduction: 9 tokens per sentence into 7 slots (-1 drops a token), sizes of merged tokens above 1.
+            add(new Kernel.CombineTokens(batch, seq, Dim.fixed(7), 13, ints(3 * 9, -1, 7), tokenCounts(3 * 9), input(3 * 9 * 13),
+                    output("combined token sizes", 3 * 7, ELEMENTWISE), output("combined tokens", 3 * 7 * 13, REDUCTION)));
             add(new Kernel.GatherRows(batch, m, cols, ints(3, 0, 2), output("gather rows scratch", 3 * 21, ELEMENTWISE),
                     output("gather rows", 3 * 37, ELEMENTWISE)));
             add(new Kernel.LayerNorm(rows, cols, 1e-5f, input(40 * 37), input(37), input(37),
@@ -188,6 +192,13 @@ class KernelsTornadoTest {
             FloatBuf view = in.view("in" + inUsed, inUsed + 3, n);
             inUsed += n + 3;
             for (int i = 0; i < n; i++) view.set(i, (float) rnd.nextDouble(-1, 1));
+            return view;
+        }
+
+        /** A view of the input root holding how many tokens each key stands for: whole numbers 1 to 4. */
+        private FloatBuf tokenCounts(int n) {
+            FloatBuf view = input(n);
+            for (int i = 0; i < n; i++) view.set(i, 1 + rnd.nextInt(4));
             return view;
         }
 

@@ -126,9 +126,10 @@ final class KernelTasks {
                                     .set(CachedScoresParams.HEADS, k.heads()).set(CachedScoresParams.HEAD_DIM, k.headDim())
                                     .dim(CachedScoresParams.KEYS, k.keys()).dim(CachedScoresParams.CAPACITY, k.capacity())
                                     .offset(CachedScoresParams.KEY_LENGTHS, k.keyLengths()).offset(CachedScoresParams.Q, k.q())
-                                    .offset(CachedScoresParams.K_CACHE, k.kCache()).offset(CachedScoresParams.PROBS, k.probs()),
+                                    .offset(CachedScoresParams.K_CACHE, k.kCache()).offset(CachedScoresParams.KEY_SIZES, k.keySizes())
+                                    .offset(CachedScoresParams.PROBS, k.probs()),
                             (g, id, ctx, p) -> g.task(id, NormKernels::cachedScores, ctx, sizes, p, i(k.keyLengths()), f(k.q()),
-                                    f(k.kCache()), f(k.probs()), k.scale())),
+                                    f(k.kCache()), f(k.keySizes()), f(k.probs()), k.scale())),
                     task(Launch.elements(k.heads() * k.headDim(), k.rows()),
                             new Params(CachedContextParams.class).dim(CachedContextParams.ROWS, k.rows())
                                     .set(CachedContextParams.HEADS, k.heads()).set(CachedContextParams.HEAD_DIM, k.headDim())
@@ -137,6 +138,16 @@ final class KernelTasks {
                                     .offset(CachedContextParams.CONTEXT, k.context()),
                             (g, id, ctx, p) -> g.task(id, NormKernels::cachedContext, ctx, sizes, p, f(k.probs()), f(k.vCache()),
                                     f(k.context()))));
+            case Kernel.KeySizeBias k -> one(Launch.elements(k.heads(), k.batch(), k.queries(), k.keys()),
+                    new Params(KeySizeBiasParams.class).dim(KeySizeBiasParams.BATCH, k.batch()).set(KeySizeBiasParams.HEADS, k.heads())
+                            .dim(KeySizeBiasParams.QUERIES, k.queries()).dim(KeySizeBiasParams.KEYS, k.keys())
+                            .offset(KeySizeBiasParams.KEY_SIZES, k.keySizes()).offset(KeySizeBiasParams.SCORES, k.scores()),
+                    (g, id, ctx, p) -> g.task(id, NormKernels::keySizeBias, ctx, sizes, p, f(k.keySizes()), f(k.scores()), k.scale()));
+            case Kernel.CombineTokens k -> List.of(  // a task writes one array: the sizes, then the tokens
+                    task(Launch.elements(k.batch(), k.outLen()), combineParams(k), (g, id, ctx, p) -> g.task(id, NormKernels::combineTokenSizes,
+                            ctx, sizes, p, i(k.dest()), f(k.sizes()), f(k.outSizes()))),
+                    task(Launch.elements(k.width(), k.batch(), k.outLen()), combineParams(k), (g, id, ctx, p) -> g.task(id,
+                            NormKernels::combineTokens, ctx, sizes, p, i(k.dest()), f(k.sizes()), f(k.x()), f(k.out()))));
             case Kernel.GatherRows k -> List.of(
                     gatherRows(k, k.data(), k.stride(), k.scratch(), k.length(), true),
                     gatherRows(k, k.scratch(), k.length(), k.data(), k.stride(), false));
@@ -327,6 +338,14 @@ final class KernelTasks {
                         .dim(DropoutParams.STEP, step).set(DropoutParams.SEED, seed).set(DropoutParams.SITE, site)
                         .offset(DropoutParams.IN, in).offset(DropoutParams.OUT, out),
                 (g, id, ctx, p) -> g.task(id, ElementwiseKernels::dropout, ctx, sizes, p, f(in), f(out), rate, flag(accumulate)));
+    }
+
+    private static Params combineParams(Kernel.CombineTokens k) {
+        return new Params(CombineTokensParams.class).dim(CombineTokensParams.BATCH, k.batch()).dim(CombineTokensParams.IN_LEN, k.inLen())
+                .dim(CombineTokensParams.OUT_LEN, k.outLen()).set(CombineTokensParams.WIDTH, k.width())
+                .offset(CombineTokensParams.DEST, k.dest()).offset(CombineTokensParams.SIZES, k.sizes())
+                .offset(CombineTokensParams.X, k.x()).offset(CombineTokensParams.OUT_SIZES, k.outSizes())
+                .offset(CombineTokensParams.OUT, k.out());
     }
 
     private List<Task> one(Launch launch, Params params, Body body) { return one(task(launch, params, body)); }

@@ -55,7 +55,9 @@ public final class NormKernels {
     }
 
     /** HEADS and HEAD_DIM are fixed ints, not dims. */
-    interface CachedScoresParams { int ROWS = 0, HEADS = 1, HEAD_DIM = 2, KEYS = 3, CAPACITY = 4, KEY_LENGTHS = 5, Q = 6, K_CACHE = 7, PROBS = 8; }
+    interface CachedScoresParams {
+        int ROWS = 0, HEADS = 1, HEAD_DIM = 2, KEYS = 3, CAPACITY = 4, KEY_LENGTHS = 5, Q = 6, K_CACHE = 7, KEY_SIZES = 8, PROBS = 9;
+    }
 
     /**
      * Kernel.CachedAttention's probabilities: one work-group per (row, head) and one query against
@@ -63,7 +65,7 @@ public final class NormKernels {
      * only those, so the work-group shares nothing but the max and the sum.
      */
     public static void cachedScores(KernelContext ctx, IntArray sizes, IntArray p, IntArray keyLengths, FloatArray q,
-                                    FloatArray kCache, FloatArray probs, float scale) {
+                                    FloatArray kCache, FloatArray keySizes, FloatArray probs, float scale) {
         int heads = p.get(CachedScoresParams.HEADS), headDim = p.get(CachedScoresParams.HEAD_DIM);
         int keys = dim(sizes, p, CachedScoresParams.KEYS), capacity = dim(sizes, p, CachedScoresParams.CAPACITY);
         int rh = ctx.groupIdx, lid = ctx.localIdx;
@@ -72,13 +74,14 @@ public final class NormKernels {
         // Key j of this head sits at ((r * capacity + j) * heads + h) * headDim.
         int width = heads * headDim, qRow = p.get(CachedScoresParams.Q) + rh * headDim;
         int kBase = p.get(CachedScoresParams.K_CACHE) + rh / heads * capacity * width + rh % heads * headDim;
-        int o = p.get(CachedScoresParams.PROBS) + rh * capacity;
+        int o = p.get(CachedScoresParams.PROBS) + rh * capacity, keySizes0 = p.get(CachedScoresParams.KEY_SIZES) + rh / heads * capacity;
         float max = -Float.MAX_VALUE;
         for (int j = lid; j < valid; j += THREADS) {
             float dot = 0f;
             for (int c = 0; c < headDim; c++) dot += q.get(qRow + c) * kCache.get(kBase + j * width + c);
-            probs.set(o + j, scale * dot);
-            max = TornadoMath.max(max, scale * dot);
+            float score = scale * (dot + TornadoMath.log(keySizes.get(keySizes0 + j)) / scale);  // as the JVM backend: + log(size) / scale, then scaled
+            probs.set(o + j, score);
+            max = TornadoMath.max(max, score);
         }
         max = Group.max(ctx, max);
         float sum = 0f;
@@ -86,6 +89,57 @@ public final class NormKernels {
         sum = Group.sum(ctx, sum);
         if (live) {
             for (int j = lid; j < capacity; j += THREADS) probs.set(o + j, j < valid ? TornadoMath.exp(probs.get(o + j) - max) / sum : 0f);
+        }
+    }
+
+    /** HEADS is a fixed int, not a dim. */
+    interface KeySizeBiasParams { int BATCH = 0, HEADS = 1, QUERIES = 2, KEYS = 3, KEY_SIZES = 4, SCORES = 5; }
+
+    /** Kernel.KeySizeBias, one work-item per score: scores[b, h, i, j] += log(keySizes[b, j]) / scale. */
+    public static void keySizeBias(KernelContext ctx, IntArray sizes, IntArray p, FloatArray keySizes, FloatArray scores, float scale) {
+        int i = ctx.globalIdx, keys = dim(sizes, p, KeySizeBiasParams.KEYS);
+        int perSentence = p.get(KeySizeBiasParams.HEADS) * dim(sizes, p, KeySizeBiasParams.QUERIES) * keys;
+        if (i < dim(sizes, p, KeySizeBiasParams.BATCH) * perSentence) {
+            int at = p.get(KeySizeBiasParams.SCORES) + i;
+            scores.set(at, scores.get(at) + TornadoMath.log(keySizes.get(p.get(KeySizeBiasParams.KEY_SIZES) + i / perSentence * keys + i % keys)) / scale);
+        }
+    }
+
+    /** WIDTH is a fixed int, not a dim. */
+    interface CombineTokensParams { int BATCH = 0, IN_LEN = 1, OUT_LEN = 2, WIDTH = 3, DEST = 4, SIZES = 5, X = 6, OUT_SIZES = 7, OUT = 8; }
+
+    /**
+     * Kernel.CombineTokens' tokens, one work-item per output element (b, j, c): the tokens sent to
+     * slot j in order, as the JVM backend adds them. Its sizes are {@link #combineTokenSizes}, a task
+     * of their own: a TornadoVM task writes one array.
+     */
+    public static void combineTokens(KernelContext ctx, IntArray sizes, IntArray p, IntArray dest, FloatArray tokenSizes, FloatArray x,
+                                     FloatArray out) {
+        int i = ctx.globalIdx, width = p.get(CombineTokensParams.WIDTH), outLen = dim(sizes, p, CombineTokensParams.OUT_LEN);
+        if (i < dim(sizes, p, CombineTokensParams.BATCH) * outLen * width) {
+            int inLen = dim(sizes, p, CombineTokensParams.IN_LEN), slot = i / width, b = slot / outLen, j = slot % outLen, c = i % width;
+            float sum = 0f, total = 0f;
+            for (int t = 0; t < inLen; t++) {
+                if (dest.get(p.get(CombineTokensParams.DEST) + b * inLen + t) == j) {
+                    float size = tokenSizes.get(p.get(CombineTokensParams.SIZES) + b * inLen + t);
+                    sum += size * x.get(p.get(CombineTokensParams.X) + (b * inLen + t) * width + c);
+                    total += size;
+                }
+            }
+            out.set(p.get(CombineTokensParams.OUT) + i, total == 0f ? 0f : total == 1f ? sum : sum / total);
+        }
+    }
+
+    /** Kernel.CombineTokens' sizes, one work-item per slot: the summed size of the tokens sent to it, 1 for an empty slot. */
+    public static void combineTokenSizes(KernelContext ctx, IntArray sizes, IntArray p, IntArray dest, FloatArray tokenSizes, FloatArray outSizes) {
+        int slot = ctx.globalIdx, outLen = dim(sizes, p, CombineTokensParams.OUT_LEN);
+        if (slot < dim(sizes, p, CombineTokensParams.BATCH) * outLen) {
+            int inLen = dim(sizes, p, CombineTokensParams.IN_LEN), b = slot / outLen, j = slot % outLen;
+            float total = 0f;
+            for (int t = 0; t < inLen; t++) {
+                if (dest.get(p.get(CombineTokensParams.DEST) + b * inLen + t) == j) total += tokenSizes.get(p.get(CombineTokensParams.SIZES) + b * inLen + t);
+            }
+            outSizes.set(p.get(CombineTokensParams.OUT_SIZES) + slot, total == 0f ? 1f : total);
         }
     }
 
