@@ -70,17 +70,6 @@ public final class EvaluateCommand implements Callable<Integer> {
 
     @Mixin BackendOptions backendOptions;
 
-    /** One decoding of the split and its scores; {@code kept} is the share of source tokens the encoder's later layers saw. */
-    private record Scored(TokenReduction reduction, double kept, int beam, LengthPenalty penalty, TrainingRun.Decoded decoded, double seconds) {
-        String search() {
-            return (beam == 1 ? "greedy" : "beam " + beam + ", length penalty " + penalty) + (reduction == null ? "" : ", " + reduction);
-        }
-
-        Bleu.Score bleu() { return decoded.bleuScore(); }
-
-        ChrF.Score chrf() { return decoded.chrfScore(); }
-    }
-
     @Override public Integer call() throws Exception {
         search.check(spec, beams, true);
         chunk.check(spec);
@@ -91,45 +80,39 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (out != null && searches > 1) throw new ParameterException(spec.commandLine(), "--out writes one decoding; give one --beam and one --length-penalty");
         if (out != null && Files.isDirectory(out)) throw new ParameterException(spec.commandLine(), "--out " + out + " is a directory; give a file");
         try (Backend backend = backendOptions.open()) {
-            int widest = beams.stream().mapToInt(Integer::intValue).max().orElse(1);
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, widest, "evaluate", reductions.getFirst());
-            TrainOptions o = TrainOptions.fromJson(Checkpoint.options(loaded.dir()));
-            TaskData.Heldout set = TaskData.heldout(o, loaded.tokenizer(), split.equals("val") ? TaskData.Split.VAL : TaskData.Split.TEST, src, tgt, size);
+            Path dir = LoadedCheckpoint.resolve(checkpoint, "evaluate");
+            TrainOptions o = TrainOptions.fromJson(Checkpoint.options(dir));
+            tt.model.text.Tokenizer tokenizer = tt.model.text.Tokenizer.load(dir.resolve(Checkpoint.TOKENIZER));
+            TaskData.Heldout set = TaskData.heldout(o, tokenizer, split.equals("val") ? TaskData.Split.VAL : TaskData.Split.TEST, src, tgt, size);
             if (set.pairs().isEmpty()) throw new IllegalArgumentException("the " + split + " split has no sentences");
-            System.out.printf(Locale.ROOT, "%s, %s split, %d sentences%n", loaded.dir(), split, set.pairs().size());
-            List<Scored> all = new ArrayList<>();
-            for (TokenReduction r : reductions) {
-                if (r != reductions.getFirst()) loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, widest, "evaluate", r);
-                if (searches > 1) {  // each model's first decoding would also pay for compiling its graphs and the JIT's warm-up: not timed
-                    TrainingRun.decode(loaded.translator(), beams.getFirst(), search.penalty(beams.getFirst()), search.maxLen, loaded.tokenizer(), set);
-                }
-                for (int beam : beams) {
-                    for (LengthPenalty penalty : search.penalties(beam)) {
-                        long t0 = System.nanoTime();
-                        TrainingRun.Decoded d = TrainingRun.decode(loaded.translator(), beam, penalty, search.maxLen, loaded.tokenizer(), set);
-                        Scored s = new Scored(r, kept(r, set), beam, penalty, d, (System.nanoTime() - t0) * 1e-9);
-                        all.add(s);
-                        if (searches > 1) System.out.printf(Locale.ROOT, "%s: BLEU %.2f (length ratio %.3f), chrF %.2f, %.1f s%n", s.search(),
-                                s.bleu().score(), s.bleu().ratio(), s.chrf().score(), s.seconds());
-                    }
-                }
-            }
+            System.out.printf(Locale.ROOT, "%s, %s split, %d sentences%n", dir, split, set.pairs().size());
+            // Compared searches are timed after an untimed decoding on each model (graphs compiled, JIT warm).
+            List<TokenReductionEval.Result> all = TokenReductionEval.run(dir, backend, reductions, beams, search::penalties, search.maxLen,
+                    chunk.maxTokens, set, searches > 1, "evaluate");
             if (searches > 1) {
                 System.out.println("| search | source tokens kept | BLEU | BP | length ratio | chrF | seconds | sentences/s |");
                 System.out.println("|---|---|---|---|---|---|---|---|");
-                for (Scored s : all) {
-                    System.out.printf(Locale.ROOT, "| %s | %.3f | %.2f | %.3f | %.3f | %.2f | %.1f | %.1f |%n", s.search(), s.kept(), s.bleu().score(),
-                            s.bleu().brevityPenalty(), s.bleu().ratio(), s.chrf().score(), s.seconds(), set.pairs().size() / s.seconds());
+                for (TokenReductionEval.Result s : all) {
+                    Bleu.Score b = s.decoded().bleuScore();
+                    System.out.printf(Locale.ROOT, "| %s | %.3f | %.2f | %.3f | %.3f | %.2f | %.1f | %.1f |%n", s.search(), s.kept(), b.score(),
+                            b.brevityPenalty(), b.ratio(), s.chrf(), s.seconds(), set.pairs().size() / s.seconds());
                 }
                 if (split.equals("test")) System.out.println("(choose the search on --split val; the test split reports the one chosen)");
             }
-            if (csv != null) writeCsv(all, set.pairs().size());
-            if (plot != null) plot(all);
-            Scored best = all.stream().max(java.util.Comparator.comparingDouble(s -> s.bleu().score())).orElseThrow();
+            if (csv != null) {
+                TokenReductionEval.writeCsv(csv, all);
+                System.out.println("scores in " + csv);
+            }
+            if (plot != null) {
+                TokenReductionEval.plot(TokenReductionEval.byMethod(all), plot, "", "Token reduction after encoder layer " + reduction.afterLayer,
+                        split + " BLEU");
+                System.out.println("plots in " + plot);
+            }
+            TokenReductionEval.Result best = all.stream().max(java.util.Comparator.comparingDouble(TokenReductionEval.Result::bleu)).orElseThrow();
             System.out.printf(Locale.ROOT, "%s%s: %.1f s, %.1f sentences/s%n", searches > 1 ? "best by BLEU: " : "", best.search(), best.seconds(),
                     set.pairs().size() / best.seconds());
-            System.out.println(best.bleu().withSignature(1));
-            System.out.println(best.chrf().withSignature(1));
+            System.out.println(best.decoded().bleuScore().withSignature(1));
+            System.out.println(best.decoded().chrfScore().withSignature(1));
             if (out != null) {
                 byte[] text = (String.join("\n", best.decoded().hypotheses()) + "\n").getBytes(StandardCharsets.UTF_8);
                 AtomicFile.write(out, o2 -> o2.write(text));
@@ -137,52 +120,5 @@ public final class EvaluateCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The share of source tokens (with their &lt;/s&gt;) the encoder keeps after the reduction: 1 without one. */
-    private static double kept(TokenReduction r, TaskData.Heldout set) {
-        long all = 0, kept = 0;
-        for (var p : set.pairs()) {
-            int length = p.source().length + 1;
-            all += length;
-            kept += r == null ? length : r.kept(length);
-        }
-        return (double) kept / all;
-    }
-
-    private void writeCsv(List<Scored> all, int sentences) throws java.io.IOException {
-        AtomicFile.write(csv, o -> {
-            var w = new java.io.OutputStreamWriter(o, StandardCharsets.UTF_8);
-            var printer = new org.apache.commons.csv.CSVPrinter(w, org.apache.commons.csv.CSVFormat.DEFAULT.builder().setHeader("checkpoint",
-                    "split", "reduction", "keep", "after_layer", "source_tokens_kept", "beam", "length_penalty", "bleu", "chrf", "seconds",
-                    "sentences_per_second").build());
-            for (Scored s : all) {
-                printer.printRecord(checkpoint, split, s.reduction() == null ? "none" : s.reduction().method().name().toLowerCase(Locale.ROOT),
-                            s.reduction() == null ? 1.0 : s.reduction().keep(), s.reduction() == null ? "" : s.reduction().afterLayer(),
-                            String.format(Locale.ROOT, "%.4f", s.kept()), s.beam(), s.penalty().alpha(), String.format(Locale.ROOT, "%.2f", s.bleu().score()),
-                            String.format(Locale.ROOT, "%.2f", s.chrf().score()), String.format(Locale.ROOT, "%.2f", s.seconds()),
-                            String.format(Locale.ROOT, "%.1f", sentences / s.seconds()));
-            }
-            printer.flush();  // not closed: AtomicFile closes (and syncs) its stream itself
-        });
-        System.out.println("scores in " + csv);
-    }
-
-    /** BLEU against the share of source tokens kept and against decoding time, one line per method (the plain model on each). */
-    private void plot(List<Scored> all) throws java.io.IOException {
-        for (boolean byTime : new boolean[] {false, true}) {
-            var chart = Figures.lines("Token reduction after encoder layer " + reduction.afterLayer, byTime ? "decoding time (s)" : "source tokens kept",
-                    "test BLEU".replace("test", split));
-            int series = 0;
-            for (TokenReduction.Method m : TokenReduction.Method.values()) {
-                List<Scored> line = all.stream().filter(s -> s.reduction() == null || s.reduction().method() == m)
-                        .sorted(java.util.Comparator.comparingDouble(Scored::kept)).toList();
-                if (line.stream().noneMatch(s -> s.reduction() != null)) continue;
-                chart.addSeries(m.name().toLowerCase(Locale.ROOT), line.stream().mapToDouble(s -> byTime ? s.seconds() : s.kept()).toArray(),
-                        line.stream().mapToDouble(s -> s.bleu().score()).toArray()).setLineColor(Figures.color(series++));
-            }
-            Figures.save(chart, plot, byTime ? "bleu_vs_time" : "bleu_vs_tokens_kept");
-        }
-        System.out.println("plots in " + plot);
     }
 }

@@ -58,6 +58,8 @@ final class ExperimentRunner {
         id.set("options", c.options().identity());
         JsonNode test = Json.MAPPER.valueToTree(spec.test);
         if (test instanceof ObjectNode t && spec.test.beam() == 1) t.remove(TrainOptions.BEAM_ONLY);  // greedy: no length penalty
+        // Token reductions are decoded apart from the cell, whenever its results lack one: they do not change what it is.
+        if (test instanceof ObjectNode t) t.remove("reductions");
         id.set("test", test);
         return (ObjectNode) Json.reparse(id);
     }
@@ -145,7 +147,7 @@ final class ExperimentRunner {
                 default -> todo.add(s.cell());
             }
         }
-        if (todo.isEmpty()) return 0;
+        if (todo.isEmpty()) return decodeReductions(cells, plan);
         int threadsEach = Math.max(1, plan.threads() / Math.min(plan.parallel(), todo.size()));
         terminal.printf("%s: %d cell(s) to run, %d at a time, %d thread(s) each; logs in %s/runs/VARIANT/seed-N/%s%n",
                 spec.name, todo.size(), Math.min(plan.parallel(), todo.size()), threadsEach, dir, RunDirectory.LOG);
@@ -165,6 +167,39 @@ final class ExperimentRunner {
             }
         } finally {
             pool.shutdown();
+        }
+        return failed + decodeReductions(cells, plan);
+    }
+
+    /**
+     * The test section's token reductions, for each finished encoder-decoder cell whose
+     * token-reduction.csv lacks any: its final checkpoint decodes the test set under each, one
+     * cell at a time (the times compare); returns how many cells failed.
+     */
+    private int decodeReductions(List<Cell> cells, Plan plan) throws IOException {
+        if (spec.test == null || spec.test.reductions().isEmpty()) return 0;
+        int failed = 0;
+        for (Cell c : cells) {
+            Path d = c.dir(dir), csv = d.resolve(TokenReductionEval.CSV);
+            if (state(c).status() != Status.FINISHED || !c.options().arch.equals("encoder-decoder")
+                    || TokenReductionEval.covers(csv, spec.test.reductions())) continue;
+            if (Interrupts.requested()) throw new Interrupts.Stopped(0, "stopped before decoding " + c.label() + " under token reduction");
+            try (RunLock _ = RunLock.acquire(d, terminal); Backend backend = plan.backends().apply(plan.threads())) {
+                terminal.printf("cell %d %s: decoding the test set under %d token reductions%n", c.index(), c.label(), spec.test.reductions().size());
+                Path checkpoint = LoadedCheckpoint.resolve(d, "experiment");
+                TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoint.resolve(tt.model.Checkpoint.TOKENIZER)),
+                        TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
+                List<TokenReductionEval.Result> results = TokenReductionEval.run(checkpoint, backend, spec.test.reductions(), List.of(spec.test.beam()),
+                        beam -> List.of(spec.test.penalty()), c.options().maxLen, c.options().maxTokens, set, true, "experiment");
+                TokenReductionEval.writeCsv(csv, results);
+                for (TokenReductionEval.Result r : results) {
+                    terminal.printf(java.util.Locale.ROOT, "cell %d %s: %s: source tokens kept %.3f, BLEU %.2f, chrF %.2f, %.1f s%n", c.index(), c.label(),
+                            r.reduction() == null ? "whole source" : r.reduction(), r.kept(), r.bleu(), r.chrf(), r.seconds());
+                }
+            } catch (RuntimeException e) {
+                terminal.printf("cell %d %s: token reduction FAILED: %s%n", c.index(), c.label(), e.getMessage() != null ? e.getMessage() : e.toString());
+                failed++;
+            }
         }
         return failed;
     }
@@ -295,9 +330,10 @@ final class ExperimentRunner {
         RunLog.write(dir.resolve(RunDirectory.RUNS_CSV), "variant", merged);
         summary.writeCsv(dir.resolve("summary.csv"));
         List<String> plots = writePlots(summary);
+        String tokenReduction = TokenReductionEval.summarize(dir, finished, plots);
         Map<String, Object> manifest = manifest(command, states);
         Manifest.write(dir.resolve(RunDirectory.MANIFEST), manifest);
-        Report.write(dir.resolve("report.md"), spec, summary, states, plots, manifest, command);
+        Report.write(dir.resolve("report.md"), spec, summary, tokenReduction, states, plots, manifest, command);
         return summary;
     }
 

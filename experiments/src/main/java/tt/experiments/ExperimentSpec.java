@@ -28,13 +28,15 @@ import java.util.regex.Pattern;
  * grid: {init: [xavier_uniform, default], reduction: [batchmean, mean]}   # optional: a cross product
  * variants: {no-smoothing: {label-smoothing: 0}}   # optional: overrides of the baseline
  * baseline: baseline               # optional: the baseline's name, or the grid cell that is the baseline
- * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty, length-norm)
+ * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty, length-norm;
+ *                                   # prune-keep, merge-keep: lists of keep ratios, reduce-after: layer, to also decode it with token reduction)
  * slurm: {partition: gpu, time: "4:00:00", cpus-per-task: 8, mem: 16G, gres: "gpu:1", max-running: 4, flags: [--qos=normal]}
  * </pre>
  */
 final class ExperimentSpec {
     private static final List<String> KEYS = List.of("experiment", "description", "train", "seeds", "baseline", "variants", "grid", "test", "slurm");
-    private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty", "length-norm");
+    private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty", "length-norm", "prune-keep", "merge-keep",
+            "reduce-after");
     private static final List<String> SLURM_KEYS = List.of("partition", "time", "cpus-per-task", "mem", "gres", "max-running", "flags");
     /** Set by the runner per cell, or meaningless in a spec. */
     private static final Map<String, String> RESERVED = Map.of("seed", "each cell's seed comes from seeds:");
@@ -253,7 +255,20 @@ final class ExperimentSpec {
         if (size < 1) throw f.error(m.get("size"), "must be at least 1, got " + size);
         if (beam < 1) throw f.error(m.get("beam"), "must be at least 1 (1 = greedy), got " + beam);
         if (penalty < 0) throw f.error(m.get("length-penalty"), "must be 0 or more, got " + penalty);
-        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm);
+        int after = m.containsKey("reduce-after") ? integer(f, m.get("reduce-after")) : 1;
+        if (after < 1) throw f.error(m.get("reduce-after"), "must be 1 or more, got " + after);
+        List<tt.model.TokenReduction> reductions = new ArrayList<>();
+        for (var method : tt.model.TokenReduction.Method.values()) {
+            Node keeps = m.get(method == tt.model.TokenReduction.Method.PRUNE ? "prune-keep" : "merge-keep");
+            if (keeps == null) continue;
+            for (Node k : keeps.list() != null ? keeps.list() : List.of(keeps)) {
+                double keep = real(f, k);
+                if (!(keep > 0 && keep <= 1)) throw f.error(k, "a keep ratio must be in (0, 1], got " + keep);
+                reductions.add(new tt.model.TokenReduction(method, after, keep));
+            }
+        }
+        if (!reductions.isEmpty()) reductions.addFirst(null);  // the whole source, measured in the same way, starts every comparison
+        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions));
     }
 
     private static Slurm.Settings slurm(SpecFile f, Node n) {

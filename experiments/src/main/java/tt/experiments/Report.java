@@ -19,8 +19,9 @@ final class Report {
 
     private Report() {}
 
-    static void write(Path file, ExperimentSpec spec, Summary s, List<CellState> states, List<String> plots, Map<String, Object> manifest,
-                      String command) throws IOException {
+    /** {@code tokenReduction}: the markdown section of the test set decoded under token reductions, empty without. */
+    static void write(Path file, ExperimentSpec spec, Summary s, String tokenReduction, List<CellState> states, List<String> plots,
+                      Map<String, Object> manifest, String command) throws IOException {
         StringBuilder b = new StringBuilder();
         b.append("# Experiment: ").append(spec.name).append("\n\n");
         if (!spec.description.isEmpty()) b.append(spec.description.replaceAll("\\s*\n\\s*", " ")).append("\n\n");
@@ -42,6 +43,7 @@ final class Report {
             for (String f : findings) b.append("- ").append(f).append('\n');
             b.append('\n');
         }
+        b.append(tokenReduction.isEmpty() ? "" : tokenReduction + "\n");
         Path notes = file.resolveSibling(NOTES);
         if (java.nio.file.Files.exists(notes)) {
             b.append("## Notes\n\n").append(java.nio.file.Files.readString(notes).strip()).append("\n\n");

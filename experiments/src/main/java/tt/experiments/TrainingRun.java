@@ -138,8 +138,17 @@ final class TrainingRun {
         this(options, runDir, runDir.getFileName().toString(), backend, out);
     }
 
-    /** A test set decoded once training is done: Multi30k's test split, src and tgt files (task files) or size synthetic sequences. */
-    record Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm) {
+    /**
+     * A test set decoded once training is done: Multi30k's test split, src and tgt files (task files)
+     * or size synthetic sequences; {@code reductions}, encoder token reductions an experiment also
+     * decodes it under ({@link TokenReductionEval}), none by default.
+     */
+    record Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm,
+                List<tt.model.TokenReduction> reductions) {
+        Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm) {
+            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of());
+        }
+
         LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }
     }
 

@@ -59,6 +59,38 @@ class ExperimentRunnerTest {
         return out;
     }
 
+    /**
+     * A test section with token reductions: every finished cell's final model decodes the test set
+     * under each (keep 1 decodes exactly as the whole source), the report gets a section and plots,
+     * and a rerun with one more ratio decodes again only the cells whose results lack it.
+     */
+    @Test
+    void testSectionTokenReductionsAreDecodedForEveryFinishedCellAndSummarised() throws Exception {
+        Path f = dir.resolve("tiny.yaml");
+        Files.writeString(f, TINY.formatted(30).replace("test: {size: 30}", "test: {size: 30, prune-keep: [1, 0.5], merge-keep: 0.5}"));
+        ExperimentSpec spec = ExperimentSpec.read(f);
+        run(spec, dir.resolve("out"), 1, false);
+        Path exp = dir.resolve("out/tiny");
+        List<org.apache.commons.csv.CSVRecord> rows = TokenReductionEval.readCsv(exp.resolve("runs/pre/seed-1/" + TokenReductionEval.CSV));
+        assertEquals(List.of("none", "prune", "prune", "merge"), rows.stream().map(r -> r.get("reduction")).toList());
+        assertEquals(rows.get(0).get("bleu"), rows.get(1).get("bleu"), "keeping every token decodes as the whole source");
+        assertEquals(1.0, Double.parseDouble(rows.get(1).get("source_tokens_kept")));
+        assertTrue(Double.parseDouble(rows.get(2).get("source_tokens_kept")) < 0.6, rows.get(2).toString());
+        assertEquals(4 * 4, TokenReductionEval.readCsv(exp.resolve(TokenReductionEval.CSV)).size(), "4 cells x 4 decodings, merged");
+        String report = Files.readString(exp.resolve("report.md"));
+        assertTrue(report.contains("## Token reduction") && report.contains("token_reduction_bleu_vs_tokens_kept.png"), report);
+        assertTrue(Files.exists(exp.resolve("plots/token_reduction_bleu_vs_time.svg")));
+
+        Files.writeString(f, Files.readString(f).replace("merge-keep: 0.5", "merge-keep: [0.5, 0.75]"));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertEquals(4, output.toString().split("under 5 token reductions", -1).length - 1, "each finished cell decodes the new set: " + output);
+        assertEquals(5, TokenReductionEval.readCsv(exp.resolve("runs/baseline/seed-2/" + TokenReductionEval.CSV)).size());
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertFalse(output.toString().contains("token reductions"), "nothing left to decode: " + output);
+    }
+
     @Test
     void runsEveryCellThenSkipsFinishedOnesAndRefusesAChangedSpec() throws Exception {
         ExperimentSpec spec = spec(30);
