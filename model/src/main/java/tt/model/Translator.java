@@ -166,7 +166,7 @@ public final class Translator {
      */
     public List<Transformer.AttentionMap> attention(int[] source, int[] output) {
         if (evaluate == null) evaluate = backend.compile(model.evaluate);
-        model.setBatch(Batch.of(List.of(new tt.model.data.EncodedPair(0, source, output))));
+        model.setBatch(model.config.arch().layout().batch(List.of(new tt.model.data.EncodedPair(0, source, output))));
         evaluate.run();
         backend.download(model.attentionBuffers().toArray(tt.kernels.Buf[]::new));
         return model.attentionMaps(0);
