@@ -55,8 +55,6 @@ public final class Transformer {
     /** [max tokens] ones (keys of one token each), and how many tokens each key of the reduced source stands for. */
     private final FloatBuf ones;
     final FloatBuf reducedKeySizes;
-    /** The encoder layers before and from the reduction (all of them in the first without one). */
-    private final List<Layer> encoderFront = new ArrayList<>(), encoderBack = new ArrayList<>();
     private final Tensor reduced;
 
     /**
@@ -156,7 +154,6 @@ public final class Transformer {
                         ? new EncoderLayer(l, "encoder.layers." + i, x, memoryLen, memoryRows, dims.reducedScores(), memoryLengths, false, memoryKeySizes)
                         : new EncoderLayer(l, "encoder.layers." + i, x, dims.srcLen(), dims.srcRows(), dims.encoderScores(), inputs.srcLengths(), false, null);
                 encoder.add(layer);
-                (back ? encoderBack : encoderFront).add(layer);
                 x = layer.output();
             }
             if (reduction != null && reduction.afterLayer() == c.layers()) x = reducedX = l.rows("encoder.reduced", c.dModel());
@@ -237,7 +234,7 @@ public final class Transformer {
         Pass p = new Pass(new StepGraph("encode", sizes), false, false);
         if (reduction != null) {  // up to the layer whose attention or keys choose the tokens: the host reads them after
             srcEmbedding.forward(p);
-            for (Layer layer : encoderFront) layer.forward(p);
+            for (Layer layer : encoderFront()) layer.forward(p);
             return p.graph().inputs(inputs.srcIds(), inputs.srcLengths());
         }
         encoderForward(p);
@@ -252,11 +249,12 @@ public final class Transformer {
     /** The encoder from the reduction on: the tokens combined as the host chose ({@link #reduceTokens}), the later layers, memory projections. */
     private StepGraph buildEncodeReduced() {
         Pass p = new Pass(new StepGraph("encode_reduced", sizes), false, false);
-        Tensor before = encoderFront.isEmpty() ? srcEmbedding.output() : encoderFront.getLast().output();
+        Tensor before = encoderFront().getLast().output();  // afterLayer >= 1: there is one
         p.add("encoder: reduce tokens", new tt.kernels.Kernel.CombineTokens(dims.batch(), dims.srcLen(), dims.reducedLen(), config.dModel(),
                 inputs.tokenDest(), ones, before.value(), reducedKeySizes, reduced.value()));
-        for (Layer layer : encoderBack) layer.forward(p);
-        if (encoderNorm != null) encoderNorm.forward(p, dims.reducedRows(), encoderBack.isEmpty() ? reduced : encoderBack.getLast().output(), memory);
+        List<Layer> back = encoderBack();
+        for (Layer layer : back) layer.forward(p);
+        if (encoderNorm != null) encoderNorm.forward(p, dims.reducedRows(), back.isEmpty() ? reduced : back.getLast().output(), memory);
         for (Layer layer : decoder) layer.projectMemory(p);
         return p.graph().inputs(inputs.tokenDest(), inputs.reducedLengths());
     }
@@ -274,6 +272,11 @@ public final class Transformer {
         for (Layer layer : decoder) layer.reorderCache(p, beamParents, reorderScratch);
         return p.graph().inputs(beamParents);
     }
+
+    /** The encoder layers up to the token reduction (all of them without one), and those after it. */
+    private List<Layer> encoderFront() { return reduction == null ? encoder : encoder.subList(0, reduction.afterLayer()); }
+
+    private List<Layer> encoderBack() { return reduction == null ? List.of() : encoder.subList(reduction.afterLayer(), encoder.size()); }
 
     private void encoderForward(Pass p) {
         if (srcEmbedding == null) return;
@@ -378,7 +381,7 @@ public final class Transformer {
      * self-attention probabilities of the layer it follows (pruning) or that layer's keys (merging).
      */
     public FloatBuf reductionEvidence() {
-        Attention a = ((EncoderLayer) encoderFront.getLast()).selfAttention();
+        Attention a = ((EncoderLayer) encoderFront().getLast()).selfAttention();
         return reduction.method() == TokenReduction.Method.PRUNE ? a.probabilities() : a.keyVectors();
     }
 
