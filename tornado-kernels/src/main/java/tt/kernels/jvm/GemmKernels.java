@@ -9,8 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Goto/BLIS blocking on the Vector API. Per K block of {@link #KC}, the register-blocked
  * microkernel multiplies an MR-row panel of A (element (r, k) at r*aRow + k*aK: K contiguous, or
- * K-major when A is stored transposed) by an
- * NR-column panel of B (K rows {@code bRow} apart, columns contiguous) into a tile, which is then
+ * K-major when A is stored transposed) by a
+ * tile-wide panel of B (K rows {@code bRow} apart, columns contiguous) into a tile, which is then
  * added into C under a lane mask. Panels are packed into per-thread buffers, zero-padded at the
  * edges, except in small products, whose whole interior panels are read in place when the layout
  * already fits (packing them would cost as much as multiplying them). Packed or in place, the
@@ -22,58 +22,69 @@ public final class GemmKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int V = S.length();
     /**
-     * The microkernel's tile: 6 rows x 4 vectors, 24 accumulators in 32 AVX-512 registers. Few rows
-     * keep the row addresses of an A panel read in place in general registers.
+     * Vector registers a microkernel may fill with accumulators: 32 with AVX-512 (and on AArch64),
+     * 16 with AVX2, where the wide tile's 24 accumulators would spill on every k (a third of the speed).
      */
-    static final int MR = 6, NR = 4 * V;
+    private static final int REGISTERS = V >= 16 || "aarch64".equals(System.getProperty("os.arch")) ? 32 : 16;
+    /** Every tile's rows: few rows keep the row addresses of an A panel read in place in general registers. */
+    static final int MR = 6;
+
     /**
-     * The tile of products at most two vectors wide (attention's per-head products with n = keys or
-     * head size 32): 8 rows x 2 vectors, where the wide tile would compute half zeros.
+     * A register tile, MR rows x {@code vectors} vectors: 4 (24 accumulators) where 32 registers
+     * hold them, else 2 (12). Products at most two vectors wide (attention's per-head products with
+     * n = keys or head size 32) take the 2-vector tile everywhere, where the wider one would
+     * compute half zeros.
      */
-    static final int NARROW_MR = 8, NARROW_NR = 2 * V;
+    record Tile(int vectors) {
+        static final Tile NARROW = new Tile(2), FOUR = new Tile(4), WIDE = REGISTERS >= 32 ? FOUR : NARROW;
 
-    /** A register tile, rows x cols; {@link #of} picks it by the product's width n. */
-    private record Tile(int rows, int cols) {
-        static final Tile WIDE = new Tile(MR, NR), NARROW = new Tile(NARROW_MR, NARROW_NR);
+        int cols() { return vectors * V; }
 
-        static Tile of(int n) { return n <= NARROW_NR ? NARROW : WIDE; }
+        /** Columns of the packed B block: sixteen panels, sized for L2. */
+        int blockCols() { return 16 * cols(); }
     }
     /**
-     * Cache blocks: an MR x KC panel of A stays in L1 while the NR-wide panels of the packed KC x NC
-     * block of B (in L2) stream past it; that block serves every MC-row block of a thread.
+     * Cache blocks: an MR x KC panel of A stays in L1 while the tile-wide panels of the packed KC x
+     * blockCols block of B (in L2) stream past it; that block serves every MC-row block of a thread.
      */
-    static final int KC = 256, MC = 24 * NARROW_MR, NC = 16 * NR;  // MC: a multiple of both tiles' rows
+    static final int KC = 256, MC = 32 * MR, NC = Tile.FOUR.blockCols();  // NC: the largest block
     /** Products whose operands together hold at most this many floats (L1-sized) are read in place. */
     private static final int SMALL_FLOATS = 1 << 14;
     /** Multiply-adds a thread should have before a split pays for waking it. */
     private static final long GRAIN_FMAS = 1L << 20;
 
-    /** The narrowest species holding either tile's rows: one k's values of a K-major A panel. */
+    /** Eight lanes: one k's MR values of a K-major A panel, and two of the next k's. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    /** The wide tile's MR lanes, for the one k of a K-major pack that must not write past its slot. */
-    private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, MR);
+    /** MR lanes, for the one k of a K-major pack that must not write past its slot. */
+    private static final VectorMask<Float> PANEL_ROWS = F8.indexInRange(0, MR);
 
     /** Per-thread packing buffers, reused across calls (pool threads live as long as the backend). */
     private record Scratch(float[] a, float[] b, float[] tile, int[] map) {}
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() ->
-            new Scratch(new float[MC * KC], new float[KC * NC], new float[MR * NR], new int[NR]));
+            new Scratch(new float[MC * KC], new float[KC * NC], new float[MR * Tile.FOUR.cols()], new int[Tile.FOUR.cols()]));
 
     private GemmKernels() {}
 
     public static void gemm(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
                             float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
+        gemm(par, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff);
+    }
+
+    /** {@link #gemm} with the tile of products wider than two vectors given: tests run both on any CPU. */
+    static void gemm(Parallel par, Tile wide, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
+                     float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
-        Tile tile = Tile.of(n);
-        int mr = tile.rows(), tiles = (m + mr - 1) / mr;
-        int grain = (int) Math.max(1, GRAIN_FMAS / ((long) mr * n * Math.max(k, 1)));
+        Tile tile = n <= Tile.NARROW.cols() ? Tile.NARROW : wide;
+        int tiles = (m + MR - 1) / MR;
+        int grain = (int) Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1)));
         boolean small = k <= KC && (long) k * (m + n) <= SMALL_FLOATS;
         par.range(batch * tiles, grain, (start, end) -> {
             Scratch scratch = SCRATCH.get();
             for (int u = start; u < end; ) {
                 int mat = u / tiles, t0 = u % tiles, t1 = Math.min(tiles, t0 + end - u);
                 rowBlock(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
-                        c, cOff + mat * m * n, t0 * mr, Math.min(m, t1 * mr), small, tile, scratch);
+                        c, cOff + mat * m * n, t0 * MR, Math.min(m, t1 * MR), small, tile, scratch);
                 u += t1 - t0;
             }
         });
@@ -83,7 +94,7 @@ public final class GemmKernels {
     private static void rowBlock(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
                                  float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1,
                                  boolean small, Tile tile, Scratch s) {
-        int mr = tile.rows(), nr = tile.cols();
+        int mr = MR, nr = tile.cols(), blockCols = tile.blockCols();
         // Element (p, q) of a panel's source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
         int aRowStride = transA ? 1 : k, aKStride = transA ? m : 1;
         int bColStride = transB ? k : 1, bKStride = transB ? 1 : n;
@@ -91,8 +102,8 @@ public final class GemmKernels {
         // else K-major (mr row values per k, as A^T supplies them). Small products read A in place either way.
         int aPackRow = transA ? 1 : KC, aPackK = transA ? mr : 1;
         boolean aInPlace = small, bInPlace = small && !transB;
-        for (int jc = 0; jc < n; jc += NC) {
-            int nc = Math.min(NC, n - jc);
+        for (int jc = 0; jc < n; jc += blockCols) {
+            int nc = Math.min(blockCols, n - jc);
             for (int pc = 0; pc == 0 || pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 for (int jr = 0; jr < nc; jr += nr) {
@@ -104,7 +115,7 @@ public final class GemmKernels {
                 float betaNow = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
                 for (int ic = r0; ic < r1; ic += MC) {
                     int mc = Math.min(MC, r1 - ic);
-                    if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, mr, s.a);
+                    if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, s.a);
                     else for (int ir = 0; ir < mc; ir += mr) {
                         if (!(aInPlace && ir + mr <= mc)) {
                             pack(a, aOff + pc * aKStride + (ic + ir) * aRowStride, aKStride, aRowStride, kc,
@@ -120,8 +131,8 @@ public final class GemmKernels {
                             boolean bHere = bInPlace && jr + nr <= nc;
                             float[] bp = bHere ? b : s.b;
                             int bi = bHere ? bOff + pc * n + jc + jr : jr * kc, bRow = bHere ? n : nr;
-                            if (tile == Tile.NARROW) narrowMicroKernel(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
-                            else microKernel(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            if (tile.vectors() == 2) microKernel2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            else microKernel4(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             addTile(s.tile, nr, Math.min(mr, mc - ir), Math.min(nr, nc - jr), alpha, betaNow,
                                     c, cOff + (ic + ir) * n + jc + jr, n);
                         }
@@ -155,26 +166,26 @@ public final class GemmKernels {
 
     /**
      * An A block stored transposed (K rows {@code ld} apart, the block's mc rows contiguous in each)
-     * into K-major panels: panel q's k-th mr values at dst[q*mr*KC + k*mr], zero-padded. Row by row
+     * into K-major panels: panel q's k-th MR values at dst[q*MR*KC + k*MR], zero-padded. Row by row
      * of the source, so each cache line is read once, whole (panel by panel, power-of-two row
      * strides would evict lines before the next panel reuses them).
      */
-    private static void packTransposed(float[] src, int off, int ld, int kc, int mc, int mr, float[] dst) {
-        int whole = mc / mr * mr;
+    private static void packTransposed(float[] src, int off, int ld, int kc, int mc, float[] dst) {
+        int whole = mc / MR * MR;
         for (int p = 0; p < kc; p++, off += ld) {
-            if (mr == F8.length() || p < kc - 1) {
-                // Eight lanes carry a k's mr values, unmasked (masked, this pack cost a fifth of a
-                // weight gradient's time): with mr = 6 the two extra land in the next k's slot, written next.
-                for (int ir = 0; ir < whole; ir += mr) FloatVector.fromArray(F8, src, off + ir).intoArray(dst, ir * KC + p * mr);
+            if (p < kc - 1) {
+                // Eight lanes carry a k's MR values, unmasked (masked, this pack cost a fifth of a
+                // weight gradient's time): the two extra land in the next k's slot, written next.
+                for (int ir = 0; ir < whole; ir += MR) FloatVector.fromArray(F8, src, off + ir).intoArray(dst, ir * KC + p * MR);
             } else {
                 // The last k's extra lanes would land in the next panel: masked.
-                for (int ir = 0; ir < whole; ir += mr) {
-                    FloatVector.fromArray(S, src, off + ir, PANEL_ROWS).intoArray(dst, ir * KC + p * mr, PANEL_ROWS);
+                for (int ir = 0; ir < whole; ir += MR) {
+                    FloatVector.fromArray(F8, src, off + ir, PANEL_ROWS).intoArray(dst, ir * KC + p * MR, PANEL_ROWS);
                 }
             }
             if (whole < mc) {
-                int d = whole * KC + p * mr;
-                for (int r = 0; r < mr; r++) dst[d + r] = whole + r < mc ? src[off + whole + r] : 0f;
+                int d = whole * KC + p * MR;
+                for (int r = 0; r < MR; r++) dst[d + r] = whole + r < mc ? src[off + whole + r] : 0f;
             }
         }
     }
@@ -189,10 +200,10 @@ public final class GemmKernels {
     }
 
     /**
-     * tile[MR x NR] = A panel (element (r, p) at a[ai + r*aRow + p*aK]) times B panel (K row p at
-     * b[bi + p*bRow], NR contiguous columns); the accumulators stay in registers.
+     * tile[MR x 4 vectors] = A panel (element (r, p) at a[ai + r*aRow + p*aK]) times B panel (K row p
+     * at b[bi + p*bRow], 4 vectors of contiguous columns); the accumulators stay in registers.
      */
-    private static void microKernel(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
+    private static void microKernel4(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00,
                 c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00,
@@ -208,19 +219,20 @@ public final class GemmKernels {
             x = FloatVector.broadcast(S, a[ai + r5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
         // Written out: a helper taking vectors may not be inlined this deep, and would box them.
+        int t = 4 * V;
         c00.intoArray(tile, 0);          c01.intoArray(tile, V);              c02.intoArray(tile, 2 * V);          c03.intoArray(tile, 3 * V);
-        c10.intoArray(tile, NR);         c11.intoArray(tile, NR + V);         c12.intoArray(tile, NR + 2 * V);     c13.intoArray(tile, NR + 3 * V);
-        c20.intoArray(tile, 2 * NR);     c21.intoArray(tile, 2 * NR + V);     c22.intoArray(tile, 2 * NR + 2 * V); c23.intoArray(tile, 2 * NR + 3 * V);
-        c30.intoArray(tile, 3 * NR);     c31.intoArray(tile, 3 * NR + V);     c32.intoArray(tile, 3 * NR + 2 * V); c33.intoArray(tile, 3 * NR + 3 * V);
-        c40.intoArray(tile, 4 * NR);     c41.intoArray(tile, 4 * NR + V);     c42.intoArray(tile, 4 * NR + 2 * V); c43.intoArray(tile, 4 * NR + 3 * V);
-        c50.intoArray(tile, 5 * NR);     c51.intoArray(tile, 5 * NR + V);     c52.intoArray(tile, 5 * NR + 2 * V); c53.intoArray(tile, 5 * NR + 3 * V);
+        c10.intoArray(tile, t);         c11.intoArray(tile, t + V);         c12.intoArray(tile, t + 2 * V);     c13.intoArray(tile, t + 3 * V);
+        c20.intoArray(tile, 2 * t);     c21.intoArray(tile, 2 * t + V);     c22.intoArray(tile, 2 * t + 2 * V); c23.intoArray(tile, 2 * t + 3 * V);
+        c30.intoArray(tile, 3 * t);     c31.intoArray(tile, 3 * t + V);     c32.intoArray(tile, 3 * t + 2 * V); c33.intoArray(tile, 3 * t + 3 * V);
+        c40.intoArray(tile, 4 * t);     c41.intoArray(tile, 4 * t + V);     c42.intoArray(tile, 4 * t + 2 * V); c43.intoArray(tile, 4 * t + 3 * V);
+        c50.intoArray(tile, 5 * t);     c51.intoArray(tile, 5 * t + V);     c52.intoArray(tile, 5 * t + 2 * V); c53.intoArray(tile, 5 * t + 3 * V);
     }
 
-    /** {@link #microKernel} for the narrow tile: NARROW_MR rows x 2 vectors, 16 accumulators. */
-    private static void narrowMicroKernel(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
-        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+    /** {@link #microKernel4} for the 2-vector tile: 12 accumulators. */
+    private static void microKernel2(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-                c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+                c40 = c00, c41 = c00, c50 = c00, c51 = c00;
         for (int p = 0; p < kc; p++, ai += aK, bi += bRow) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + V), x;
             x = FloatVector.broadcast(S, a[ai]);      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
@@ -229,18 +241,14 @@ public final class GemmKernels {
             x = FloatVector.broadcast(S, a[ai + r3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
             x = FloatVector.broadcast(S, a[ai + r4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
             x = FloatVector.broadcast(S, a[ai + r5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, a[ai + r6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, a[ai + r7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
         }
-        int t = NARROW_NR;
+        int t = 2 * V;
         c00.intoArray(tile, 0);     c01.intoArray(tile, V);
         c10.intoArray(tile, t);     c11.intoArray(tile, t + V);
         c20.intoArray(tile, 2 * t); c21.intoArray(tile, 2 * t + V);
         c30.intoArray(tile, 3 * t); c31.intoArray(tile, 3 * t + V);
         c40.intoArray(tile, 4 * t); c41.intoArray(tile, 4 * t + V);
         c50.intoArray(tile, 5 * t); c51.intoArray(tile, 5 * t + V);
-        c60.intoArray(tile, 6 * t); c61.intoArray(tile, 6 * t + V);
-        c70.intoArray(tile, 7 * t); c71.intoArray(tile, 7 * t + V);
     }
 
     /** C[rows x cols] = alpha * tile + beta * C, reading C only when beta != 0 (so NaNs in a discarded C vanish). */

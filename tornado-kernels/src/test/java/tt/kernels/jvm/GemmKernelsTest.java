@@ -23,8 +23,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * GEMM against a float64 reference on random inputs. Tolerance per element:
  * |c - ref| <= 1e-5 * (|alpha| * sum_p |a_ip b_pj| + |beta c_ij|) + 1e-6.
- * Shapes cover 1x1x1, primes, and non-multiples of the 6 x 4-vector tile and of the M, K and N
- * blocks; guard cells around every operand must stay untouched.
+ * Shapes cover 1x1x1, primes, and non-multiples of the 6 x 4-vector and 6 x 2-vector tiles and of
+ * the M, K and N blocks, with both tiles taking the wide products whatever this CPU's registers
+ * choose; guard cells around every operand must stay untouched.
  */
 class GemmKernelsTest {
     private static final int GUARD = 7;
@@ -36,7 +37,7 @@ class GemmKernelsTest {
                   float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);
     }
 
-    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, NR 64 on AVX-512, MC 192, KC 256), small and packed paths, both tiles (narrow: n <= 2 vectors). */
+    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, 4-vector tile 64 wide on AVX-512, MC 192, KC 256), small and packed paths, both tiles (narrow: n <= 2 vectors). */
     private static final int[][] SHAPES = {
             {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}, {2, 70, 32, 300}};
 
@@ -57,7 +58,9 @@ class GemmKernelsTest {
     @MethodSource("cases")
     void javaMatchesFloat64Reference(int batch, int m, int n, int k, boolean transA, boolean transB, float alpha, float beta) {
         try (Parallel par = new Parallel(2)) {
-            check(java(par), batch, m, n, k, transA, transB, alpha, beta, 11);
+            for (GemmKernels.Tile wide : new GemmKernels.Tile[] {GemmKernels.Tile.FOUR, GemmKernels.Tile.NARROW}) {
+                check(java(par, wide), batch, m, n, k, transA, transB, alpha, beta, 11);
+            }
         }
     }
 
@@ -71,7 +74,9 @@ class GemmKernelsTest {
     @Test
     void wideMatrixCrossesTheNBlock() {
         try (Parallel par = new Parallel(2)) {
-            check(java(par), 1, 29, GemmKernels.NC + 37, 300, false, true, 1f, 0.5f, 17);
+            for (GemmKernels.Tile wide : new GemmKernels.Tile[] {GemmKernels.Tile.FOUR, GemmKernels.Tile.NARROW}) {
+                check(java(par, wide), 1, 29, GemmKernels.NC + 37, 300, false, true, 1f, 0.5f, 17);
+            }
         }
     }
 
@@ -131,9 +136,9 @@ class GemmKernelsTest {
         }
     }
 
-    private static Impl java(Parallel par) {
+    private static Impl java(Parallel par, GemmKernels.Tile wide) {
         return (batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff) ->
-                GemmKernels.gemm(par, batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff);
+                GemmKernels.gemm(par, wide, batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff);
     }
 
     /** Runs impl on random operands placed at nonzero offsets between guard cells and checks every element. */
