@@ -79,21 +79,32 @@ public final class GemmKernels {
         int tiles = (m + MR - 1) / MR;
         int grain = (int) Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1)));
         boolean small = k <= KC && (long) k * (m + n) <= SMALL_FLOATS;
+        int blockCols = tile.blockCols(), colBlocks = (n + blockCols - 1) / blockCols;
+        if (batch == 1 && m <= MC && colBlocks > 1) {
+            // Few rows and many columns (the decoder's vocabulary projection): split by rows, every
+            // thread would pack all of B for a few rows' work; split by column blocks, each packs its share.
+            par.range(colBlocks, 1, (start, end) -> block(m, n, k, transA, transB, alpha, beta, a, aOff, b, bOff,
+                    c, cOff, 0, m, start * blockCols, Math.min(n, end * blockCols), small, tile, SCRATCH.get()));
+            return;
+        }
         par.range(batch * tiles, grain, (start, end) -> {
             Scratch scratch = SCRATCH.get();
             for (int u = start; u < end; ) {
                 int mat = u / tiles, t0 = u % tiles, t1 = Math.min(tiles, t0 + end - u);
-                rowBlock(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
-                        c, cOff + mat * m * n, t0 * MR, Math.min(m, t1 * MR), small, tile, scratch);
+                block(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
+                        c, cOff + mat * m * n, t0 * MR, Math.min(m, t1 * MR), 0, n, small, tile, scratch);
                 u += t1 - t0;
             }
         });
     }
 
-    /** Rows [r0, r1) of one matrix's C. With k == 0 one empty K block still applies beta. */
-    private static void rowBlock(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
-                                 float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1,
-                                 boolean small, Tile tile, Scratch s) {
+    /**
+     * Rows [r0, r1) x columns [c0, c1) of one matrix's C (c0 a multiple of the tile's block columns).
+     * With k == 0 one empty K block still applies beta.
+     */
+    private static void block(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
+                              float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1, int c0, int c1,
+                              boolean small, Tile tile, Scratch s) {
         int mr = MR, nr = tile.cols(), blockCols = tile.blockCols();
         // Element (p, q) of a panel's source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
         int aRowStride = transA ? 1 : k, aKStride = transA ? m : 1;
@@ -102,8 +113,8 @@ public final class GemmKernels {
         // else K-major (mr row values per k, as A^T supplies them). Small products read A in place either way.
         int aPackRow = transA ? 1 : KC, aPackK = transA ? mr : 1;
         boolean aInPlace = small, bInPlace = small && !transB;
-        for (int jc = 0; jc < n; jc += blockCols) {
-            int nc = Math.min(blockCols, n - jc);
+        for (int jc = c0; jc < c1; jc += blockCols) {
+            int nc = Math.min(blockCols, c1 - jc);
             for (int pc = 0; pc == 0 || pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 for (int jr = 0; jr < nc; jr += nr) {

@@ -37,9 +37,9 @@ class GemmKernelsTest {
                   float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);
     }
 
-    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, 4-vector tile 64 wide on AVX-512, MC 192, KC 256), small and packed paths, both tiles (narrow: n <= 2 vectors). */
+    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, 4-vector tile 64 wide on AVX-512, MC 192, KC 256), small and packed paths, both tiles (narrow: n <= 2 vectors), few rows split by column blocks. */
     private static final int[][] SHAPES = {
-            {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}, {2, 70, 32, 300}};
+            {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}, {2, 70, 32, 300}, {1, 7, 1100, 40}};
 
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
@@ -94,7 +94,9 @@ class GemmKernelsTest {
     @Test
     void threadCountDoesNotChangeBits() {
         // The last two take the narrow tile (n <= 2 vectors), the others the wide one.
-        int[][] shapes = {{1, 193, 67, 257}, {1, 500, 96, 300}, {5, 40, 64, 200}, {64, 32, 64, 32}, {1, 300, 24, 520}, {64, 32, 32, 32}};
+        // {1, 100, 1100, 130}: few rows and many columns, split by column blocks.
+        int[][] shapes = {{1, 193, 67, 257}, {1, 500, 96, 300}, {5, 40, 64, 200}, {64, 32, 64, 32}, {1, 300, 24, 520}, {64, 32, 32, 32},
+                {1, 100, 1100, 130}};
         for (int[] s : shapes) {
             for (int t = 0; t < 4; t++) {
                 boolean transA = (t & 1) != 0, transB = (t & 2) != 0;
