@@ -15,8 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * edges, except in small products, whose whole interior panels are read in place when the layout
  * already fits (packing them would cost as much as multiplying them). Packed or in place, the
  * arithmetic is the same. Threads split row tiles of all batches (whole small matrices, or row
- * ranges of a big one), so each element of C is computed by one thread, in a K order fixed by KC
- * alone: results are bit-identical for any thread count.
+ * ranges of a big one), or the column blocks of one matrix with few rows, so each element of C is
+ * computed by one thread, in a K order fixed by KC alone: results are bit-identical for any thread count.
  */
 public final class GemmKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -36,7 +36,7 @@ public final class GemmKernels {
      * compute half zeros.
      */
     record Tile(int vectors) {
-        static final Tile NARROW = new Tile(2), FOUR = new Tile(4), WIDE = REGISTERS >= 32 ? FOUR : NARROW;
+        static final Tile TWO_VECTORS = new Tile(2), FOUR_VECTORS = new Tile(4), WIDE = REGISTERS >= 32 ? FOUR_VECTORS : TWO_VECTORS;
 
         int cols() { return vectors * V; }
 
@@ -47,7 +47,7 @@ public final class GemmKernels {
      * Cache blocks: an MR x KC panel of A stays in L1 while the tile-wide panels of the packed KC x
      * blockCols block of B (in L2) stream past it; that block serves every MC-row block of a thread.
      */
-    static final int KC = 256, MC = 32 * MR, NC = Tile.FOUR.blockCols();  // NC: the largest block
+    static final int KC = 256, MC = 32 * MR, NC = Tile.FOUR_VECTORS.blockCols();  // NC: the largest block
     /** Products whose operands together hold at most this many floats (L1-sized) are read in place. */
     private static final int SMALL_FLOATS = 1 << 14;
     /** Multiply-adds a thread should have before a split pays for waking it. */
@@ -62,7 +62,7 @@ public final class GemmKernels {
     private record Scratch(float[] a, float[] b, float[] tile, int[] map) {}
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() ->
-            new Scratch(new float[MC * KC], new float[KC * NC], new float[MR * Tile.FOUR.cols()], new int[Tile.FOUR.cols()]));
+            new Scratch(new float[MC * KC], new float[KC * NC], new float[MR * Tile.FOUR_VECTORS.cols()], new int[Tile.FOUR_VECTORS.cols()]));
 
     private GemmKernels() {}
 
@@ -75,7 +75,7 @@ public final class GemmKernels {
     static void gemm(Parallel par, Tile wide, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
                      float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
-        Tile tile = n <= Tile.NARROW.cols() ? Tile.NARROW : wide;
+        Tile tile = n <= Tile.TWO_VECTORS.cols() ? Tile.TWO_VECTORS : wide;
         int tiles = (m + MR - 1) / MR;
         int grain = (int) Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1)));
         boolean small = k <= KC && (long) k * (m + n) <= SMALL_FLOATS;
@@ -142,7 +142,7 @@ public final class GemmKernels {
                             boolean bHere = bInPlace && jr + nr <= nc;
                             float[] bp = bHere ? b : s.b;
                             int bi = bHere ? bOff + pc * n + jc + jr : jr * kc, bRow = bHere ? n : nr;
-                            if (tile.vectors() == 2) microKernel2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            if (tile == Tile.TWO_VECTORS) microKernel2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             else microKernel4(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             addTile(s.tile, nr, Math.min(mr, mc - ir), Math.min(nr, nc - jr), alpha, betaNow,
                                     c, cOff + (ic + ir) * n + jc + jr, n);
@@ -206,8 +206,8 @@ public final class GemmKernels {
                                  float[] dst, int d, int dOuter, int dInner) {
         for (int o = 0; o < outer; o++, off += sOuter, d += dOuter) {
             if (dInner == 1 && inner % V == 0 && inner <= 4 * V) {
-                // A panel row of B, a few whole vectors: System.arraycopy's call cost
-                // as much as the copy for a 16-float panel row (with AVX2, a tenth of a tiny step).
+                // A panel row of B, a few whole vectors: for so few floats System.arraycopy's call
+                // costs about as much as the copy.
                 for (int i = 0; i < inner; i += V) FloatVector.fromArray(S, src, off + i).intoArray(dst, d + i);
             } else if (dInner == 1 && inner > MR) System.arraycopy(src, off, dst, d, inner);
             else for (int i = 0; i < inner; i++) dst[d + i * dInner] = src[off + i];
@@ -271,8 +271,8 @@ public final class GemmKernels {
         FloatVector betas = FloatVector.broadcast(S, beta);
         int whole = cols / V * V;
         for (int r = 0; r < rows; r++, ci += ldc) {
-            // Whole vectors unmasked: masked loads and stores (and a multiply by 1) cost a tenth of a
-            // tiny step's GEMM time with AVX2. The same values either way.
+            // Whole vectors unmasked, and no multiply by 1: with AVX2 the masked loads and stores
+            // showed in about 10% of a tiny step's profile samples (JFR), 5-6% without. Same values.
             for (int j = 0; j < whole; j += V) {
                 FloatVector v = FloatVector.fromArray(S, tile, r * tileRow + j);
                 if (alpha != 1f) v = v.mul(alpha);
