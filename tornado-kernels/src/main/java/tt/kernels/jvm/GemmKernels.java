@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
  * C = alpha * op(A) op(B) + beta * C, batched over dense row-major matrices (see Kernel.Gemm).
  *
  * <p>Goto/BLIS blocking on the Vector API. Per K block of {@link #KC}, the register-blocked
- * microkernel multiplies an MR-row panel of A (element (r, k) at r*aRow + k*aK: K contiguous, or
+ * microkernel multiplies a tile-high panel of A (element (r, k) at r*aRow + k*aK: K contiguous, or
  * K-major when A is stored transposed) by a
  * tile-wide panel of B (K rows {@code bRow} apart, columns contiguous) into a tile, which is then
  * added into C under a lane mask. Panels are packed into per-thread buffers, zero-padded at the
@@ -26,17 +26,17 @@ public final class GemmKernels {
      * 16 with AVX2, where the wide tile's 24 accumulators would spill on every k (a third of the speed).
      */
     private static final int REGISTERS = V >= 16 || "aarch64".equals(System.getProperty("os.arch")) ? 32 : 16;
-    /** Every tile's rows: few rows keep the row addresses of an A panel read in place in general registers. */
-    static final int MR = 6;
 
     /**
-     * A register tile, MR rows x {@code vectors} vectors: 4 (24 accumulators) where 32 registers
-     * hold them, else 2 (12). Products at most two vectors wide (attention's per-head products with
-     * n = keys or head size 32) take the 2-vector tile everywhere, where the wider one would
-     * compute half zeros.
+     * A register tile, {@code rows} x {@code vectors} vectors (few rows keep the row addresses of an A
+     * panel read in place in general registers). With 32 registers: 6 x 4 (24 accumulators), and
+     * for products at most two vectors wide (attention's per-head products, n = keys or head size
+     * 32), where it would compute half zeros, 8 x 2 (16; 6 rows would leave a third of a 32-row
+     * product's last tile empty: 15-20% slower). With 16 registers: 6 x 2 (12) for all.
      */
-    record Tile(int vectors) {
-        static final Tile TWO_VECTORS = new Tile(2), FOUR_VECTORS = new Tile(4), WIDE = REGISTERS >= 32 ? FOUR_VECTORS : TWO_VECTORS;
+    record Tile(int rows, int vectors) {
+        static final Tile SIX_BY_FOUR = new Tile(6, 4), EIGHT_BY_TWO = new Tile(8, 2), SIX_BY_TWO = new Tile(6, 2),
+                WIDE = REGISTERS >= 32 ? SIX_BY_FOUR : SIX_BY_TWO, NARROW = REGISTERS >= 32 ? EIGHT_BY_TWO : SIX_BY_TWO;
 
         int cols() { return vectors * V; }
 
@@ -44,40 +44,38 @@ public final class GemmKernels {
         int blockCols() { return 16 * cols(); }
     }
     /**
-     * Cache blocks: an MR x KC panel of A stays in L1 while the tile-wide panels of the packed KC x
+     * Cache blocks: a tile-high x KC panel of A stays in L1 while the tile-wide panels of the packed KC x
      * blockCols block of B (in L2) stream past it; that block serves every MC-row block of a thread.
      */
-    static final int KC = 256, MC = 32 * MR, NC = Tile.FOUR_VECTORS.blockCols();  // NC: the largest block
+    static final int KC = 256, MC = 192, NC = Tile.SIX_BY_FOUR.blockCols();  // MC: a multiple of every tile's rows; NC: the largest block
     /** Products whose operands together hold at most this many floats (L1-sized) are read in place. */
     private static final int SMALL_FLOATS = 1 << 14;
     /** Multiply-adds a thread should have before a split pays for waking it. */
     private static final long GRAIN_FMAS = 1L << 20;
 
-    /** Eight lanes: one k's MR values of a K-major A panel, and two of the next k's. */
+    /** Eight lanes: one k's values of a K-major A panel of 8 rows, or of 6 and two of the next k's. */
     private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    /** MR lanes, for the one k of a K-major pack that must not write past its slot. */
-    private static final VectorMask<Float> PANEL_ROWS = F8.indexInRange(0, MR);
 
     /** Per-thread packing buffers, reused across calls (pool threads live as long as the backend). */
     private record Scratch(float[] a, float[] b, float[] tile, int[] map) {}
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() ->
-            new Scratch(new float[MC * KC], new float[KC * NC], new float[MR * Tile.FOUR_VECTORS.cols()], new int[Tile.FOUR_VECTORS.cols()]));
+            new Scratch(new float[MC * KC], new float[KC * NC], new float[6 * Tile.SIX_BY_FOUR.cols()], new int[Tile.SIX_BY_FOUR.cols()]));  // the largest tile
 
     private GemmKernels() {}
 
     public static void gemm(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
                             float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
-        gemm(par, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff);
+        gemm(par, Tile.NARROW, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff);
     }
 
-    /** {@link #gemm} with the tile of products wider than two vectors given: tests run both on any CPU. */
-    static void gemm(Parallel par, Tile wide, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
+    /** {@link #gemm} with the tiles given: tests run every tile on any CPU. */
+    static void gemm(Parallel par, Tile narrow, Tile wide, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
                      float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
-        Tile tile = n <= Tile.TWO_VECTORS.cols() ? Tile.TWO_VECTORS : wide;
-        int tiles = (m + MR - 1) / MR;
-        int grain = (int) Math.max(1, GRAIN_FMAS / ((long) MR * n * Math.max(k, 1)));
+        Tile tile = n <= narrow.cols() ? narrow : wide;
+        int mr = tile.rows(), tiles = (m + mr - 1) / mr;
+        int grain = (int) Math.max(1, GRAIN_FMAS / ((long) mr * n * Math.max(k, 1)));
         boolean small = k <= KC && (long) k * (m + n) <= SMALL_FLOATS;
         int blockCols = tile.blockCols(), colBlocks = (n + blockCols - 1) / blockCols;
         if (batch == 1 && m <= MC && colBlocks > 1) {
@@ -92,7 +90,7 @@ public final class GemmKernels {
             for (int u = start; u < end; ) {
                 int mat = u / tiles, t0 = u % tiles, t1 = Math.min(tiles, t0 + end - u);
                 block(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
-                        c, cOff + mat * m * n, t0 * MR, Math.min(m, t1 * MR), 0, n, small, tile, scratch);
+                        c, cOff + mat * m * n, t0 * mr, Math.min(m, t1 * mr), 0, n, small, tile, scratch);
                 u += t1 - t0;
             }
         });
@@ -105,7 +103,7 @@ public final class GemmKernels {
     private static void block(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
                               float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1, int c0, int c1,
                               boolean small, Tile tile, Scratch s) {
-        int mr = MR, nr = tile.cols(), blockCols = tile.blockCols();
+        int mr = tile.rows(), nr = tile.cols(), blockCols = tile.blockCols();
         // Element (p, q) of a panel's source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
         int aRowStride = transA ? 1 : k, aKStride = transA ? m : 1;
         int bColStride = transB ? k : 1, bKStride = transB ? 1 : n;
@@ -126,7 +124,7 @@ public final class GemmKernels {
                 float betaNow = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
                 for (int ic = r0; ic < r1; ic += MC) {
                     int mc = Math.min(MC, r1 - ic);
-                    if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, s.a);
+                    if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, mr, s.a);
                     else for (int ir = 0; ir < mc; ir += mr) {
                         if (!(aInPlace && ir + mr <= mc)) {
                             pack(a, aOff + pc * aKStride + (ic + ir) * aRowStride, aKStride, aRowStride, kc,
@@ -142,8 +140,9 @@ public final class GemmKernels {
                             boolean bHere = bInPlace && jr + nr <= nc;
                             float[] bp = bHere ? b : s.b;
                             int bi = bHere ? bOff + pc * n + jc + jr : jr * kc, bRow = bHere ? n : nr;
-                            if (tile == Tile.TWO_VECTORS) microKernel2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
-                            else microKernel4(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            if (tile == Tile.SIX_BY_FOUR) microKernel6x4(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            else if (tile == Tile.EIGHT_BY_TWO) microKernel8x2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            else microKernel6x2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             addTile(s.tile, nr, Math.min(mr, mc - ir), Math.min(nr, nc - jr), alpha, betaNow,
                                     c, cOff + (ic + ir) * n + jc + jr, n);
                         }
@@ -177,26 +176,27 @@ public final class GemmKernels {
 
     /**
      * An A block stored transposed (K rows {@code ld} apart, the block's mc rows contiguous in each)
-     * into K-major panels: panel q's k-th MR values at dst[q*MR*KC + k*MR], zero-padded. Row by row
-     * of the source, so each cache line is read once, whole (panel by panel, power-of-two row
-     * strides would evict lines before the next panel reuses them).
+     * into K-major panels of mr (6 or 8) rows: panel q's k-th mr values at dst[q*mr*KC + k*mr],
+     * zero-padded. Row by row of the source, so each cache line is read once, whole (panel by panel,
+     * power-of-two row strides would evict lines before the next panel reuses them).
      */
-    private static void packTransposed(float[] src, int off, int ld, int kc, int mc, float[] dst) {
-        int whole = mc / MR * MR;
+    private static void packTransposed(float[] src, int off, int ld, int kc, int mc, int mr, float[] dst) {
+        int whole = mc / mr * mr;
+        VectorMask<Float> panelRows = F8.indexInRange(0, mr);
         for (int p = 0; p < kc; p++, off += ld) {
-            if (p < kc - 1) {
-                // Eight lanes carry a k's MR values, unmasked (masked, this pack cost a fifth of a
-                // weight gradient's time): the two extra land in the next k's slot, written next.
-                for (int ir = 0; ir < whole; ir += MR) FloatVector.fromArray(F8, src, off + ir).intoArray(dst, ir * KC + p * MR);
+            if (mr == F8.length() || p < kc - 1) {
+                // Eight lanes carry a k's mr values, unmasked (masked, this pack cost a fifth of a
+                // weight gradient's time): with 6 rows the two extra land in the next k's slot, written next.
+                for (int ir = 0; ir < whole; ir += mr) FloatVector.fromArray(F8, src, off + ir).intoArray(dst, ir * KC + p * mr);
             } else {
                 // The last k's extra lanes would land in the next panel: masked.
-                for (int ir = 0; ir < whole; ir += MR) {
-                    FloatVector.fromArray(F8, src, off + ir, PANEL_ROWS).intoArray(dst, ir * KC + p * MR, PANEL_ROWS);
+                for (int ir = 0; ir < whole; ir += mr) {
+                    FloatVector.fromArray(F8, src, off + ir, panelRows).intoArray(dst, ir * KC + p * mr, panelRows);
                 }
             }
             if (whole < mc) {
-                int d = whole * KC + p * MR;
-                for (int r = 0; r < MR; r++) dst[d + r] = whole + r < mc ? src[off + whole + r] : 0f;
+                int d = whole * KC + p * mr;
+                for (int r = 0; r < mr; r++) dst[d + r] = whole + r < mc ? src[off + whole + r] : 0f;
             }
         }
     }
@@ -209,16 +209,16 @@ public final class GemmKernels {
                 // A panel row of B, a few whole vectors: for so few floats System.arraycopy's call
                 // costs about as much as the copy.
                 for (int i = 0; i < inner; i += V) FloatVector.fromArray(S, src, off + i).intoArray(dst, d + i);
-            } else if (dInner == 1 && inner > MR) System.arraycopy(src, off, dst, d, inner);
+            } else if (dInner == 1 && inner > 8) System.arraycopy(src, off, dst, d, inner);  // longer than a tile's rows
             else for (int i = 0; i < inner; i++) dst[d + i * dInner] = src[off + i];
         }
     }
 
     /**
-     * tile[MR x 4 vectors] = A panel (element (r, p) at a[ai + r*aRow + p*aK]) times B panel (K row p
+     * tile[6 rows x 4 vectors] = A panel (element (r, p) at a[ai + r*aRow + p*aK]) times B panel (K row p
      * at b[bi + p*bRow], 4 vectors of contiguous columns); the accumulators stay in registers.
      */
-    private static void microKernel4(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
+    private static void microKernel6x4(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00,
                 c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00,
@@ -243,8 +243,35 @@ public final class GemmKernels {
         c50.intoArray(tile, 5 * t);     c51.intoArray(tile, 5 * t + V);     c52.intoArray(tile, 5 * t + 2 * V); c53.intoArray(tile, 5 * t + 3 * V);
     }
 
-    /** {@link #microKernel4} for the 2-vector tile: 12 accumulators. */
-    private static void microKernel2(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
+    /** {@link #microKernel6x4} for the 8 x 2-vector tile: 16 accumulators. */
+    private static void microKernel8x2(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
+        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
+        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
+                c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        for (int p = 0; p < kc; p++, ai += aK, bi += bRow) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + V), x;
+            x = FloatVector.broadcast(S, a[ai]);      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[ai + r1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[ai + r2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[ai + r3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[ai + r4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[ai + r5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(S, a[ai + r6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(S, a[ai + r7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+        }
+        int t = 2 * V;
+        c00.intoArray(tile, 0);     c01.intoArray(tile, V);
+        c10.intoArray(tile, t);     c11.intoArray(tile, t + V);
+        c20.intoArray(tile, 2 * t); c21.intoArray(tile, 2 * t + V);
+        c30.intoArray(tile, 3 * t); c31.intoArray(tile, 3 * t + V);
+        c40.intoArray(tile, 4 * t); c41.intoArray(tile, 4 * t + V);
+        c50.intoArray(tile, 5 * t); c51.intoArray(tile, 5 * t + V);
+        c60.intoArray(tile, 6 * t); c61.intoArray(tile, 6 * t + V);
+        c70.intoArray(tile, 7 * t); c71.intoArray(tile, 7 * t + V);
+    }
+
+    /** {@link #microKernel6x4} for the 6 x 2-vector tile: 12 accumulators. */
+    private static void microKernel6x2(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
                 c40 = c00, c41 = c00, c50 = c00, c51 = c00;

@@ -23,15 +23,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 /**
  * GEMM against a float64 reference on random inputs. Tolerance per element:
  * |c - ref| <= 1e-5 * (|alpha| * sum_p |a_ip b_pj| + |beta c_ij|) + 1e-6.
- * Shapes cover 1x1x1, primes, and non-multiples of the 6 x 4-vector and 6 x 2-vector tiles and of
- * the M, K and N blocks, with both tiles taking the wide products whatever this CPU's registers
- * choose; guard cells around every operand must stay untouched.
+ * Shapes cover 1x1x1, primes, and non-multiples of the 6 x 4-vector, 8 x 2-vector and 6 x 2-vector
+ * tiles and of the M, K and N blocks, with both register counts' choices of tiles whatever this
+ * CPU's are; guard cells around every operand must stay untouched.
  */
 class GemmKernelsTest {
     private static final int GUARD = 7;
     private static final float SENTINEL = 12345f;
-    /** The tiles a product wider than two vectors may take: the test runs both, whatever this CPU's registers choose. */
-    private static final GemmKernels.Tile[] WIDE_TILES = {GemmKernels.Tile.FOUR_VECTORS, GemmKernels.Tile.TWO_VECTORS};
+    /** Narrow and wide tiles as 32 and as 16 vector registers choose them: the test runs both, whatever this CPU has. */
+    private static final GemmKernels.Tile[][] TILE_CHOICES = {
+            {GemmKernels.Tile.EIGHT_BY_TWO, GemmKernels.Tile.SIX_BY_FOUR}, {GemmKernels.Tile.SIX_BY_TWO, GemmKernels.Tile.SIX_BY_TWO}};
 
     /** One GEMM implementation under test, with Kernel.Gemm's arguments. */
     interface Impl {
@@ -39,7 +40,7 @@ class GemmKernelsTest {
                   float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff);
     }
 
-    /** batch, m, n, k: tiny, prime, k = 0, off every block size (MR 6, 4-vector tile 64 wide on AVX-512, MC 192, KC 256), small and packed paths, both tiles (narrow: n <= 2 vectors), few rows split by column blocks. */
+    /** batch, m, n, k: tiny, prime, k = 0, off every block size (tile rows 6 and 8, 4-vector tile 64 wide on AVX-512, MC 192, KC 256), small and packed paths, narrow (n <= 2 vectors) and wide tiles, few rows split by column blocks. */
     private static final int[][] SHAPES = {
             {1, 1, 1, 1}, {1, 37, 53, 29}, {1, 193, 67, 257}, {1, 13, 100, 300}, {3, 32, 64, 32}, {2, 25, 17, 520}, {4, 5, 7, 0}, {2, 70, 32, 300}, {1, 7, 1100, 40}};
 
@@ -60,8 +61,8 @@ class GemmKernelsTest {
     @MethodSource("cases")
     void javaMatchesFloat64Reference(int batch, int m, int n, int k, boolean transA, boolean transB, float alpha, float beta) {
         try (Parallel par = new Parallel(2)) {
-            for (GemmKernels.Tile wide : WIDE_TILES) {
-                check(java(par, wide), batch, m, n, k, transA, transB, alpha, beta, 11);
+            for (GemmKernels.Tile[] tiles : TILE_CHOICES) {
+                check(java(par, tiles), batch, m, n, k, transA, transB, alpha, beta, 11);
             }
         }
     }
@@ -76,8 +77,8 @@ class GemmKernelsTest {
     @Test
     void wideMatrixCrossesTheNBlock() {
         try (Parallel par = new Parallel(2)) {
-            for (GemmKernels.Tile wide : WIDE_TILES) {
-                check(java(par, wide), 1, 29, GemmKernels.NC + 37, 300, false, true, 1f, 0.5f, 17);
+            for (GemmKernels.Tile[] tiles : TILE_CHOICES) {
+                check(java(par, tiles), 1, 29, GemmKernels.NC + 37, 300, false, true, 1f, 0.5f, 17);
             }
         }
     }
@@ -140,9 +141,9 @@ class GemmKernelsTest {
         }
     }
 
-    private static Impl java(Parallel par, GemmKernels.Tile wide) {
+    private static Impl java(Parallel par, GemmKernels.Tile[] narrowAndWide) {
         return (batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff) ->
-                GemmKernels.gemm(par, wide, batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff);
+                GemmKernels.gemm(par, narrowAndWide[0], narrowAndWide[1], batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff);
     }
 
     /** Runs impl on random operands placed at nonzero offsets between guard cells and checks every element. */
