@@ -160,31 +160,35 @@ final class Vec {
         for (; i < n; i++) y[yOff + i] = Math.fma(scale * p[pOff + i], q[qOff + i] + shift, accumulate ? y[yOff + i] : 0f);
     }
 
-    /** sum of exp(scale * a[i] - shift). */
+    /** sum of exp(scale * a[i] - shift): whole vectors lane-wise, then the tail's lanes one by one in order, as scalars would be. */
     static float sumExp(float[] a, int off, int n, float scale, float shift) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            acc = acc.add(exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift)));
+        FloatVector acc = FloatVector.zero(F), tail = acc;
+        for (int i = 0; i < n; i += F.length()) {
+            FloatVector e = exp(load(a, off + i, i, n).mul(scale).sub(shift));
+            if (i + F.length() <= n) acc = acc.add(e);
+            else tail = e;
         }
         float s = sumLanes(acc);
-        if (i < n) {  // the tail's exps under a mask, added one by one in order, as scalars would be
-            FloatVector e = exp(FloatVector.fromArray(F, a, off + i, F.indexInRange(i, n)).mul(scale).sub(shift));
-            for (int lane = 0; lane < n - i; lane++) s += e.lane(lane);
-        }
+        for (int lane = 0; lane < n % F.length(); lane++) s += tail.lane(lane);
         return s;
     }
 
     /** y[i] = exp(scale * a[i] - shift) * factor. */
     static void expScaled(float[] a, int off, float[] y, int yOff, int n, float scale, float shift, float factor) {
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            exp(FloatVector.fromArray(F, a, off + i).mul(scale).sub(shift)).mul(factor).intoArray(y, yOff + i);
+        for (int i = 0; i < n; i += F.length()) {
+            FloatVector e = exp(load(a, off + i, i, n).mul(scale).sub(shift)).mul(factor);
+            if (i + F.length() <= n) e.intoArray(y, yOff + i);
+            else e.intoArray(y, yOff + i, F.indexInRange(i, n));
         }
-        if (i < n) {
-            VectorMask<Float> inside = F.indexInRange(i, n);
-            exp(FloatVector.fromArray(F, a, off + i, inside).mul(scale).sub(shift)).mul(factor).intoArray(y, yOff + i, inside);
-        }
+    }
+
+    /**
+     * Lanes [i, n) of a row from a[at] on (zeros past n, masked only there). Loops over exp use it
+     * to reach one call of exp for whole vectors and the tail alike: a second call site was not
+     * inlined, so its vectors ran boxed, allocating on every row.
+     */
+    private static FloatVector load(float[] a, int at, int i, int n) {
+        return i + F.length() <= n ? FloatVector.fromArray(F, a, at) : FloatVector.fromArray(F, a, at, F.indexInRange(i, n));
     }
 
     /** y[i] = a[i] + delta. */
