@@ -56,10 +56,4 @@ public class DecodeKernelsBenchmark extends KernelBenchmark {
         ElementwiseKernels.gatherRows(par, rows, keys * WIDTH, capacity * WIDTH, parents, 0, scratch, 0, kCache, 0);
         return kCache;
     }
-
-    private static float[] random(SplittableRandom rnd, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextDouble(-1, 1);
-        return x;
-    }
 }

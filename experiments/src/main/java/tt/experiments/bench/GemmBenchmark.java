@@ -62,8 +62,8 @@ public class GemmBenchmark {
         transA = op.charAt(0) == 'T';
         transB = op.charAt(1) == 'T';
         SplittableRandom rnd = new SplittableRandom(1);
-        a = random(rnd, batch * m * k);
-        b = random(rnd, batch * k * n);
+        a = KernelBenchmark.random(rnd, batch * m * k);
+        b = KernelBenchmark.random(rnd, batch * k * n);
         c = new float[batch * m * n];
         switch (impl) {
             case "java" -> par = new Parallel(threads);
@@ -120,11 +120,5 @@ public class GemmBenchmark {
         int[] d = {1, 0, 0, 0};
         for (int i = 0; i < p.length; i++) d[i + 4 - p.length] = Integer.parseInt(p[i].trim());
         return d;
-    }
-
-    private static float[] random(SplittableRandom rnd, int n) {
-        float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextDouble(-1, 1);
-        return x;
     }
 }

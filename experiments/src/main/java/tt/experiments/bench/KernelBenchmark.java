@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import tt.kernels.jvm.Parallel;
 
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,4 +35,11 @@ public abstract class KernelBenchmark {
     @Setup public void startPool() { par = new Parallel(threads); }
 
     @TearDown public void stopPool() { par.close(); }
+
+    /** n floats uniform in [-1, 1). */
+    protected static float[] random(SplittableRandom rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextDouble(-1, 1);
+        return x;
+    }
 }

@@ -28,11 +28,7 @@ public final class ElementwiseKernels {
 
     /** Columns are split across threads; each column sums its rows in order, so no thread count changes it. */
     public static void biasBackward(Parallel par, int rows, int cols, float[] dy, int dyOff, float[] dBias, int dbOff) {
-        par.range(cols, 16, (s, e) -> {
-            float[] acc = new float[e - s];
-            for (int r = 0; r < rows; r++) Vec.axpy(1f, dy, dyOff + r * cols + s, acc, 0, e - s);
-            Vec.axpy(1f, acc, 0, dBias, dbOff + s, e - s);
-        });
+        par.range(cols, 16, (s, e) -> Vec.addColumnSums(dy, dyOff + s, cols, rows, e - s, dBias, dbOff + s, new float[e - s]));
     }
 
     // ---- embedding: forward gathers rows, backward scatter-adds them ----

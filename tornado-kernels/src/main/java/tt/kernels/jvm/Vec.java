@@ -75,6 +75,41 @@ final class Vec {
         for (; i < n; i++) y[yOff + i] = Math.fma(alpha, x[xOff + i], y[yOff + i]);
     }
 
+    /** Rows per pass of {@link #addColumnSums}: a pass walks down this many rows per column block. */
+    private static final int COLUMN_SUM_ROWS = 16;
+
+    /**
+     * y[c] += the sum over rows r, in order, of x[off + r*ld + c], for c < n; {@code sums} holds n
+     * partial sums. Passes of 16 rows: four vectors of columns at a time stay in registers down
+     * the pass (summed through an array row by row, the array's loads and stores came with every
+     * row); a pass walking all rows instead would touch a page per row of a wide matrix.
+     */
+    static void addColumnSums(float[] x, int off, int ld, int rows, int n, float[] y, int yOff, float[] sums) {
+        int v = F.length(), blocks = n / (4 * v) * (4 * v);
+        java.util.Arrays.fill(sums, 0, n, 0f);
+        for (int r0 = 0; r0 < rows; r0 += COLUMN_SUM_ROWS) {
+            int r1 = Math.min(rows, r0 + COLUMN_SUM_ROWS);
+            for (int c = 0; c < blocks; c += 4 * v) {
+                FloatVector s0 = FloatVector.fromArray(F, sums, c), s1 = FloatVector.fromArray(F, sums, c + v),
+                        s2 = FloatVector.fromArray(F, sums, c + 2 * v), s3 = FloatVector.fromArray(F, sums, c + 3 * v);
+                for (int r = r0, i = off + r0 * ld + c; r < r1; r++, i += ld) {
+                    s0 = s0.add(FloatVector.fromArray(F, x, i));
+                    s1 = s1.add(FloatVector.fromArray(F, x, i + v));
+                    s2 = s2.add(FloatVector.fromArray(F, x, i + 2 * v));
+                    s3 = s3.add(FloatVector.fromArray(F, x, i + 3 * v));
+                }
+                s0.intoArray(sums, c);
+                s1.intoArray(sums, c + v);
+                s2.intoArray(sums, c + 2 * v);
+                s3.intoArray(sums, c + 3 * v);
+            }
+            for (int r = r0; r < r1; r++) {
+                for (int c = blocks, i = off + r * ld; c < n; c++) sums[c] += x[i + c];
+            }
+        }
+        for (int c = 0; c < n; c++) y[yOff + c] += sums[c];
+    }
+
     /** sum of (a[i] - mu)^2. */
     static float sumSquaredDeviations(float[] a, int off, int n, float mu) {
         FloatVector acc = FloatVector.zero(F);
