@@ -66,12 +66,22 @@ public final class GemmKernels {
 
     public static void gemm(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
                             float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
-        gemm(par, Tile.NARROW, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff);
+        gemm(par, Tile.NARROW, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff, null, 0);
     }
 
-    /** {@link #gemm} with the tiles given: tests run every tile on any CPU. */
+    /**
+     * {@link #gemm}, then C[i, j] += bias[biasOff + j] in every matrix, added to each element as it
+     * is stored after its last K block: the same float as the product stored and the bias added by
+     * a pass of its own (Kernel.BiasAdd), without that pass over C.
+     */
+    public static void gemmBias(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
+                                float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff, float[] bias, int biasOff) {
+        gemm(par, Tile.NARROW, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff, bias, biasOff);
+    }
+
+    /** {@link #gemmBias} (bias null: none) with the tiles given: tests run every tile on any CPU. */
     static void gemm(Parallel par, Tile narrow, Tile wide, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
-                     float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
+                     float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff, float[] bias, int biasOff) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
         Tile tile = n <= narrow.cols() ? narrow : wide;
         int mr = tile.rows(), tiles = (m + mr - 1) / mr;
@@ -82,7 +92,7 @@ public final class GemmKernels {
             // Few rows and many columns (the decoder's vocabulary projection): split by rows, every
             // thread would pack all of B for a few rows' work; split by column blocks, each packs its share.
             par.range(colBlocks, 1, (start, end) -> block(m, n, k, transA, transB, alpha, beta, a, aOff, b, bOff,
-                    c, cOff, 0, m, start * blockCols, Math.min(n, end * blockCols), small, tile, SCRATCH.get()));
+                    c, cOff, bias, biasOff, 0, m, start * blockCols, Math.min(n, end * blockCols), small, tile, SCRATCH.get()));
             return;
         }
         par.range(batch * tiles, grain, (start, end) -> {
@@ -90,7 +100,7 @@ public final class GemmKernels {
             for (int u = start; u < end; ) {
                 int mat = u / tiles, t0 = u % tiles, t1 = Math.min(tiles, t0 + end - u);
                 block(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
-                        c, cOff + mat * m * n, t0 * mr, Math.min(m, t1 * mr), 0, n, small, tile, scratch);
+                        c, cOff + mat * m * n, bias, biasOff, t0 * mr, Math.min(m, t1 * mr), 0, n, small, tile, scratch);
                 u += t1 - t0;
             }
         });
@@ -98,10 +108,11 @@ public final class GemmKernels {
 
     /**
      * Rows [r0, r1) x columns [c0, c1) of one matrix's C (c0 a multiple of the tile's block columns).
-     * With k == 0 one empty K block still applies beta.
+     * With k == 0 one empty K block still applies beta (and the bias, if any).
      */
     private static void block(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
-                              float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, int r0, int r1, int c0, int c1,
+                              float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, float[] bias, int biasOff,
+                              int r0, int r1, int c0, int c1,
                               boolean small, Tile tile, Scratch s) {
         int mr = tile.rows(), nr = tile.cols(), blockCols = tile.blockCols();
         // Element (p, q) of a panel's source sits at off + p*ps + q*qs: p runs along K, q along rows or columns.
@@ -122,6 +133,7 @@ public final class GemmKernels {
                     }
                 }
                 float betaNow = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
+                float[] biasNow = pc + KC >= k ? bias : null;  // added once, with the last K block
                 for (int ic = r0; ic < r1; ic += MC) {
                     int mc = Math.min(MC, r1 - ic);
                     if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, mr, s.a);
@@ -144,7 +156,7 @@ public final class GemmKernels {
                             else if (tile == Tile.EIGHT_BY_TWO) microKernel8x2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             else microKernel6x2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             addTile(s.tile, nr, Math.min(mr, mc - ir), Math.min(nr, nc - jr), alpha, betaNow,
-                                    c, cOff + (ic + ir) * n + jc + jr, n);
+                                    c, cOff + (ic + ir) * n + jc + jr, n, biasNow, biasOff + jc + jr);
                         }
                     }
                 }
@@ -293,8 +305,12 @@ public final class GemmKernels {
         c50.intoArray(tile, 5 * t); c51.intoArray(tile, 5 * t + V);
     }
 
-    /** C[rows x cols] = alpha * tile + beta * C, reading C only when beta != 0 (so NaNs in a discarded C vanish). */
-    private static void addTile(float[] tile, int tileRow, int rows, int cols, float alpha, float beta, float[] c, int ci, int ldc) {
+    /**
+     * C[rows x cols] = alpha * tile + beta * C (+ bias[bi + j] per column when bias is not null),
+     * reading C only when beta != 0 (so NaNs in a discarded C vanish).
+     */
+    private static void addTile(float[] tile, int tileRow, int rows, int cols, float alpha, float beta, float[] c, int ci, int ldc,
+                                float[] bias, int bi) {
         FloatVector betas = FloatVector.broadcast(S, beta);
         int whole = cols / V * V;
         for (int r = 0; r < rows; r++, ci += ldc) {
@@ -304,12 +320,14 @@ public final class GemmKernels {
                 FloatVector v = FloatVector.fromArray(S, tile, r * tileRow + j);
                 if (alpha != 1f) v = v.mul(alpha);
                 if (beta != 0f) v = FloatVector.fromArray(S, c, ci + j).fma(betas, v);
+                if (bias != null) v = v.add(FloatVector.fromArray(S, bias, bi + j));
                 v.intoArray(c, ci + j);
             }
             if (whole < cols) {
                 var inside = S.indexInRange(whole, cols);
                 FloatVector v = FloatVector.fromArray(S, tile, r * tileRow + whole).mul(alpha);
                 if (beta != 0f) v = FloatVector.fromArray(S, c, ci + whole, inside).fma(betas, v);
+                if (bias != null) v = v.add(FloatVector.fromArray(S, bias, bi + whole, inside));
                 v.intoArray(c, ci + whole, inside);
             }
         }

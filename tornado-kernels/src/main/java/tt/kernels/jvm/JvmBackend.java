@@ -47,10 +47,20 @@ public final class JvmBackend implements Backend {
         List<StepGraph.Call> calls = graph.calls();
         int[] sizes = graph.sizes().buffer().array();
         Runnable[] bound = new Runnable[calls.size()];
-        for (StepGraph.Call call : calls) bound[call.index()] = bind(call.kernel(), sizes);
+        for (int i = 0; i < bound.length; i++) {
+            Kernel kernel = calls.get(i).kernel();
+            if (i + 1 < bound.length && kernel instanceof Kernel.Gemm g && calls.get(i + 1).kernel() instanceof Kernel.BiasAdd add
+                    && biasFollows(g, add)) {
+                bound[i] = bindGemmBias(g, add, sizes);  // the bias call is done here, and has no runnable
+                i++;
+            } else {
+                bound[i] = bind(kernel, sizes);
+            }
+        }
         return () -> {
             graph.checkLiveSizes();
             for (int i = 0; i < bound.length; i++) {
+                if (bound[i] == null) continue;
                 try {
                     long t0 = profiling ? System.nanoTime() : 0;
                     bound[i].run();
@@ -65,6 +75,22 @@ public final class JvmBackend implements Backend {
                 }
             }
         };
+    }
+
+    /**
+     * Whether a bias add right after a product adds into exactly the product's output (y = x W^T,
+     * then y += b, as every linear layer's forward): the Java GEMM then adds the bias as it stores
+     * each element, the same float a pass of its own would give, saving that pass over y.
+     */
+    private boolean biasFollows(Kernel.Gemm g, Kernel.BiasAdd add) {
+        return !nativeBlas && add.x().sameRegion(g.c()) && g.batch().equals(Dim.fixed(1))
+                && add.rows().equals(g.m()) && add.cols().equals(g.n());
+    }
+
+    private Runnable bindGemmBias(Kernel.Gemm k, Kernel.BiasAdd add, int[] sizes) {
+        return () -> GemmKernels.gemmBias(par, 1, v(k.m(), sizes), v(k.n(), sizes), v(k.k(), sizes),
+                k.transA(), k.transB(), k.alpha(), k.a().array(), k.a().offset(), k.b().array(), k.b().offset(),
+                k.beta(), k.c().array(), k.c().offset(), add.bias().array(), add.bias().offset());
     }
 
     /**

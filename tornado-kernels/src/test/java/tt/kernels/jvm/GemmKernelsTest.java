@@ -83,6 +83,30 @@ class GemmKernelsTest {
         }
     }
 
+    /** A bias added as the last K block is stored gives the floats of the product followed by its own bias pass, exactly. */
+    @Test
+    void fusedBiasEqualsABiasPassAfterTheProduct() {
+        int[][] shapes = {{37, 53, 29}, {13, 100, 300}, {70, 32, 520}, {7, 1100, 40}, {5, 7, 0}};
+        SplittableRandom rnd = new SplittableRandom(21);
+        try (Parallel par = new Parallel(2)) {
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                float[] a = random(rnd, m * k), b = random(rnd, k * n), bias = random(rnd, n + 3), c = random(rnd, m * n);
+                for (boolean transB : new boolean[] {false, true}) {
+                    for (float beta : new float[] {0f, 1f}) {
+                        for (GemmKernels.Tile[] tiles : TILE_CHOICES) {
+                            float[] separate = c.clone(), fused = c.clone();
+                            GemmKernels.gemm(par, tiles[0], tiles[1], 1, m, n, k, false, transB, 1f, a, 0, b, 0, beta, separate, 0, null, 0);
+                            ElementwiseKernels.biasAdd(par, m, n, bias, 3, separate, 0);
+                            GemmKernels.gemm(par, tiles[0], tiles[1], 1, m, n, k, false, transB, 1f, a, 0, b, 0, beta, fused, 0, bias, 3);
+                            assertArrayEquals(separate, fused, m + "x" + n + "x" + k + " transB=" + transB + " beta=" + beta);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void betaZeroIgnoresNaNsInC() {
         float[] a = random(new SplittableRandom(3), 6 * 5), b = random(new SplittableRandom(4), 5 * 40), c = new float[6 * 40];
@@ -143,7 +167,7 @@ class GemmKernelsTest {
 
     private static Impl java(Parallel par, GemmKernels.Tile[] narrowAndWide) {
         return (batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff) ->
-                GemmKernels.gemm(par, narrowAndWide[0], narrowAndWide[1], batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff);
+                GemmKernels.gemm(par, narrowAndWide[0], narrowAndWide[1], batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff, null, 0);
     }
 
     /** Runs impl on random operands placed at nonzero offsets between guard cells and checks every element. */
