@@ -153,8 +153,7 @@ public final class GemmKernels {
                             float[] bp = bHere ? b : s.b;
                             int bi = bHere ? bOff + pc * n + jc + jr : jr * kc, bRow = bHere ? n : nr;
                             if (tile == Tile.SIX_BY_FOUR) microKernel6x4(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
-                            else if (tile == Tile.EIGHT_BY_TWO) microKernel8x2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
-                            else microKernel6x2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
+                            else microKernel2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile, mr == 8);
                             addTile(s.tile, nr, Math.min(mr, mc - ir), Math.min(nr, nc - jr), alpha, betaNow,
                                     c, cOff + (ic + ir) * n + jc + jr, n, biasNow, biasOff + jc + jr);
                         }
@@ -255,8 +254,13 @@ public final class GemmKernels {
         c50.intoArray(tile, 5 * t);     c51.intoArray(tile, 5 * t + V);     c52.intoArray(tile, 5 * t + 2 * V); c53.intoArray(tile, 5 * t + 3 * V);
     }
 
-    /** {@link #microKernel6x4} for the 8 x 2-vector tile: 16 accumulators. */
-    private static void microKernel8x2(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
+    /**
+     * {@link #microKernel6x4} for the 2-vector tiles: 8 rows (16 accumulators) or, without
+     * {@code eightRows}, 6 (12). The JIT compiles the loop once per value of the flag (unswitching):
+     * the 6-row loop never touches the last two rows' accumulators, so they take no registers.
+     */
+    private static void microKernel2(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile,
+                                     boolean eightRows) {
         int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow, r6 = 6 * aRow, r7 = 7 * aRow;
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
                 c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
@@ -268,8 +272,10 @@ public final class GemmKernels {
             x = FloatVector.broadcast(S, a[ai + r3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
             x = FloatVector.broadcast(S, a[ai + r4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
             x = FloatVector.broadcast(S, a[ai + r5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(S, a[ai + r6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(S, a[ai + r7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            if (eightRows) {
+                x = FloatVector.broadcast(S, a[ai + r6]); c60 = x.fma(b0, c60); c61 = x.fma(b1, c61);
+                x = FloatVector.broadcast(S, a[ai + r7]); c70 = x.fma(b0, c70); c71 = x.fma(b1, c71);
+            }
         }
         int t = 2 * V;
         c00.intoArray(tile, 0);     c01.intoArray(tile, V);
@@ -278,31 +284,10 @@ public final class GemmKernels {
         c30.intoArray(tile, 3 * t); c31.intoArray(tile, 3 * t + V);
         c40.intoArray(tile, 4 * t); c41.intoArray(tile, 4 * t + V);
         c50.intoArray(tile, 5 * t); c51.intoArray(tile, 5 * t + V);
-        c60.intoArray(tile, 6 * t); c61.intoArray(tile, 6 * t + V);
-        c70.intoArray(tile, 7 * t); c71.intoArray(tile, 7 * t + V);
-    }
-
-    /** {@link #microKernel6x4} for the 6 x 2-vector tile: 12 accumulators. */
-    private static void microKernel6x2(int kc, float[] a, int ai, int aRow, int aK, float[] b, int bi, int bRow, float[] tile) {
-        int r1 = aRow, r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
-        FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
-                c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-        for (int p = 0; p < kc; p++, ai += aK, bi += bRow) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bi), b1 = FloatVector.fromArray(S, b, bi + V), x;
-            x = FloatVector.broadcast(S, a[ai]);      c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(S, a[ai + r1]); c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(S, a[ai + r2]); c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(S, a[ai + r3]); c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(S, a[ai + r4]); c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(S, a[ai + r5]); c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        if (eightRows) {
+            c60.intoArray(tile, 6 * t); c61.intoArray(tile, 6 * t + V);
+            c70.intoArray(tile, 7 * t); c71.intoArray(tile, 7 * t + V);
         }
-        int t = 2 * V;
-        c00.intoArray(tile, 0);     c01.intoArray(tile, V);
-        c10.intoArray(tile, t);     c11.intoArray(tile, t + V);
-        c20.intoArray(tile, 2 * t); c21.intoArray(tile, 2 * t + V);
-        c30.intoArray(tile, 3 * t); c31.intoArray(tile, 3 * t + V);
-        c40.intoArray(tile, 4 * t); c41.intoArray(tile, 4 * t + V);
-        c50.intoArray(tile, 5 * t); c51.intoArray(tile, 5 * t + V);
     }
 
     /**
