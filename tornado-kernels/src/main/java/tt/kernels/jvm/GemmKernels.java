@@ -66,22 +66,26 @@ public final class GemmKernels {
 
     public static void gemm(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
                             float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff) {
-        gemm(par, Tile.NARROW, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff, null, 0);
+        gemm(par, Tile.NARROW, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff, null);
     }
 
     /**
-     * {@link #gemm}, then C[i, j] += bias[biasOff + j] in every matrix, added to each element as it
-     * is stored after its last K block: the same float as the product stored and the bias added by
-     * a pass of its own (Kernel.BiasAdd), without that pass over C.
+     * What a linear layer does to a product's elements next, done as each is stored after its last
+     * K block: C[i, j] += bias[biasOff + j] in every matrix, then, with {@code relu}, C = max(C, 0).
+     * The same floats as the product stored and then a pass of each (Kernel.BiasAdd, Kernel.Relu),
+     * without those passes over C.
      */
-    public static void gemmBias(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
-                                float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff, float[] bias, int biasOff) {
-        gemm(par, Tile.NARROW, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff, bias, biasOff);
+    public record Epilogue(float[] bias, int biasOff, boolean relu) {}
+
+    /** {@link #gemm} with its epilogue. */
+    public static void gemm(Parallel par, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
+                            float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff, Epilogue epilogue) {
+        gemm(par, Tile.NARROW, Tile.WIDE, batch, m, n, k, transA, transB, alpha, a, aOff, b, bOff, beta, c, cOff, epilogue);
     }
 
-    /** {@link #gemmBias} (bias null: none) with the tiles given: tests run every tile on any CPU. */
+    /** {@link #gemm} with the tiles given (epilogue null: none): tests run every tile on any CPU. */
     static void gemm(Parallel par, Tile narrow, Tile wide, int batch, int m, int n, int k, boolean transA, boolean transB, float alpha,
-                     float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff, float[] bias, int biasOff) {
+                     float[] a, int aOff, float[] b, int bOff, float beta, float[] c, int cOff, Epilogue epilogue) {
         if (batch <= 0 || m <= 0 || n <= 0) return;
         Tile tile = n <= narrow.cols() ? narrow : wide;
         int mr = tile.rows(), tiles = (m + mr - 1) / mr;
@@ -92,7 +96,7 @@ public final class GemmKernels {
             // Few rows and many columns (the decoder's vocabulary projection): split by rows, every
             // thread would pack all of B for a few rows' work; split by column blocks, each packs its share.
             par.range(colBlocks, 1, (start, end) -> block(m, n, k, transA, transB, alpha, beta, a, aOff, b, bOff,
-                    c, cOff, bias, biasOff, 0, m, start * blockCols, Math.min(n, end * blockCols), small, tile, SCRATCH.get()));
+                    c, cOff, epilogue, 0, m, start * blockCols, Math.min(n, end * blockCols), small, tile, SCRATCH.get()));
             return;
         }
         par.range(batch * tiles, grain, (start, end) -> {
@@ -100,7 +104,7 @@ public final class GemmKernels {
             for (int u = start; u < end; ) {
                 int mat = u / tiles, t0 = u % tiles, t1 = Math.min(tiles, t0 + end - u);
                 block(m, n, k, transA, transB, alpha, beta, a, aOff + mat * m * k, b, bOff + mat * k * n,
-                        c, cOff + mat * m * n, bias, biasOff, t0 * mr, Math.min(m, t1 * mr), 0, n, small, tile, scratch);
+                        c, cOff + mat * m * n, epilogue, t0 * mr, Math.min(m, t1 * mr), 0, n, small, tile, scratch);
                 u += t1 - t0;
             }
         });
@@ -108,10 +112,10 @@ public final class GemmKernels {
 
     /**
      * Rows [r0, r1) x columns [c0, c1) of one matrix's C (c0 a multiple of the tile's block columns).
-     * With k == 0 one empty K block still applies beta (and the bias, if any).
+     * With k == 0 one empty K block still applies beta (and the epilogue, if any).
      */
     private static void block(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta,
-                              float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, float[] bias, int biasOff,
+                              float[] a, int aOff, float[] b, int bOff, float[] c, int cOff, Epilogue epilogue,
                               int r0, int r1, int c0, int c1,
                               boolean small, Tile tile, Scratch s) {
         int mr = tile.rows(), nr = tile.cols(), blockCols = tile.blockCols();
@@ -133,7 +137,7 @@ public final class GemmKernels {
                     }
                 }
                 float betaNow = pc == 0 ? beta : 1f; // later K blocks accumulate onto the first
-                float[] biasNow = pc + KC >= k ? bias : null;  // added once, with the last K block
+                Epilogue epilogueNow = pc + KC >= k ? epilogue : null;  // once, with the last K block
                 for (int ic = r0; ic < r1; ic += MC) {
                     int mc = Math.min(MC, r1 - ic);
                     if (transA && !aInPlace) packTransposed(a, aOff + pc * m + ic, m, kc, mc, mr, s.a);
@@ -155,7 +159,7 @@ public final class GemmKernels {
                             if (tile == Tile.SIX_BY_FOUR) microKernel6x4(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile);
                             else microKernel2(kc, ap, ai, aRow, aK, bp, bi, bRow, s.tile, mr == 8);
                             addTile(s.tile, nr, Math.min(mr, mc - ir), Math.min(nr, nc - jr), alpha, betaNow,
-                                    c, cOff + (ic + ir) * n + jc + jr, n, biasNow, biasOff + jc + jr);
+                                    c, cOff + (ic + ir) * n + jc + jr, n, epilogueNow, jc + jr);
                         }
                     }
                 }
@@ -291,12 +295,15 @@ public final class GemmKernels {
     }
 
     /**
-     * C[rows x cols] = alpha * tile + beta * C (+ bias[bi + j] per column when bias is not null),
-     * reading C only when beta != 0 (so NaNs in a discarded C vanish).
+     * C[rows x cols] = alpha * tile + beta * C, then the epilogue (if not null) for the tile's first
+     * column {@code col}; C is read only when beta != 0 (so NaNs in a discarded C vanish).
      */
     private static void addTile(float[] tile, int tileRow, int rows, int cols, float alpha, float beta, float[] c, int ci, int ldc,
-                                float[] bias, int bi) {
+                                Epilogue epilogue, int col) {
         FloatVector betas = FloatVector.broadcast(S, beta);
+        float[] bias = epilogue != null ? epilogue.bias() : null;
+        int bi = epilogue != null ? epilogue.biasOff() + col : 0;
+        boolean relu = epilogue != null && epilogue.relu();
         int whole = cols / V * V;
         for (int r = 0; r < rows; r++, ci += ldc) {
             // Whole vectors unmasked, and no multiply by 1: with AVX2 the masked loads and stores
@@ -306,6 +313,7 @@ public final class GemmKernels {
                 if (alpha != 1f) v = v.mul(alpha);
                 if (beta != 0f) v = FloatVector.fromArray(S, c, ci + j).fma(betas, v);
                 if (bias != null) v = v.add(FloatVector.fromArray(S, bias, bi + j));
+                if (relu) v = v.max(0f);  // lane-wise Math.max, as Kernel.Relu
                 v.intoArray(c, ci + j);
             }
             if (whole < cols) {
@@ -313,6 +321,7 @@ public final class GemmKernels {
                 FloatVector v = FloatVector.fromArray(S, tile, r * tileRow + whole).mul(alpha);
                 if (beta != 0f) v = FloatVector.fromArray(S, c, ci + whole, inside).fma(betas, v);
                 if (bias != null) v = v.add(FloatVector.fromArray(S, bias, bi + whole, inside));
+                if (relu) v = v.max(0f);
                 v.intoArray(c, ci + whole, inside);
             }
         }

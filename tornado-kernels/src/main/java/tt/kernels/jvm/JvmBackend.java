@@ -51,8 +51,10 @@ public final class JvmBackend implements Backend {
             Kernel kernel = calls.get(i).kernel();
             if (i + 1 < bound.length && kernel instanceof Kernel.Gemm g && calls.get(i + 1).kernel() instanceof Kernel.BiasAdd add
                     && biasFollows(g, add)) {
-                bound[i] = bindGemmBias(g, add, sizes);  // the bias call is done here, and has no runnable
-                i++;
+                // The bias call (and a ReLU in place after it) is done by the GEMM, and has no runnable.
+                boolean relu = i + 2 < bound.length && calls.get(i + 2).kernel() instanceof Kernel.Relu r && reluInPlaceOn(g, r);
+                bound[i] = bindLinear(g, add, relu, sizes);
+                i += relu ? 2 : 1;
             } else {
                 bound[i] = bind(kernel, sizes);
             }
@@ -80,17 +82,24 @@ public final class JvmBackend implements Backend {
     /**
      * Whether a bias add right after a product adds into exactly the product's output (y = x W^T,
      * then y += b, as every linear layer's forward): the Java GEMM then adds the bias as it stores
-     * each element, the same float a pass of its own would give, saving that pass over y.
+     * each element (and, for the FFN's first layer, the ReLU in place after it, see
+     * {@link #reluInPlaceOn}): the same floats as passes of their own, without those passes over y.
      */
     private boolean biasFollows(Kernel.Gemm g, Kernel.BiasAdd add) {
         return !nativeBlas && add.x().sameRegion(g.c()) && g.batch().equals(Dim.fixed(1))
                 && add.rows().equals(g.m()) && add.cols().equals(g.n());
     }
 
-    private Runnable bindGemmBias(Kernel.Gemm k, Kernel.BiasAdd add, int[] sizes) {
-        return () -> GemmKernels.gemmBias(par, 1, v(k.m(), sizes), v(k.n(), sizes), v(k.k(), sizes),
+    /** Whether a ReLU reads and writes exactly a product's output, in place. */
+    private static boolean reluInPlaceOn(Kernel.Gemm g, Kernel.Relu r) {
+        return r.x().sameRegion(g.c()) && r.y().sameRegion(g.c()) && r.rows().equals(g.m()) && r.cols().equals(g.n());
+    }
+
+    private Runnable bindLinear(Kernel.Gemm k, Kernel.BiasAdd add, boolean relu, int[] sizes) {
+        GemmKernels.Epilogue epilogue = new GemmKernels.Epilogue(add.bias().array(), add.bias().offset(), relu);
+        return () -> GemmKernels.gemm(par, 1, v(k.m(), sizes), v(k.n(), sizes), v(k.k(), sizes),
                 k.transA(), k.transB(), k.alpha(), k.a().array(), k.a().offset(), k.b().array(), k.b().offset(),
-                k.beta(), k.c().array(), k.c().offset(), add.bias().array(), add.bias().offset());
+                k.beta(), k.c().array(), k.c().offset(), epilogue);
     }
 
     /**

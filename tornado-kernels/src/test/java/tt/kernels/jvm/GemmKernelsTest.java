@@ -83,9 +83,9 @@ class GemmKernelsTest {
         }
     }
 
-    /** A bias added as the last K block is stored gives the floats of the product followed by its own bias pass, exactly. */
+    /** A bias (and ReLU) applied as the last K block is stored gives the floats of the product followed by passes of their own, exactly. */
     @Test
-    void fusedBiasEqualsABiasPassAfterTheProduct() {
+    void epilogueEqualsBiasAndReluPassesAfterTheProduct() {
         int[][] shapes = {{37, 53, 29}, {13, 100, 300}, {70, 32, 520}, {7, 1100, 40}, {5, 7, 0}};
         SplittableRandom rnd = new SplittableRandom(21);
         try (Parallel par = new Parallel(2)) {
@@ -95,11 +95,15 @@ class GemmKernelsTest {
                 for (boolean transB : new boolean[] {false, true}) {
                     for (float beta : new float[] {0f, 1f}) {
                         for (GemmKernels.Tile[] tiles : TILE_CHOICES) {
-                            float[] separate = c.clone(), fused = c.clone();
-                            GemmKernels.gemm(par, tiles[0], tiles[1], 1, m, n, k, false, transB, 1f, a, 0, b, 0, beta, separate, 0, null, 0);
-                            ElementwiseKernels.biasAdd(par, m, n, bias, 3, separate, 0);
-                            GemmKernels.gemm(par, tiles[0], tiles[1], 1, m, n, k, false, transB, 1f, a, 0, b, 0, beta, fused, 0, bias, 3);
-                            assertArrayEquals(separate, fused, m + "x" + n + "x" + k + " transB=" + transB + " beta=" + beta);
+                            for (boolean relu : new boolean[] {false, true}) {
+                                float[] separate = c.clone(), fused = c.clone();
+                                GemmKernels.gemm(par, tiles[0], tiles[1], 1, m, n, k, false, transB, 1f, a, 0, b, 0, beta, separate, 0, null);
+                                ElementwiseKernels.biasAdd(par, m, n, bias, 3, separate, 0);
+                                if (relu) ElementwiseKernels.relu(par, m * n, separate, 0, separate, 0);
+                                GemmKernels.gemm(par, tiles[0], tiles[1], 1, m, n, k, false, transB, 1f, a, 0, b, 0, beta, fused, 0,
+                                        new GemmKernels.Epilogue(bias, 3, relu));
+                                assertArrayEquals(separate, fused, m + "x" + n + "x" + k + " transB=" + transB + " beta=" + beta + " relu=" + relu);
+                            }
                         }
                     }
                 }
@@ -167,7 +171,7 @@ class GemmKernelsTest {
 
     private static Impl java(Parallel par, GemmKernels.Tile[] narrowAndWide) {
         return (batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff) ->
-                GemmKernels.gemm(par, narrowAndWide[0], narrowAndWide[1], batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff, null, 0);
+                GemmKernels.gemm(par, narrowAndWide[0], narrowAndWide[1], batch, m, n, k, ta, tb, alpha, a, aOff, b, bOff, beta, c, cOff, null);
     }
 
     /** Runs impl on random operands placed at nonzero offsets between guard cells and checks every element. */
