@@ -28,7 +28,7 @@ public final class ElementwiseKernels {
 
     /** Columns are split across threads; each column sums its rows in order, so no thread count changes it. */
     public static void biasBackward(Parallel par, int rows, int cols, float[] dy, int dyOff, float[] dBias, int dbOff) {
-        par.range(cols, 16, (s, e) -> Vec.addColumnSums(dy, dyOff + s, cols, rows, e - s, dBias, dbOff + s, new float[e - s]));
+        par.range(cols, 16, (s, e) -> Vec.addColumnSums(dy, dyOff + s, cols, rows, e - s, dBias, dbOff + s));
     }
 
     // ---- embedding: forward gathers rows, backward scatter-adds them ----

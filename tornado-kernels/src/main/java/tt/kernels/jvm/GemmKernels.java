@@ -60,7 +60,7 @@ public final class GemmKernels {
     private record Scratch(float[] a, float[] b, float[] tile, int[] map) {}
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(() ->
-            new Scratch(new float[MC * KC], new float[KC * NC], new float[6 * Tile.SIX_BY_FOUR.cols()], new int[Tile.SIX_BY_FOUR.cols()]));  // the largest tile
+            new Scratch(new float[MC * KC], new float[KC * NC], new float[Tile.SIX_BY_FOUR.rows() * Tile.SIX_BY_FOUR.cols()], new int[Tile.SIX_BY_FOUR.cols()]));  // the largest tile
 
     private GemmKernels() {}
 
@@ -224,7 +224,7 @@ public final class GemmKernels {
                 // A panel row of B, a few whole vectors: for so few floats System.arraycopy's call
                 // costs about as much as the copy.
                 for (int i = 0; i < inner; i += V) FloatVector.fromArray(S, src, off + i).intoArray(dst, d + i);
-            } else if (dInner == 1 && inner > 8) System.arraycopy(src, off, dst, d, inner);  // longer than a tile's rows
+            } else if (dInner == 1 && inner > Tile.EIGHT_BY_TWO.rows()) System.arraycopy(src, off, dst, d, inner);  // longer than any tile's rows
             else for (int i = 0; i < inner; i++) dst[d + i * dInner] = src[off + i];
         }
     }

@@ -79,14 +79,13 @@ final class Vec {
     private static final int COLUMN_SUM_ROWS = 16;
 
     /**
-     * y[c] += the sum over rows r, in order, of x[off + r*ld + c], for c < n; {@code sums} holds n
-     * partial sums. Passes of 16 rows: four vectors of columns at a time stay in registers down
+     * y[c] += the sum over rows r, in order, of x[off + r*ld + c], for c < n. Passes of 16 rows: four vectors of columns at a time stay in registers down
      * the pass (summed through an array row by row, the array's loads and stores came with every
      * row); a pass walking all rows instead would touch a page per row of a wide matrix.
      */
-    static void addColumnSums(float[] x, int off, int ld, int rows, int n, float[] y, int yOff, float[] sums) {
+    static void addColumnSums(float[] x, int off, int ld, int rows, int n, float[] y, int yOff) {
         int v = F.length(), blocks = n / (4 * v) * (4 * v);
-        java.util.Arrays.fill(sums, 0, n, 0f);
+        float[] sums = new float[n];
         for (int r0 = 0; r0 < rows; r0 += COLUMN_SUM_ROWS) {
             int r1 = Math.min(rows, r0 + COLUMN_SUM_ROWS);
             for (int c = 0; c < blocks; c += 4 * v) {
