@@ -41,6 +41,10 @@ public final class BleuCommand implements Callable<Integer> {
             description = "Comma-separated: bleu, chrf, cer, wer (default: ${DEFAULT-VALUE}).")
     EnumSet<Metric> metrics;
 
+    @Option(names = {"-lc", "--lowercase"}, description = "Case-insensitive BLEU, as sacreBLEU's -lc (signature case:lc): how"
+            + " papers that score lowercased text report theirs.")
+    boolean lowercase;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
     boolean help;
 
@@ -78,7 +82,7 @@ public final class BleuCommand implements Callable<Integer> {
             List<String> lines = new ArrayList<>();
             for (Metric metric : metrics) {
                 lines.add(switch (metric) {
-                    case bleu -> Bleu.corpus(hypotheses, references).withSignature(references.size());
+                    case bleu -> Bleu.corpus(hypotheses, references, lowercase).withSignature(references.size());
                     case chrf -> ChrF.corpus(hypotheses, references).withSignature(references.size());
                     case cer -> "CER = " + String.format(Locale.ROOT, "%.2f", ErrorRate.cer(hypotheses, references.getFirst()));
                     case wer -> "WER = " + String.format(Locale.ROOT, "%.2f", ErrorRate.wer(hypotheses, references.getFirst()));

@@ -112,6 +112,8 @@ public final class EvaluateCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%s%s: %.1f s, %.1f sentences/s%n", searches > 1 ? "best by BLEU: " : "", best.search(), best.seconds(),
                     set.pairs().size() / best.seconds());
             System.out.println(best.decoded().bleuScore().withSignature(1));
+            // Also case-insensitive: most published Multi30k scores (multimodal MT) are on lowercased text.
+            System.out.println(Bleu.corpus(best.decoded().hypotheses(), List.of(set.references()), true).withSignature(1));
             System.out.println(best.decoded().chrfScore().withSignature(1));
             if (out != null) {
                 byte[] text = (String.join("\n", best.decoded().hypotheses()) + "\n").getBytes(StandardCharsets.UTF_8);

@@ -52,6 +52,18 @@ class BleuCommandTest {
                 + "chrF2|nrefs:2|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0 = 63.5\n", r.out);
     }
 
+    @Test void lowercaseScoresBleuCaseInsensitivelyAndLeavesChrFAlone() throws IOException {
+        String ref = file("ref", "The Cat sat on the MAT\nEin Mann mit einem ORANGEFARBENEN Hut.\n");
+        String hyp = "the cat sat on the mat\nein Mann mit einem orangefarbenen hut .\n";
+        Run r = run(hyp, ref, "-lc", "-m", "bleu,chrf");
+        assertEquals(0, r.exitCode, r.err);
+        // sacrebleu ref -lc -m bleu chrf -f text < hyp, sacreBLEU 2.6.0
+        assertEquals("     BLEU|nrefs:1|case:lc|eff:no|tok:13a|smooth:exp|version:2.6.0 = 100.0 100.0/100.0/100.0/100.0 (BP = 1.000 ratio = 1.000 hyp_len = 13 ref_len = 13)\n"
+                + "chrF2|nrefs:1|case:mixed|eff:yes|nc:6|nw:0|space:no|version:2.6.0 = 45.0\n", r.out);
+        assertEquals("BLEU|nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0 = 23.6 53.8/36.4/22.2/7.1 (BP = 1.000 ratio = 1.000 hyp_len = 13 ref_len = 13)\n",
+                run(hyp, ref).out);
+    }
+
     @Test void errorRates() throws IOException {
         Run r = run("the cat sat\na dog\n", file("ref", "the cat sat down\nthe dog\n"), "-m", "wer,cer");
         assertEquals(0, r.exitCode, r.err);

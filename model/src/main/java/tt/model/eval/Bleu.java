@@ -4,12 +4,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
  * Corpus BLEU exactly as sacreBLEU 2.x computes it by default: 13a tokenization, case-sensitive, n-grams up to 4,
  * 'exp' smoothing, brevity penalty against the closest reference length, no effective order, any number of
- * references per segment (their n-gram counts merged by maximum).
+ * references per segment (their n-gram counts merged by maximum). Optionally case-insensitive as
+ * {@code sacrebleu -lc}: what papers scoring lowercased text (e.g. most multimodal-MT work on Multi30k) report.
  */
 public final class Bleu {
     public static final int MAX_ORDER = 4;
@@ -19,21 +21,21 @@ public final class Bleu {
     /** The sacreBLEU release whose scores (and signature strings) {@link Bleu} and {@link ChrF} reproduce. */
     public static final String SACREBLEU_VERSION = "2.6.0";
 
-    /** sacreBLEU's signature of this BLEU: its defaults (13a tokens, exp smoothing, mixed case). */
-    public static String signature(int references) {
-        return "nrefs:" + references + "|case:mixed|eff:no|tok:13a|smooth:exp|version:" + SACREBLEU_VERSION;
+    /** sacreBLEU's signature of this BLEU: its defaults (13a tokens, exp smoothing), mixed case or lowercased. */
+    public static String signature(int references, boolean lowercase) {
+        return "nrefs:" + references + "|case:" + (lowercase ? "lc" : "mixed") + "|eff:no|tok:13a|smooth:exp|version:" + SACREBLEU_VERSION;
     }
 
     /** A corpus score; {@link #toString()} is sacreBLEU's plain score line. */
     public record Score(double score, long[] correct, long[] total, double[] precisions, double brevityPenalty,
-                        long hypLength, long refLength) {
+                        long hypLength, long refLength, boolean lowercase) {
         public double ratio() { return refLength == 0 ? 0 : (double) hypLength / refLength; }
 
         @Override public String toString() { return "BLEU = " + PythonText.fixed(score, 2) + details(); }
 
         /** The line {@code sacrebleu -f text} prints: the name, signature and score to one decimal, then the same details. */
         public String withSignature(int references) {
-            return "BLEU|" + signature(references) + " = " + PythonText.fixed(score, 1) + details();
+            return "BLEU|" + signature(references, lowercase) + " = " + PythonText.fixed(score, 1) + details();
         }
 
         private String details() {
@@ -48,13 +50,26 @@ public final class Bleu {
      * (sacreBLEU's {@code corpus_score(hyps, [refs1, refs2, ...])}).
      */
     public static Score corpus(List<String> hypotheses, List<? extends List<String>> referenceStreams) {
+        return corpus(hypotheses, referenceStreams, false);
+    }
+
+    /** As {@link #corpus(List, List)}, case-insensitive with {@code lowercase} ({@code sacrebleu -lc}). */
+    public static Score corpus(List<String> hypotheses, List<? extends List<String>> referenceStreams, boolean lowercase) {
         NGrams.checkCorpus(hypotheses, referenceStreams);
         long[] stats = new long[2 + 2 * MAX_ORDER];
         for (int i = 0; i < hypotheses.size(); i++) {
-            long[] segment = segmentStats(hypotheses.get(i), NGrams.referencesOf(i, referenceStreams));
+            List<String> references = NGrams.referencesOf(i, referenceStreams);
+            long[] segment = lowercase
+                    ? segmentStats(lower(hypotheses.get(i)), references.stream().map(Bleu::lower).toList())
+                    : segmentStats(hypotheses.get(i), references);
             for (int k = 0; k < stats.length; k++) stats[k] += segment[k];
         }
-        return fromStats(stats);
+        return fromStats(stats, false, lowercase);
+    }
+
+    /** Python's {@code str.lower()}, which sacreBLEU applies before tokenizing (full Unicode case mapping, no locale). */
+    private static String lower(String segment) {
+        return segment.toLowerCase(Locale.ROOT);
     }
 
     /** One segment's sufficient statistics: hyp length, ref length, correct[order], total[order]; they add up. */
@@ -94,7 +109,7 @@ public final class Bleu {
 
     /** sacreBLEU's compute_bleu with smooth_method='exp', step for step so the doubles agree. */
     static Score fromStats(long[] stats) {
-        return fromStats(stats, false);
+        return fromStats(stats, false, false);
     }
 
     /**
@@ -103,17 +118,17 @@ public final class Bleu {
      * precisions are rounded to float (the sums themselves are exact below 2^24).
      */
     static double resampledScore(long[] stats) {
-        return fromStats(stats, true).score();
+        return fromStats(stats, true, false).score();
     }
 
-    private static Score fromStats(long[] stats, boolean floatPrecisions) {
+    private static Score fromStats(long[] stats, boolean floatPrecisions, boolean lowercase) {
         long hypLength = stats[0], refLength = stats[1];
         long[] correct = Arrays.copyOfRange(stats, 2, 2 + MAX_ORDER);
         long[] total = Arrays.copyOfRange(stats, 2 + MAX_ORDER, 2 + 2 * MAX_ORDER);
         double bp = hypLength >= refLength ? 1.0 : hypLength > 0 ? Math.exp(1 - (double) refLength / hypLength) : 0.0;
         double[] precisions = new double[MAX_ORDER];
         if (Arrays.stream(correct).allMatch(c -> c == 0)) {
-            return new Score(0.0, correct, total, precisions, bp, hypLength, refLength);
+            return new Score(0.0, correct, total, precisions, bp, hypLength, refLength, lowercase);
         }
         // 'exp' smoothing (mteval-v13a): the k-th order without a match gets precision 100 / (2^k * total).
         double smooth = 1;
@@ -127,6 +142,6 @@ public final class Bleu {
         }
         double logSum = 0;
         for (double p : precisions) logSum += p == 0 ? -9999999999.0 : Math.log(p);  // sacreBLEU's my_log
-        return new Score(bp * Math.exp(logSum / MAX_ORDER), correct, total, precisions, bp, hypLength, refLength);
+        return new Score(bp * Math.exp(logSum / MAX_ORDER), correct, total, precisions, bp, hypLength, refLength, lowercase);
     }
 }

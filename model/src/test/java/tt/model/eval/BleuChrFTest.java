@@ -102,6 +102,23 @@ class BleuChrFTest {
                 "chrF2 = 17.93", de, List.of(en));
     }
 
+    /** sacrebleu -lc (BLEU(lowercase=True)): Python's str.lower() on both sides, umlauts, ẞ, final sigma and İ included. */
+    @Test void lowercasedAgreesWithSacrebleu() throws IOException {
+        List<String> hyps = List.of("Ein Mann mit einem ORANGEFARBENEN Hut.", "ÄRGER über STRAẞE und Straße", "ΟΔΟΣ İstanbul",
+                "The Cat sat ON the mat.");
+        List<List<String>> refs = List.of(List.of("ein mann mit einem orangefarbenen Hut.", "ärger über straße und STRASSE",
+                "οδος i̇stanbul", "the cat sat on the mat"));
+        assertEquals("BLEU = 85.74 90.5/88.2/84.6/80.0 (BP = 1.000 ratio = 1.050 hyp_len = 21 ref_len = 20)",
+                Bleu.corpus(hyps, refs, true).toString());
+        assertEquals("BLEU = 9.23 42.9/17.6/3.8/2.5 (BP = 1.000 ratio = 1.050 hyp_len = 21 ref_len = 20)",
+                Bleu.corpus(hyps, refs, false).toString());
+        Path dir = multi30k();
+        List<String> en = SegmentFiles.read(dir.resolve("val.en.gz")), de = SegmentFiles.read(dir.resolve("val.de.gz"));
+        // zcat val.de.gz | sacrebleu val.en -lc -f text, sacreBLEU 2.6.0
+        assertEquals("BLEU|nrefs:1|case:lc|eff:no|tok:13a|smooth:exp|version:2.6.0 = 0.6 12.9/0.7/0.2/0.1 (BP = 0.964 ratio = 0.965"
+                + " hyp_len = 12825 ref_len = 13289)", Bleu.corpus(de, List.of(en), true).withSignature(1));
+    }
+
     @Test void mismatchedStreamsAreRejected() {
         var e = assertThrows(IllegalArgumentException.class, () -> Bleu.corpus(List.of("a", "b"), List.of(List.of("a"))));
         assertTrue(e.getMessage().contains("reference stream 1 has 1 segments but there are 2 hypotheses"), e.getMessage());
