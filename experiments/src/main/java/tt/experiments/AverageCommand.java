@@ -76,7 +76,7 @@ public final class AverageCommand implements Callable<Integer> {
     }
 
     /** checkpoints/best/ in the order the run ranked them (its newest state's ranking), best first. */
-    private static List<Path> bestFirst(List<Path> best) throws java.io.IOException {
+    static List<Path> bestFirst(List<Path> best) throws java.io.IOException {
         if (best.isEmpty()) return best;
         Path newest = best.getFirst();
         TrainingRun.Progress progress = Json.MAPPER.treeToValue(Checkpoint.runnerState(newest), TrainingRun.Progress.class);

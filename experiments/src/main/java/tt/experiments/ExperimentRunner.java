@@ -58,8 +58,8 @@ final class ExperimentRunner {
         id.set("options", c.options().identity());
         JsonNode test = Json.MAPPER.valueToTree(spec.test);
         if (test instanceof ObjectNode t && spec.test.beam() == 1) t.remove(TrainOptions.BEAM_ONLY);  // greedy: no length penalty
-        // Token reductions are decoded apart from the cell, whenever its results lack one: they do not change what it is.
-        if (test instanceof ObjectNode t) t.remove("reductions");
+        // Token reductions and averaged checkpoints are decoded apart from the cell, whenever its results lack them: they do not change what it is.
+        if (test instanceof ObjectNode t) t.remove(List.of("reductions", "averageBest"));
         id.set("test", test);
         return (ObjectNode) Json.reparse(id);
     }
@@ -147,7 +147,7 @@ final class ExperimentRunner {
                 default -> todo.add(s.cell());
             }
         }
-        if (todo.isEmpty()) return decodeReductions(cells, plan);
+        if (todo.isEmpty()) return decodeApart(cells, plan);
         int threadsEach = Math.max(1, plan.threads() / Math.min(plan.parallel(), todo.size()));
         terminal.printf("%s: %d cell(s) to run, %d at a time, %d thread(s) each; logs in %s/runs/VARIANT/seed-N/%s%n",
                 spec.name, todo.size(), Math.min(plan.parallel(), todo.size()), threadsEach, dir, RunDirectory.LOG);
@@ -168,7 +168,55 @@ final class ExperimentRunner {
         } finally {
             pool.shutdown();
         }
-        return failed + decodeReductions(cells, plan);
+        return failed + decodeApart(cells, plan);
+    }
+
+    /** What the test section decodes apart from training, for finished cells that lack it; returns how many cells failed. */
+    private int decodeApart(List<Cell> cells, Plan plan) throws IOException {
+        return decodeAveraged(cells, plan) + decodeReductions(cells, plan);
+    }
+
+    /**
+     * With test.average-best N: for each finished encoder-decoder cell without a "test-average" row,
+     * the average of its N best checkpoints (as {@code tt average --best N}, into
+     * checkpoints/average-best-N) decodes the test set as the final model did; its hypotheses go to
+     * test.average.hyp and its scores to a "test-average" row of runs.csv. Returns how many cells failed.
+     */
+    private int decodeAveraged(List<Cell> cells, Plan plan) throws IOException {
+        if (spec.test == null || spec.test.averageBest() == 0) return 0;
+        int n = spec.test.averageBest(), failed = 0;
+        for (Cell c : cells) {
+            Path d = c.dir(dir), runsCsv = d.resolve(RunDirectory.RUNS_CSV);
+            if (state(c).status() != Status.FINISHED || !c.options().arch.equals("encoder-decoder")
+                    || RunLog.read(runsCsv).stream().anyMatch(r -> r.split().equals(RunLog.TEST_AVERAGE))) continue;
+            if (Interrupts.requested()) throw new Interrupts.Stopped(0, "stopped before decoding " + c.label() + " with averaged checkpoints");
+            try (RunLock _ = RunLock.acquire(d, terminal); Backend backend = plan.backends().apply(plan.threads())) {
+                Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS);
+                List<Path> best = AverageCommand.bestFirst(Checkpoint.steps(checkpoints.resolve(Checkpoint.BEST)));
+                if (best.size() < n) throw new IllegalStateException(checkpoints.resolve(Checkpoint.BEST) + " holds " + best.size() + " checkpoint(s), not " + n);
+                Path averaged = checkpoints.resolve("average-best-" + n);
+                Checkpoint.average(best.subList(0, n), averaged);
+                terminal.printf("cell %d %s: decoding the test set with the average of %s%n", c.index(), c.label(),
+                        String.join(", ", best.subList(0, n).stream().map(p -> p.getFileName().toString()).toList()));
+                TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(averaged.resolve(Checkpoint.TOKENIZER)),
+                        TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
+                TrainingRun.Decoded decoded = TokenReductionEval.run(averaged, backend, java.util.Collections.singletonList(null), List.of(spec.test.beam()),
+                        beam -> List.of(spec.test.penalty()), c.options().maxLen, c.options().maxTokens, set, false, "experiment").getFirst().decoded();
+                writeLines(d.resolve(RunDirectory.TEST_AVERAGE_HYPOTHESES), decoded.hypotheses());
+                List<RunLog.Row> rows = new ArrayList<>(RunLog.read(runsCsv));
+                RunLog.Row last = rows.getLast();
+                rows.add(new RunLog.Row(last.run(), last.seed(), last.step(), last.epoch(), RunLog.TEST_AVERAGE, last.tokens(), last.elapsedSeconds(),
+                        Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, decoded.bleu(), decoded.chrf(), decoded.exactMatch(), Double.NaN, Double.NaN));
+                RunLog.write(runsCsv, "run", rows);
+                terminal.printf(java.util.Locale.ROOT, "cell %d %s: test with the average of the %d best checkpoints: BLEU %.2f, chrF %.2f%n",
+                        c.index(), c.label(), n, decoded.bleu(), decoded.chrf());
+            } catch (RuntimeException e) {
+                terminal.printf("cell %d %s: decoding with averaged checkpoints FAILED: %s%n", c.index(), c.label(),
+                        e.getMessage() != null ? e.getMessage() : e.toString());
+                failed++;
+            }
+        }
+        return failed;
     }
 
     /**

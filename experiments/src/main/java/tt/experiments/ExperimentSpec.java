@@ -29,14 +29,15 @@ import java.util.regex.Pattern;
  * variants: {no-smoothing: {label-smoothing: 0}}   # optional: overrides of the baseline
  * baseline: baseline               # optional: the baseline's name, or the grid cell that is the baseline
  * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty, length-norm;
- *                                   # prune-keep, merge-keep: lists of keep ratios, reduce-after: layer, to also decode it with token reduction)
+ *                                   # prune-keep, merge-keep: lists of keep ratios, reduce-after: layer, to also decode it with token reduction;
+ *                                   # average-best: N, to also decode it with the average of the N best checkpoints)
  * slurm: {partition: gpu, time: "4:00:00", cpus-per-task: 8, mem: 16G, gres: "gpu:1", max-running: 4, flags: [--qos=normal]}
  * </pre>
  */
 final class ExperimentSpec {
     private static final List<String> KEYS = List.of("experiment", "description", "train", "seeds", "baseline", "variants", "grid", "test", "slurm");
     private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty", "length-norm", "prune-keep", "merge-keep",
-            "reduce-after");
+            "reduce-after", "average-best");
     private static final List<String> SLURM_KEYS = List.of("partition", "time", "cpus-per-task", "mem", "gres", "max-running", "flags");
     /** Set by the runner per cell, or meaningless in a spec. */
     private static final Map<String, String> RESERVED = Map.of("seed", "each cell's seed comes from seeds:");
@@ -114,6 +115,15 @@ final class ExperimentSpec {
         List<Cell> cells = new ArrayList<>();
         for (int seed : seeds) {
             for (Variant v : variants) cells.add(new Cell(cells.size(), v, seed, options(f, v, seed)));
+        }
+        if (test != null && test.averageBest() > 0) {
+            for (Cell c : cells) {
+                if (c.options().keepBestCheckpoints < test.averageBest()) {
+                    throw f.error(top.get("test").map().get("average-best"), "averages the " + test.averageBest() + " best checkpoints, but variant '"
+                            + c.variant().name + "' keeps " + c.options().keepBestCheckpoints + "; set keep-best-checkpoints: " + test.averageBest()
+                            + " under train");
+                }
+            }
         }
         return new ExperimentSpec(f, name, description, seeds, baseline, variants, test, slurm, cells);
     }
@@ -268,7 +278,9 @@ final class ExperimentSpec {
             }
         }
         if (!reductions.isEmpty()) reductions.addFirst(null);  // the whole source, measured in the same way, starts every comparison
-        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions));
+        int averageBest = m.containsKey("average-best") ? integer(f, m.get("average-best")) : 0;
+        if (m.containsKey("average-best") && averageBest < 1) throw f.error(m.get("average-best"), "must be at least 1, got " + averageBest);
+        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions), averageBest);
     }
 
     private static Slurm.Settings slurm(SpecFile f, Node n) {

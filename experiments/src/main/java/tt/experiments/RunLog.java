@@ -20,12 +20,16 @@ import java.util.Locale;
 import java.util.function.Function;
 
 /**
- * runs.csv of one run: a row per logged training interval ("train"), per evaluation ("val") and
- * for the final test decode ("test"), flushed as written so a crash loses nothing finished. On
+ * runs.csv of one run: a row per logged training interval ("train"), per evaluation ("val"), for
+ * the final test decode ("test") and for the test decode of averaged checkpoints ("test-average"),
+ * flushed as written so a crash loses nothing finished. On
  * resume, rows past the checkpoint's step are dropped (they will be produced again, identically),
  * as is a row torn by a crash mid-write, and the file is rewritten atomically before appending.
  */
 final class RunLog implements AutoCloseable {
+    /** The splits of the rows written once training is done. */
+    static final String TEST = "test", TEST_AVERAGE = "test-average";
+
     /**
      * One row. {@code loss} is the objective as optimised (configured loss and reduction, mean over
      * the interval's updates); {@code objective} the label-smoothed loss per target token;
@@ -64,9 +68,10 @@ final class RunLog implements AutoCloseable {
         return java.util.stream.Stream.concat(java.util.stream.Stream.of(first), COLUMNS.stream().map(Column::name)).toArray(String[]::new);
     }
 
-    /** Opens runs.csv for appending, keeping only the rows up to step {@code keepUpTo} (none when fresh) but the test row, made last. */
+    /** Opens runs.csv for appending, keeping only the rows up to step {@code keepUpTo} (none when fresh) but the test rows, made last. */
     static RunLog open(Path file, int keepUpTo, boolean fresh) throws IOException {
-        List<Row> kept = fresh ? List.of() : read(file).stream().filter(r -> r.step <= keepUpTo && !r.split.equals("test")).toList();
+        List<Row> kept = fresh ? List.of() : read(file).stream()
+                .filter(r -> r.step <= keepUpTo && !r.split.equals(TEST) && !r.split.equals(TEST_AVERAGE)).toList();
         write(file, "run", kept);
         Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         return new RunLog(new CSVPrinter(w, CSVFormat.DEFAULT));

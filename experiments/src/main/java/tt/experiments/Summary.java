@@ -32,7 +32,12 @@ final class Summary {
     record Finished(Cell cell, List<Row> rows, List<String> testHypotheses) {
         Row lastVal() { return rows.stream().filter(r -> r.split().equals("val")).reduce((a, b) -> b).orElseThrow(); }
 
-        Row test() { return rows.stream().filter(r -> r.split().equals("test")).reduce((a, b) -> b).orElse(null); }
+        Row test() { return last(RunLog.TEST); }
+
+        /** The test row of averaged checkpoints; null until it is decoded. */
+        Row testAverage() { return last(RunLog.TEST_AVERAGE); }
+
+        private Row last(String split) { return rows.stream().filter(r -> r.split().equals(split)).reduce((a, b) -> b).orElse(null); }
 
         double best(ToDoubleFunction<Row> value, boolean higherIsBetter) {
             var values = rows.stream().filter(r -> r.split().equals("val")).mapToDouble(value).filter(v -> !Double.isNaN(v));
@@ -57,6 +62,8 @@ final class Summary {
     static final Metric TEST_BLEU = new Metric("test_bleu", "test BLEU", true, f -> f.test().bleu());
     static final Metric TEST_CHRF = new Metric("test_chrf", "test chrF", true, f -> f.test().chrf());
     static final Metric TEST_EXACT = new Metric("test_exact_match", "test exact match", true, f -> f.test().exactMatch());
+    static final Metric TEST_AVERAGE_BLEU = new Metric("test_bleu_averaged", "test BLEU, best checkpoints averaged", true,
+            f -> f.testAverage() == null ? Double.NaN : f.testAverage().bleu());
 
     final ExperimentSpec spec;
     final List<Metric> metrics;
@@ -78,6 +85,7 @@ final class Summary {
         if (spec.test != null) {
             m.addAll(List.of(TEST_BLEU, TEST_CHRF));
             if (synthetic) m.add(TEST_EXACT);
+            if (spec.test.averageBest() > 0) m.add(TEST_AVERAGE_BLEU);
         }
         return m;
     }
@@ -160,9 +168,10 @@ final class Summary {
 
     // ---- for people: the terminal table and report.md ----
 
-    /** The metrics shown to people: final val NLL, the BLEU that matters most, exact match on synthetic tasks. */
+    /** The metrics shown to people: final val NLL, the BLEU that matters most (and of averaged checkpoints), exact match on synthetic tasks. */
     List<Metric> headline() {
         List<Metric> h = new ArrayList<>(List.of(VAL_NLL_FINAL, metrics.contains(TEST_BLEU) ? TEST_BLEU : VAL_BLEU_BEST));
+        if (metrics.contains(TEST_AVERAGE_BLEU)) h.add(TEST_AVERAGE_BLEU);
         if (metrics.contains(TEST_EXACT)) h.add(TEST_EXACT);
         else if (metrics.contains(VAL_EXACT_FINAL)) h.add(VAL_EXACT_FINAL);
         return h;

@@ -141,12 +141,13 @@ final class TrainingRun {
     /**
      * A test set decoded once training is done: Multi30k's test split, src and tgt files (task files)
      * or size synthetic sequences; {@code reductions}, encoder token reductions an experiment also
-     * decodes it under ({@link TokenReductionEval}), none by default.
+     * decodes it under ({@link TokenReductionEval}), none by default; {@code averageBest}, if not 0,
+     * the number of best checkpoints an experiment averages (as tt average --best) to decode it again.
      */
     record Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm,
-                List<tt.model.TokenReduction> reductions) {
+                List<tt.model.TokenReduction> reductions, int averageBest) {
         Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm) {
-            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of());
+            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of(), 0);
         }
 
         LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }
@@ -295,7 +296,7 @@ final class TrainingRun {
                 LossTotals t = trainer.evaluate(new TokenBatcher(examples(set.pairs(), data.tokenizer(), layout, 2), options.maxTokens, layout)
                         .inLengthOrder());
                 double elapsed = elapsedBefore + (System.nanoTime() - start) * 1e-9;
-                log.row(new RunLog.Row(runName, options.seed, trainer.updates(), epoch, "test", progress.tokens(), elapsed, Double.NaN,
+                log.row(new RunLog.Row(runName, options.seed, trainer.updates(), epoch, RunLog.TEST, progress.tokens(), elapsed, Double.NaN,
                         Double.NaN, Double.NaN, t.nllPerToken(), t.accuracy(), Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN));
                 out.printf("%s test: nll %.4f, perplexity %.2f, accuracy %.4f on %d sentences%n", runName, t.nllPerToken(), t.perplexity(),
                         t.accuracy(), set.pairs().size());
@@ -304,7 +305,7 @@ final class TrainingRun {
             }
             Decoded d = decode(translator, test.beam(), test.penalty(), options.maxLen, data.tokenizer(), set);
             double elapsed = elapsedBefore + (System.nanoTime() - start) * 1e-9;
-            log.row(new RunLog.Row(runName, options.seed, trainer.updates(), epoch, "test", progress.tokens(), elapsed, Double.NaN,
+            log.row(new RunLog.Row(runName, options.seed, trainer.updates(), epoch, RunLog.TEST, progress.tokens(), elapsed, Double.NaN,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, d.bleu(), d.chrf(), d.exactMatch(), Double.NaN, Double.NaN));
             out.printf("%s test: BLEU %.2f, chrF %.2f, exact %.4f on %d sentences%n", runName, d.bleu(), d.chrf(), d.exactMatch(),
                     set.pairs().size());

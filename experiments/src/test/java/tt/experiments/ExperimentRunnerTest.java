@@ -91,6 +91,43 @@ class ExperimentRunnerTest {
         assertFalse(output.toString().contains("token reductions"), "nothing left to decode: " + output);
     }
 
+    /**
+     * test.average-best added to a finished experiment: each cell's best checkpoints are averaged and
+     * decode the test set once (no cell retrains: the spec's identity is unchanged), its row and
+     * hypotheses agree with each other, the summary gets the metric, and a rerun decodes nothing.
+     */
+    @Test
+    void averagedBestCheckpointsDecodeTheTestSetOnceForEveryFinishedCell() throws Exception {
+        Path f = dir.resolve("tiny.yaml");
+        String spec = TINY.formatted(30).replace("checkpoint-every: 10}", "checkpoint-every: 10, keep-best-checkpoints: 2}");
+        Files.writeString(f, spec);
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, average-best: 2}"));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertEquals(4, output.toString().split("finished, skipped", -1).length - 1, output.toString());
+        assertEquals(4, output.toString().split("with the average of the 2 best checkpoints", -1).length - 1, output.toString());
+        Path exp = dir.resolve("out/tiny"), cell = exp.resolve("runs/pre/seed-1");
+        List<RunLog.Row> rows = RunLog.read(cell.resolve(RunDirectory.RUNS_CSV));
+        RunLog.Row averaged = rows.getLast();
+        assertEquals(RunLog.TEST_AVERAGE, averaged.split());
+        assertEquals(1, rows.stream().filter(r -> r.split().equals(RunLog.TEST)).count(), "the final model's test row stays");
+        List<String> hyps = Files.readAllLines(cell.resolve(RunDirectory.TEST_AVERAGE_HYPOTHESES));
+        assertEquals(30, hyps.size());
+        double bleu = tt.model.eval.Bleu.corpus(hyps, List.of(Files.readAllLines(exp.resolve("test.ref")))).score();
+        assertEquals(bleu, averaged.bleu(), 1e-5 * Math.max(1, bleu), "runs.csv keeps 6 significant digits");
+        assertTrue(Files.exists(cell.resolve("checkpoints/average-best-2/" + Checkpoint.MODEL)));
+        assertTrue(Files.readString(exp.resolve("summary.csv")).contains("test_bleu_averaged"), Files.readString(exp.resolve("summary.csv")));
+        assertTrue(Files.readString(exp.resolve("report.md")).contains("| test BLEU, 2 best averaged |"), Files.readString(exp.resolve("report.md")));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertFalse(output.toString().contains("average of"), "nothing left to decode: " + output);
+
+        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, average-best: 3}"));
+        var e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
+        assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("keep-best-checkpoints: 3"), e.getMessage());
+    }
+
     @Test
     void runsEveryCellThenSkipsFinishedOnesAndRefusesAChangedSpec() throws Exception {
         ExperimentSpec spec = spec(30);
