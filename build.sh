@@ -39,6 +39,10 @@ command -v mvn >/dev/null || { echo "build.sh: Maven (mvn) is not on the PATH; i
 MVN=(mvn -B -ntp)
 sdk=${TORNADOVM_HOME:-${TORNADO_SDK:-}}
 [ -z "$sdk" ] && [ -f /opt/tornadovm-sdk/tornado-argfile ] && sdk=/opt/tornadovm-sdk
+if [ -n "$sdk" ] && [ "${TT_TORNADO:-1}" = 1 ] && [ ! -f "$sdk/tornado-argfile" ]; then
+  echo "build.sh: $sdk (from TORNADOVM_HOME or TORNADO_SDK) is not a TornadoVM SDK: it has no tornado-argfile; point the variable at the SDK, or set TT_TORNADO=0 to build without TornadoVM" >&2
+  exit 2
+fi
 if [ -n "$sdk" ] && [ "${TT_TORNADO:-1}" = 1 ]; then
   export TORNADOVM_HOME="$sdk"
   MVN+=(-Ptornado)
