@@ -16,11 +16,7 @@ public final class OptimizerKernels {
         int chunks = (n + CHUNK - 1) / CHUNK;
         double[] partial = new double[chunks];
         par.range(chunks, 4, (s, e) -> {
-            for (int ch = s; ch < e; ch++) {
-                double acc = 0;
-                for (int i = ch * CHUNK, end = Math.min(n, i + CHUNK); i < end; i++) acc += (double) x[off + i] * x[off + i];
-                partial[ch] = acc;
-            }
+            for (int ch = s; ch < e; ch++) partial[ch] = Vec.sumOfSquares(x, off + ch * CHUNK, Math.min(CHUNK, n - ch * CHUNK));
         });
         double sum = 0;
         for (double p : partial) sum += p;
