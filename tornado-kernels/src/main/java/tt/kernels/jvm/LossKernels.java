@@ -19,7 +19,10 @@ public final class LossKernels {
         Ids.check(Ids.Kind.TARGETS, targets, tgOff, rows, vocab, padId);
         RowLosses losses = new RowLosses(rows, vocab, padId, epsilon, klDivergence);
         par.range(rows, 8, (s, e) -> {
-            for (int r = s; r < e; r++) losses.row(r, targets[tgOff + r], logProbs, lpOff + r * vocab, rowLoss, rlOff);
+            for (int r = s; r < e; r++) {
+                int row = lpOff + r * vocab;
+                losses.row(r, targets[tgOff + r], logProbs, row, Vec.sum(logProbs, row, vocab), Vec.max(logProbs, row, vocab), rowLoss, rlOff);
+            }
         });
         losses.stats(targets, tgOff, rowLoss, rlOff, reduction, sentences, stats, stOff);
     }
@@ -48,9 +51,12 @@ public final class LossKernels {
         float inv = 1f / reduction.normalizer(rows, vocab, sentences, nonPad(targets, tgOff, rows, padId));
         par.range(rows, 8, (s, e) -> {
             for (int r = s; r < e; r++) {
-                int t = targets[tgOff + r], row = dlOff + r * vocab;
-                NormKernels.logSoftmaxRow(logits, lOff + r * vocab, dLogits, row, vocab);  // the row's log-probabilities, for now
-                losses.row(r, t, dLogits, row, rowLoss, rlOff);
+                int t = targets[tgOff + r], row = dlOff + r * vocab, x = lOff + r * vocab;
+                // The row's log-probabilities, for now, as NormKernels.logSoftmaxRow writes them; their sum from the
+                // same pass, and their maximum from the logits' (subtracting logZ keeps the order): two passes fewer.
+                float max = Vec.max(logits, x, vocab), logZ = NormKernels.logNormalizer(logits, x, vocab, max);
+                float sum = Vec.addScalarAndSum(logits, x, dLogits, row, vocab, -logZ);
+                losses.row(r, t, dLogits, row, sum, max - logZ, rowLoss, rlOff);
                 if (t != padId) gradientRow(dLogits, row, dLogits, row, vocab, t, padId, epsilon, inv, false);
                 else java.util.Arrays.fill(dLogits, row, row + vocab, 0f);
             }
@@ -98,16 +104,16 @@ public final class LossKernels {
             nll = new float[rows];
         }
 
-        /** rowLoss[r] from row r's log-probabilities at logProbs[row...]; 0 for a pad target. */
-        void row(int r, int t, float[] logProbs, int row, float[] rowLoss, int rlOff) {
+        /** rowLoss[r] from row r's log-probabilities at logProbs[row...], their sum and their maximum; 0 for a pad target. */
+        void row(int r, int t, float[] logProbs, int row, float sum, float max, float[] rowLoss, int rlOff) {
             if (t == padId) {
                 rowLoss[rlOff + r] = 0f;
                 return;
             }
-            double offSum = (double) Vec.sum(logProbs, row, vocab) - logProbs[row + t] - (padId >= 0 ? logProbs[row + padId] : 0);
+            double offSum = (double) sum - logProbs[row + t] - (padId >= 0 ? logProbs[row + padId] : 0);
             double crossEntropy = -(onTarget * logProbs[row + t] + offTarget * offSum);
             rowLoss[rlOff + r] = (float) (klDivergence ? crossEntropy + qLogQ : crossEntropy);
-            correct[r] = Vec.argmax(logProbs, row, vocab) == t ? 1 : 0;
+            correct[r] = Vec.firstIndexOf(logProbs, row, vocab, max) == t ? 1 : 0;
             nll[r] = -logProbs[row + t];
         }
 

@@ -129,8 +129,12 @@ public final class NormKernels {
     /** y = x - log(sum of exp(x)) over one row; y may be x. */
     static void logSoftmaxRow(float[] x, int xOff, float[] y, int yOff, int cols) {
         float max = Vec.max(x, xOff, cols);
-        float logZ = max + (float) Math.log(Vec.sumExp(x, xOff, cols, 1f, max));
-        Vec.addScalar(x, xOff, y, yOff, cols, -logZ);
+        Vec.addScalarAndSum(x, xOff, y, yOff, cols, -logNormalizer(x, xOff, cols, max));
+    }
+
+    /** log sum exp(x) of a row whose maximum is max: the log-softmax subtracts it. */
+    static float logNormalizer(float[] x, int xOff, int cols, float max) {
+        return max + (float) Math.log(Vec.sumExp(x, xOff, cols, 1f, max));
     }
 
     // ---- layer norm ----

@@ -248,13 +248,18 @@ final class Vec {
         return i + F.length() <= n ? FloatVector.fromArray(F, a, at) : FloatVector.fromArray(F, a, at, F.indexInRange(i, n));
     }
 
-    /** y[i] = a[i] + delta. */
-    static void addScalar(float[] a, int off, float[] y, int yOff, int n, float delta) {
+    /** y[i] = a[i] + delta, returning the sum of the y as {@link #sum} adds them up, from the same pass. */
+    static float addScalarAndSum(float[] a, int off, float[] y, int yOff, int n, float delta) {
+        FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector.fromArray(F, a, off + i).add(delta).intoArray(y, yOff + i);
+            FloatVector v = FloatVector.fromArray(F, a, off + i).add(delta);
+            v.intoArray(y, yOff + i);
+            acc = acc.add(v);
         }
-        for (; i < n; i++) y[yOff + i] = a[off + i] + delta;
+        float s = sumLanes(acc);
+        for (; i < n; i++) s += y[yOff + i] = a[off + i] + delta;
+        return s;
     }
 
     /** y[i] (+)= (exp(a[i]) - q) * scale; y may be a. */
@@ -334,9 +339,8 @@ final class Vec {
         return e * Float.intBitsToFloat(((int) k + 127) << 23);
     }
 
-    /** Index of the first maximum. */
-    static int argmax(float[] a, int off, int n) {
-        float m = max(a, off, n);
+    /** Index of the first a[i] equal to m (the first maximum, given the maximum), or 0 if none (m NaN). */
+    static int firstIndexOf(float[] a, int off, int n, float m) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
             VectorMask<Float> hit = FloatVector.fromArray(F, a, off + i).compare(VectorOperators.EQ, m);

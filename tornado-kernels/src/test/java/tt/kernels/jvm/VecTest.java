@@ -34,7 +34,7 @@ class VecTest {
 
     /** The first maximum, wherever it falls (a vector's first lane, its last, the scalar tail), ties and NaN rows included. */
     @Test
-    void argmaxFindsTheFirstMaximum() {
+    void firstIndexOfTheMaximumFindsTheFirstMaximum() {
         int v = Vec.F.length();
         for (int n : new int[] {1, v - 1, v, 3 * v + 5, 9 * v + 3}) {  // 9v + 3: max's four chains, then one, then the tail
             for (int at = 0; at < n; at++) {
@@ -42,10 +42,11 @@ class VecTest {
                 java.util.Arrays.fill(a, -1f);
                 a[1 + at] = 2f;
                 if (at + 1 < n) a[1 + n - 1] = 2f;  // a later tie: the first one wins
-                assertEquals(at, Vec.argmax(a, 1, n), "n " + n + ", maximum at " + at);
+                assertEquals(at, Vec.firstIndexOf(a, 1, n, Vec.max(a, 1, n)), "n " + n + ", maximum at " + at);
             }
         }
-        assertEquals(0, Vec.argmax(new float[] {Float.NaN, 1f, 2f}, 0, 3));
+        float[] nan = {Float.NaN, 1f, 2f};
+        assertEquals(0, Vec.firstIndexOf(nan, 0, 3, Vec.max(nan, 0, 3)));
     }
 
     /** Tails run under a mask: every length from 1 to three vectors and a bit gives the scalar loop's bits. */
