@@ -51,8 +51,12 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--vocab", defaultValue = "8000", description = "Shared vocabulary size (default: ${DEFAULT-VALUE}).")
         int vocab;
 
-        @Option(names = "--steps", defaultValue = "5", description = "Timed steps (per round with --vs-torch) after 2 warm-up steps (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--steps", defaultValue = "5", description = "Timed steps (per round with --vs-torch) (default: ${DEFAULT-VALUE}).")
         int steps;
+
+        @Option(names = "--warmup", defaultValue = "10", description = "Untimed steps first, for at least this many seconds and 2 steps: "
+                + "kernels called once a step (loss, gradient norm, Adam) run slowly until the JIT has compiled them (default: ${DEFAULT-VALUE}).")
+        double warmup;
 
         @Option(names = "--profile", description = "Also print where the step's time goes: a roofline table per kernel type, against "
                 + "this machine's GEMM and memory limits measured in the same run (jvm backend).")
@@ -68,6 +72,7 @@ public final class BenchCommand implements Runnable {
             if (tokens < len) throw new IllegalArgumentException("--tokens " + tokens + " cannot hold one sentence of --len " + len);
             if (vocab < 16) throw new IllegalArgumentException("--vocab must be at least 16, got " + vocab);
             if (steps < 1 || rounds < 1) throw new IllegalArgumentException("--steps and --rounds must be at least 1");
+            if (!(warmup >= 0)) throw new IllegalArgumentException("--warmup must be 0 or more seconds, got " + warmup);
             TorchPeer.Availability torch = peerOptions.peer();
             try (Backend backend = backendOptions.open()) {
                 System.out.println("backend: " + backend.name() + " (" + backend.device() + "), load average " + TorchPeer.loadAverage());
@@ -106,7 +111,8 @@ public final class BenchCommand implements Runnable {
                 pairs.add(new EncodedPair(i, rnd.ints(len - 1, 4, vocab).toArray(), rnd.ints(len - 1, 4, vocab).toArray()));
             }
             Batch batch = Batch.of(pairs);
-            for (int i = 0; i < 2; i++) trainer.step(batch);
+            long until = System.nanoTime() + (long) (warmup * 1e9);
+            for (int i = 0; i < 2 || System.nanoTime() < until; i++) trainer.step(batch);
             return new Prepared(model, trainer, batch);
         }
 
