@@ -78,11 +78,23 @@ public final class Parallel implements AutoCloseable {
             body.run(0, start(n, 1, parts));
         } finally {
             inCall = false;
-            while (unfinished.get() > 0) Thread.onSpinWait();
+            awaitWorkers();
         }
         Throwable f = failure;
         if (f instanceof RuntimeException e) throw e;
         if (f instanceof Error e) throw e;
+    }
+
+    /**
+     * Spins while the other parts finish (they take microseconds), then yields: a worker that another
+     * process keeps off its core needs the core this thread would spin on.
+     */
+    private void awaitWorkers() {
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (unfinished.get() > 0) {
+            if (System.nanoTime() < spinUntil) Thread.onSpinWait();
+            else Thread.yield();
+        }
     }
 
     private static int start(int n, int part, int parts) { return (int) ((long) n * part / parts); }
