@@ -51,12 +51,10 @@ public final class LossKernels {
         float inv = 1f / reduction.normalizer(rows, vocab, sentences, nonPad(targets, tgOff, rows, padId));
         par.range(rows, 8, (s, e) -> {
             for (int r = s; r < e; r++) {
-                int t = targets[tgOff + r], row = dlOff + r * vocab, x = lOff + r * vocab;
-                // The row's log-probabilities, for now, as NormKernels.logSoftmaxRow writes them; their sum from the
-                // same pass, and their maximum from the logits' (subtracting logZ keeps the order): two passes fewer.
-                float max = Vec.max(logits, x, vocab), logZ = NormKernels.logNormalizer(logits, x, vocab, max);
-                float sum = Vec.addScalarAndSum(logits, x, dLogits, row, vocab, -logZ);
-                losses.row(r, t, dLogits, row, sum, max - logZ, rowLoss, rlOff);
+                int t = targets[tgOff + r], row = dlOff + r * vocab;
+                // The row's log-probabilities, for now; their sum and maximum come with them, two passes fewer.
+                NormKernels.LogProbabilities lp = NormKernels.logSoftmaxRow(logits, lOff + r * vocab, dLogits, row, vocab);
+                losses.row(r, t, dLogits, row, lp.sum(), lp.max(), rowLoss, rlOff);
                 if (t != padId) gradientRow(dLogits, row, dLogits, row, vocab, t, padId, epsilon, inv, false);
                 else java.util.Arrays.fill(dLogits, row, row + vocab, 0f);
             }

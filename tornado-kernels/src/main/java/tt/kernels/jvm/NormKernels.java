@@ -126,15 +126,16 @@ public final class NormKernels {
         });
     }
 
-    /** y = x - log(sum of exp(x)) over one row; y may be x. */
-    static void logSoftmaxRow(float[] x, int xOff, float[] y, int yOff, int cols) {
-        float max = Vec.max(x, xOff, cols);
-        Vec.addScalarAndSum(x, xOff, y, yOff, cols, -logNormalizer(x, xOff, cols, max));
-    }
+    /** What {@link #logSoftmaxRow} knows of the log-probabilities it wrote: their sum and their maximum. */
+    record LogProbabilities(float sum, float max) {}
 
-    /** log sum exp(x) of a row whose maximum is max: the log-softmax subtracts it. */
-    static float logNormalizer(float[] x, int xOff, int cols, float max) {
-        return max + (float) Math.log(Vec.sumExp(x, xOff, cols, 1f, max));
+    /**
+     * y = x - log(sum of exp(x)) over one row; y may be x. The sum of the y comes from the same pass
+     * (as Vec.sum adds them), and their maximum from the x's (subtracting logZ keeps the order).
+     */
+    static LogProbabilities logSoftmaxRow(float[] x, int xOff, float[] y, int yOff, int cols) {
+        float max = Vec.max(x, xOff, cols), logZ = max + (float) Math.log(Vec.sumExp(x, xOff, cols, 1f, max));
+        return new LogProbabilities(Vec.addScalarAndSum(x, xOff, y, yOff, cols, -logZ), max - logZ);
     }
 
     // ---- layer norm ----
