@@ -173,83 +173,90 @@ final class ExperimentRunner {
 
     /** What the test section decodes apart from training, for finished cells that lack it; returns how many cells failed. */
     private int decodeApart(List<Cell> cells, Plan plan) throws IOException {
-        return decodeAveraged(cells, plan) + decodeReductions(cells, plan);
-    }
-
-    /**
-     * With test.average-best N: for each finished encoder-decoder cell without a "test-average" row,
-     * the average of its N best checkpoints (as {@code tt average --best N}, into
-     * checkpoints/average-best-N) decodes the test set as the final model did; its hypotheses go to
-     * test.average.hyp and its scores to a "test-average" row of runs.csv. Returns how many cells failed.
-     */
-    private int decodeAveraged(List<Cell> cells, Plan plan) throws IOException {
-        if (spec.test == null || spec.test.averageBest() == 0) return 0;
-        int n = spec.test.averageBest(), failed = 0;
-        for (Cell c : cells) {
-            Path d = c.dir(dir), runsCsv = d.resolve(RunDirectory.RUNS_CSV);
-            if (state(c).status() != Status.FINISHED || !c.options().arch.equals("encoder-decoder")
-                    || RunLog.read(runsCsv).stream().anyMatch(r -> r.split().equals(RunLog.TEST_AVERAGE))) continue;
-            if (Interrupts.requested()) throw new Interrupts.Stopped(0, "stopped before decoding " + c.label() + " with averaged checkpoints");
-            try (RunLock _ = RunLock.acquire(d, terminal); Backend backend = plan.backends().apply(plan.threads())) {
-                Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS);
-                List<Path> best = AverageCommand.bestFirst(Checkpoint.steps(checkpoints.resolve(Checkpoint.BEST)));
-                if (best.size() < n) throw new IllegalStateException(checkpoints.resolve(Checkpoint.BEST) + " holds " + best.size() + " checkpoint(s), not " + n);
-                Path averaged = checkpoints.resolve("average-best-" + n);
-                Checkpoint.average(best.subList(0, n), averaged);
-                terminal.printf("cell %d %s: decoding the test set with the average of %s%n", c.index(), c.label(),
-                        String.join(", ", best.subList(0, n).stream().map(p -> p.getFileName().toString()).toList()));
-                TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(averaged.resolve(Checkpoint.TOKENIZER)),
-                        TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
-                TrainingRun.Decoded decoded = TokenReductionEval.run(averaged, backend, java.util.Collections.singletonList(null), List.of(spec.test.beam()),
-                        beam -> List.of(spec.test.penalty()), c.options().maxLen, c.options().maxTokens, set, false, "experiment").getFirst().decoded();
-                writeLines(d.resolve(RunDirectory.TEST_AVERAGE_HYPOTHESES), decoded.hypotheses());
-                List<RunLog.Row> rows = new ArrayList<>(RunLog.read(runsCsv));
-                RunLog.Row last = rows.getLast();
-                rows.add(new RunLog.Row(last.run(), last.seed(), last.step(), last.epoch(), RunLog.TEST_AVERAGE, last.tokens(), last.elapsedSeconds(),
-                        Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, decoded.bleu(), decoded.chrf(), decoded.exactMatch(), Double.NaN, Double.NaN));
-                RunLog.write(runsCsv, "run", rows);
-                terminal.printf(java.util.Locale.ROOT, "cell %d %s: test with the average of the %d best checkpoints: BLEU %.2f, chrF %.2f%n",
-                        c.index(), c.label(), n, decoded.bleu(), decoded.chrf());
-            } catch (RuntimeException e) {
-                terminal.printf("cell %d %s: decoding with averaged checkpoints FAILED: %s%n", c.index(), c.label(),
-                        e.getMessage() != null ? e.getMessage() : e.toString());
-                failed++;
-            }
-        }
+        if (spec.test == null) return 0;
+        int failed = 0;
+        if (spec.test.averageBest() > 0)
+            failed += decodeFinishedCells(cells, plan, "decoding with averaged checkpoints",
+                    d -> RunLog.read(d.resolve(RunDirectory.RUNS_CSV)).stream().anyMatch(r -> r.split().equals(RunLog.TEST_AVERAGE)),
+                    this::decodeAveraged);
+        if (!spec.test.reductions().isEmpty())
+            failed += decodeFinishedCells(cells, plan, "decoding under token reduction",
+                    d -> TokenReductionEval.covers(d.resolve(TokenReductionEval.CSV), spec.test.reductions()),
+                    this::decodeReductions);
         return failed;
     }
 
+    /** Whether a cell's directory already holds what a decoding pass adds. */
+    private interface Holds { boolean test(Path cellDir) throws IOException; }
+
+    /** One decoding pass over one cell, under the cell's lock. */
+    private interface CellDecoding { void decode(Cell c, Path cellDir, Backend backend) throws IOException; }
+
     /**
-     * The test section's token reductions, for each finished encoder-decoder cell whose
-     * token-reduction.csv lacks any: its final checkpoint decodes the test set under each, one
-     * cell at a time (the times compare); returns how many cells failed.
+     * Runs {@code decoding} on each finished encoder-decoder cell that does not yet hold its result,
+     * one cell at a time (their times compare) with all threads; a cell that fails is reported and
+     * counted, and the others still run. Returns how many failed.
      */
-    private int decodeReductions(List<Cell> cells, Plan plan) throws IOException {
-        if (spec.test == null || spec.test.reductions().isEmpty()) return 0;
+    private int decodeFinishedCells(List<Cell> cells, Plan plan, String what, Holds holds, CellDecoding decoding) throws IOException {
         int failed = 0;
         for (Cell c : cells) {
-            Path d = c.dir(dir), csv = d.resolve(TokenReductionEval.CSV);
-            if (state(c).status() != Status.FINISHED || !c.options().arch.equals("encoder-decoder")
-                    || TokenReductionEval.covers(csv, spec.test.reductions())) continue;
-            if (Interrupts.requested()) throw new Interrupts.Stopped(0, "stopped before decoding " + c.label() + " under token reduction");
+            Path d = c.dir(dir);
+            if (state(c).status() != Status.FINISHED || !c.options().arch.equals("encoder-decoder") || holds.test(d)) continue;
+            if (Interrupts.requested()) throw new Interrupts.Stopped(0, "stopped before " + what + " for " + c.label());
             try (RunLock _ = RunLock.acquire(d, terminal); Backend backend = plan.backends().apply(plan.threads())) {
-                terminal.printf("cell %d %s: decoding the test set under %d token reductions%n", c.index(), c.label(), spec.test.reductions().size());
-                Path checkpoint = LoadedCheckpoint.resolve(d, "experiment");
-                TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoint.resolve(tt.model.Checkpoint.TOKENIZER)),
-                        TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
-                List<TokenReductionEval.Result> results = TokenReductionEval.run(checkpoint, backend, spec.test.reductions(), List.of(spec.test.beam()),
-                        beam -> List.of(spec.test.penalty()), c.options().maxLen, c.options().maxTokens, set, true, "experiment");
-                TokenReductionEval.writeCsv(csv, results);
-                for (TokenReductionEval.Result r : results) {
-                    terminal.printf(java.util.Locale.ROOT, "cell %d %s: %s: source tokens kept %.3f, BLEU %.2f, chrF %.2f, %.1f s%n", c.index(), c.label(),
-                            r.reduction() == null ? "whole source" : r.reduction(), r.kept(), r.bleu(), r.chrf(), r.seconds());
-                }
+                decoding.decode(c, d, backend);
             } catch (RuntimeException e) {
-                terminal.printf("cell %d %s: token reduction FAILED: %s%n", c.index(), c.label(), e.getMessage() != null ? e.getMessage() : e.toString());
+                terminal.printf("cell %d %s: %s FAILED: %s%n", c.index(), c.label(), what, e.getMessage() != null ? e.getMessage() : e.toString());
                 failed++;
             }
         }
         return failed;
+    }
+
+    /**
+     * With test.average-best N: the average of the cell's N best checkpoints (as {@code tt average
+     * --best N}, into checkpoints/average-best-N) decodes the test set as the final model did; its
+     * hypotheses go to test.average.hyp and its scores to a "test-average" row of runs.csv.
+     */
+    private void decodeAveraged(Cell c, Path d, Backend backend) throws IOException {
+        int n = spec.test.averageBest();
+        Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS), runsCsv = d.resolve(RunDirectory.RUNS_CSV);
+        List<Path> best = AverageCommand.bestFirst(Checkpoint.steps(checkpoints.resolve(Checkpoint.BEST)));
+        if (best.size() < n) throw new IllegalStateException(checkpoints.resolve(Checkpoint.BEST) + " holds " + best.size() + " checkpoint(s), not " + n);
+        Path averaged = checkpoints.resolve("average-best-" + n);
+        Checkpoint.average(best.subList(0, n), averaged);
+        terminal.printf("cell %d %s: decoding the test set with the average of %s%n", c.index(), c.label(),
+                String.join(", ", best.subList(0, n).stream().map(p -> p.getFileName().toString()).toList()));
+        TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(averaged.resolve(Checkpoint.TOKENIZER)),
+                TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
+        TrainingRun.Decoded decoded = TokenReductionEval.run(averaged, backend, java.util.Collections.singletonList(null), List.of(spec.test.beam()),
+                beam -> List.of(spec.test.penalty()), c.options().maxLen, c.options().maxTokens, set, false, "experiment").getFirst().decoded();
+        writeLines(d.resolve(RunDirectory.TEST_AVERAGE_HYPOTHESES), decoded.hypotheses());
+        List<RunLog.Row> rows = new ArrayList<>(RunLog.read(runsCsv));
+        RunLog.Row last = rows.getLast();
+        rows.add(new RunLog.Row(last.run(), last.seed(), last.step(), last.epoch(), RunLog.TEST_AVERAGE, last.tokens(), last.elapsedSeconds(),
+                Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, decoded.bleu(), decoded.chrf(), decoded.exactMatch(), Double.NaN, Double.NaN));
+        RunLog.write(runsCsv, "run", rows);
+        terminal.printf(java.util.Locale.ROOT, "cell %d %s: test with the average of the %d best checkpoints: BLEU %.2f, chrF %.2f%n",
+                c.index(), c.label(), n, decoded.bleu(), decoded.chrf());
+    }
+
+    /**
+     * The test section's token reductions: the cell's final checkpoint decodes the test set under
+     * each, and token-reduction.csv records them.
+     */
+    private void decodeReductions(Cell c, Path d, Backend backend) throws IOException {
+        terminal.printf("cell %d %s: decoding the test set under %d token reductions%n", c.index(), c.label(), spec.test.reductions().size());
+        Path checkpoint = LoadedCheckpoint.resolve(d, "experiment");
+        TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoint.resolve(tt.model.Checkpoint.TOKENIZER)),
+                TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
+        List<TokenReductionEval.Result> results = TokenReductionEval.run(checkpoint, backend, spec.test.reductions(), List.of(spec.test.beam()),
+                beam -> List.of(spec.test.penalty()), c.options().maxLen, c.options().maxTokens, set, true, "experiment");
+        TokenReductionEval.writeCsv(d.resolve(TokenReductionEval.CSV), results);
+        for (TokenReductionEval.Result r : results) {
+            terminal.printf(java.util.Locale.ROOT, "cell %d %s: %s: source tokens kept %.3f, BLEU %.2f, chrF %.2f, %.1f s%n", c.index(), c.label(),
+                    r.reduction() == null ? "whole source" : r.reduction(), r.kept(), r.bleu(), r.chrf(), r.seconds());
+        }
     }
 
     /** Trains one cell under its directory's lock; false if it failed (recorded in its result.json). */
