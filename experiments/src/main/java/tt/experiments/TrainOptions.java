@@ -124,6 +124,15 @@ public final class TrainOptions {
     @Option(names = "--weight-decay", defaultValue = "0", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
     float weightDecay;
 
+    @Option(names = "--adam-betas", defaultValue = "0.9,0.98", split = ",", paramLabel = "B1,B2",
+            description = "Adam's decay rates for the gradient's running mean and square (default: the paper's ${DEFAULT-VALUE}; "
+                    + "fairseq and torch.optim.Adam default to 0.9,0.999).")
+    float[] adamBetas;
+
+    @Option(names = "--adam-eps", defaultValue = "1e-9",
+            description = "Adam's epsilon (default: the paper's ${DEFAULT-VALUE}; fairseq and torch.optim.Adam default to 1e-8).")
+    float adamEps;
+
     @Option(names = "--divergence-factor", defaultValue = "10",
             description = "Stop as diverged when the loss exceeds this many times its median over the last 100 updates (and the median by 1 nat or more); 0 = only when it is NaN or infinite (default: ${DEFAULT-VALUE}).")
     double divergenceFactor;
@@ -246,6 +255,9 @@ public final class TrainOptions {
         require(accumulate >= 1, "--accumulate", "must be at least 1, got " + accumulate);
         require(clipNorm >= 0, "--clip-norm", "must be 0 (off) or positive, got " + clipNorm);
         require(weightDecay >= 0, "--weight-decay", "must be 0 (off) or positive, got " + weightDecay);
+        require(adamBetas.length == 2 && adamBetas[0] >= 0 && adamBetas[0] < 1 && adamBetas[1] >= 0 && adamBetas[1] < 1, "--adam-betas",
+                "must be two rates in [0, 1) separated by a comma, e.g. 0.9,0.98; got " + java.util.Arrays.toString(adamBetas));
+        require(adamEps > 0, "--adam-eps", "must be positive, got " + adamEps);
         require(divergenceFactor >= 0, "--divergence-factor", "must be 0 (NaN and infinities only) or positive, got " + divergenceFactor);
         require(evalEvery >= 1, "--eval-every", "must be at least 1, got " + evalEvery);
         require(evalSentences >= 0, "--eval-sentences", "must be 0 (no decoding) or more, got " + evalSentences);
@@ -336,7 +348,7 @@ public final class TrainOptions {
     /** The length penalty of evaluation decodes (greedy ones need none). */
     LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }
 
-    AdamConfig adam() { return AdamConfig.paper().withWeightDecay(weightDecay).withClipNorm(clipNorm); }
+    AdamConfig adam() { return new AdamConfig(adamBetas[0], adamBetas[1], adamEps, weightDecay, clipNorm); }
 
     /**
      * --warmup, or by default a quarter of --steps, at least 250, at most the paper's 4000. Chosen by

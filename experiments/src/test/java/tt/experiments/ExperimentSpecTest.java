@@ -63,6 +63,24 @@ class ExperimentSpecTest {
     }
 
     @Test
+    void adamsConstantsArePaperDefaultsAndAVariantCanTakeFairseqs() throws IOException {
+        ExperimentSpec s = spec("""
+                experiment: adam
+                train: {preset: tiny, clip-norm: 25}
+                seeds: 1
+                variants:
+                  fairseq: {adam-betas: "0.9,0.999", adam-eps: 1e-8}
+                """);
+        assertEquals(tt.model.AdamConfig.paper().withClipNorm(25f), s.cells.get(0).options().adam(), "tt train's defaults are the paper's constants");
+        assertEquals(new tt.model.AdamConfig(0.9f, 0.999f, 1e-8f, 0f, 25f), s.cells.get(1).options().adam());
+        assertTrue(error("""
+                experiment: adam
+                seeds: 1
+                train: {adam-betas: 0.9}
+                """, 3).contains("--adam-betas"));
+    }
+
+    @Test
     void aGridIsTheCrossProductAndItsBaselineIsTheCellOfTheTrainOptions() throws IOException {
         ExperimentSpec s = spec("""
                 experiment: init

@@ -328,6 +328,8 @@ class FaultInjectionTest {
                 {"train", "--reduction", "avg", "--out", out}, {"train", "--tokenizer", "sentencepiece", "--out", out},
                 {"train", "--eval-sentences", "-1", "--out", out}, {"train", "--clip-norm", "-1", "--out", out},
                 {"train", "--weight-decay", "-1", "--out", out}, {"train", "--divergence-factor", "-1", "--out", out},
+                {"train", "--adam-betas", "0.9", "--out", out}, {"train", "--adam-betas", "0.9,1", "--out", out},
+                {"train", "--adam-betas", "a,b", "--out", out}, {"train", "--adam-eps", "0", "--out", out},
                 {"train", "--task", "multi30k", "--tgt-lang", "de", "--out", out}, {"train", "--schedule", "linear", "--out", out},
                 {"train", "--resume", "--out", out}, {"train", "--out", existing.toString()}, {"train", "--frobnicate"},
                 {"translate", "-c", out, "--beam", "0", "x"}, {"translate", "-c", out, "--max-len", "0", "x"},

@@ -5,6 +5,4 @@ public record AdamConfig(float beta1, float beta2, float eps, float weightDecay,
     public static AdamConfig paper() { return new AdamConfig(0.9f, 0.98f, 1e-9f, 0f, 0f); }
 
     public AdamConfig withClipNorm(float v) { return new AdamConfig(beta1, beta2, eps, weightDecay, v); }
-
-    public AdamConfig withWeightDecay(float v) { return new AdamConfig(beta1, beta2, eps, v, clipNorm); }
 }
