@@ -124,10 +124,25 @@ public final class TrainOptions {
     @Option(names = "--weight-decay", defaultValue = "0", description = "Decoupled weight decay (default: ${DEFAULT-VALUE}).")
     float weightDecay;
 
-    @Option(names = "--adam-betas", defaultValue = "0.9,0.98", split = ",", paramLabel = "B1,B2",
+    @Option(names = "--adam-betas", defaultValue = "0.9,0.98", paramLabel = "B1,B2", converter = AdamBetas.Parser.class,
             description = "Adam's decay rates for the gradient's running mean and square (default: the paper's ${DEFAULT-VALUE}; "
                     + "fairseq and torch.optim.Adam default to 0.9,0.999).")
-    float[] adamBetas;
+    AdamBetas adamBetas;
+
+    /** Adam's two decay rates, given as "B1,B2". */
+    record AdamBetas(float beta1, float beta2) {
+        static final class Parser implements picocli.CommandLine.ITypeConverter<AdamBetas> {
+            @Override public AdamBetas convert(String text) {
+                String[] rates = text.split(",", -1);
+                try {
+                    if (rates.length == 2) return new AdamBetas(Float.parseFloat(rates[0].strip()), Float.parseFloat(rates[1].strip()));
+                } catch (NumberFormatException e) {
+                    // told below
+                }
+                throw new picocli.CommandLine.TypeConversionException("'" + text + "' is not two rates separated by a comma, e.g. 0.9,0.98");
+            }
+        }
+    }
 
     @Option(names = "--adam-eps", defaultValue = "1e-9",
             description = "Adam's epsilon (default: the paper's ${DEFAULT-VALUE}; fairseq and torch.optim.Adam default to 1e-8).")
@@ -255,8 +270,8 @@ public final class TrainOptions {
         require(accumulate >= 1, "--accumulate", "must be at least 1, got " + accumulate);
         require(clipNorm >= 0, "--clip-norm", "must be 0 (off) or positive, got " + clipNorm);
         require(weightDecay >= 0, "--weight-decay", "must be 0 (off) or positive, got " + weightDecay);
-        require(adamBetas.length == 2 && adamBetas[0] >= 0 && adamBetas[0] < 1 && adamBetas[1] >= 0 && adamBetas[1] < 1, "--adam-betas",
-                "must be two rates in [0, 1) separated by a comma, e.g. 0.9,0.98; got " + java.util.Arrays.toString(adamBetas));
+        require(adamBetas.beta1() >= 0 && adamBetas.beta1() < 1 && adamBetas.beta2() >= 0 && adamBetas.beta2() < 1, "--adam-betas",
+                "must be two rates in [0, 1), e.g. 0.9,0.98; got " + adamBetas.beta1() + "," + adamBetas.beta2());
         require(adamEps > 0, "--adam-eps", "must be positive, got " + adamEps);
         require(divergenceFactor >= 0, "--divergence-factor", "must be 0 (NaN and infinities only) or positive, got " + divergenceFactor);
         require(evalEvery >= 1, "--eval-every", "must be at least 1, got " + evalEvery);
@@ -348,7 +363,7 @@ public final class TrainOptions {
     /** The length penalty of evaluation decodes (greedy ones need none). */
     LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }
 
-    AdamConfig adam() { return new AdamConfig(adamBetas[0], adamBetas[1], adamEps, weightDecay, clipNorm); }
+    AdamConfig adam() { return new AdamConfig(adamBetas.beta1(), adamBetas.beta2(), adamEps, weightDecay, clipNorm); }
 
     /**
      * --warmup, or by default a quarter of --steps, at least 250, at most the paper's 4000. Chosen by
