@@ -20,8 +20,9 @@ public final class LossKernels {
         RowLosses losses = new RowLosses(rows, vocab, padId, epsilon, klDivergence);
         par.range(rows, 8, (s, e) -> {
             for (int r = s; r < e; r++) {
-                int row = lpOff + r * vocab;
-                losses.row(r, targets[tgOff + r], logProbs, row, Vec.sum(logProbs, row, vocab), Vec.max(logProbs, row, vocab), rowLoss, rlOff);
+                int t = targets[tgOff + r], row = lpOff + r * vocab;
+                boolean pad = t == padId;  // a pad row's loss is 0 whatever its sum and maximum: no passes over it
+                losses.row(r, t, logProbs, row, pad ? 0f : Vec.sum(logProbs, row, vocab), pad ? 0f : Vec.max(logProbs, row, vocab), rowLoss, rlOff);
             }
         });
         losses.stats(targets, tgOff, rowLoss, rlOff, reduction, sentences, stats, stOff);
