@@ -53,11 +53,15 @@ public final class LossKernels {
         par.range(rows, 8, (s, e) -> {
             for (int r = s; r < e; r++) {
                 int t = targets[tgOff + r], row = dlOff + r * vocab;
+                if (t == padId) {  // no loss and no gradient: no log-softmax over its logits
+                    losses.row(r, t, dLogits, row, 0f, 0f, rowLoss, rlOff);
+                    java.util.Arrays.fill(dLogits, row, row + vocab, 0f);
+                    continue;
+                }
                 // The row's log-probabilities, for now; their sum and maximum come with them, two passes fewer.
                 NormKernels.LogProbabilities lp = NormKernels.logSoftmaxRow(logits, lOff + r * vocab, dLogits, row, vocab);
                 losses.row(r, t, dLogits, row, lp.sum(), lp.max(), rowLoss, rlOff);
-                if (t != padId) gradientRow(dLogits, row, dLogits, row, vocab, t, padId, epsilon, inv, false);
-                else java.util.Arrays.fill(dLogits, row, row + vocab, 0f);
+                gradientRow(dLogits, row, dLogits, row, vocab, t, padId, epsilon, inv, false);
             }
         });
         losses.stats(targets, tgOff, rowLoss, rlOff, reduction, sentences, stats, stOff);
