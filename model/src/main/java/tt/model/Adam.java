@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Adam with the constants of {@link AdamConfig} (the paper's beta1 0.9, beta2 0.98, eps 1e-9 unless given), with
+ * Adam with the constants of {@link AdamConfig} (by default the paper's: {@link AdamConfig#paper()}), with
  * decoupled weight decay and global-norm clipping. It owns its state (the two moments, each one
  * root laid out like the parameters), its update graph (global norm, the clipped step with bias
  * correction, the gradients zeroed for the next update), the scalars each update needs from the
