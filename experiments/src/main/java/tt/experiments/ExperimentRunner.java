@@ -227,10 +227,7 @@ final class ExperimentRunner {
         Checkpoint.average(best.subList(0, n), averaged);
         terminal.printf("cell %d %s: decoding the test set with the average of %s%n", c.index(), c.label(),
                 String.join(", ", best.subList(0, n).stream().map(p -> p.getFileName().toString()).toList()));
-        TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(averaged.resolve(Checkpoint.TOKENIZER)),
-                TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
-        TrainingRun.Decoded decoded = TokenReductionEval.run(averaged, backend, java.util.Collections.singletonList(null), List.of(spec.test.beam()),
-                beam -> List.of(spec.test.penalty()), c.options().maxLen, c.options().maxTokens, set, false, "experiment").getFirst().decoded();
+        TrainingRun.Decoded decoded = decodeTest(c, averaged, backend, java.util.Collections.singletonList(null), false).getFirst().decoded();
         writeLines(d.resolve(RunDirectory.TEST_AVERAGE_HYPOTHESES), decoded.hypotheses());
         List<RunLog.Row> rows = new ArrayList<>(RunLog.read(runsCsv));
         RunLog.Row last = rows.getLast();
@@ -248,15 +245,24 @@ final class ExperimentRunner {
     private void decodeReductions(Cell c, Path d, Backend backend) throws IOException {
         terminal.printf("cell %d %s: decoding the test set under %d token reductions%n", c.index(), c.label(), spec.test.reductions().size());
         Path checkpoint = LoadedCheckpoint.resolve(d, "experiment");
-        TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoint.resolve(tt.model.Checkpoint.TOKENIZER)),
-                TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
-        List<TokenReductionEval.Result> results = TokenReductionEval.run(checkpoint, backend, spec.test.reductions(), List.of(spec.test.beam()),
-                beam -> List.of(spec.test.penalty()), c.options().maxLen, c.options().maxTokens, set, true, "experiment");
+        List<TokenReductionEval.Result> results = decodeTest(c, checkpoint, backend, spec.test.reductions(), true);
         TokenReductionEval.writeCsv(d.resolve(TokenReductionEval.CSV), results);
         for (TokenReductionEval.Result r : results) {
             terminal.printf(java.util.Locale.ROOT, "cell %d %s: %s: source tokens kept %.3f, BLEU %.2f, chrF %.2f, %.1f s%n", c.index(), c.label(),
                     r.reduction() == null ? "whole source" : r.reduction(), r.kept(), r.bleu(), r.chrf(), r.seconds());
         }
+    }
+
+    /**
+     * The cell's test set decoded by {@code checkpoint} with the test section's search, under each
+     * reduction (null: the whole source); {@code warmUp} as TokenReductionEval.run.
+     */
+    private List<TokenReductionEval.Result> decodeTest(Cell c, Path checkpoint, Backend backend, List<tt.model.TokenReduction> reductions,
+                                                        boolean warmUp) throws IOException {
+        TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoint.resolve(Checkpoint.TOKENIZER)),
+                TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
+        return TokenReductionEval.run(checkpoint, backend, reductions, List.of(spec.test.beam()), beam -> List.of(spec.test.penalty()),
+                c.options().maxLen, c.options().maxTokens, set, warmUp, "experiment");
     }
 
     /** Trains one cell under its directory's lock; false if it failed (recorded in its result.json). */
