@@ -22,22 +22,43 @@ import java.util.List;
  * reading it while shorter ones already predict, so every row moves one position per step. An
  * encoder-only model predicts every position at once: its output is the best token at each
  * source position.
+ *
+ * <p>An ensemble (fairseq's {@code --path a.pt:b.pt}) runs every member side by side on the same
+ * rows and searches by the members' mean next-token probability ({@link #logMeanProbability}).
  */
 public final class Translator {
+    /** One model of the ensemble with its compiled graphs; encodeReduced is null in a model without token reduction. */
+    private record Member(Transformer model, Backend.Executable encode, Backend.Executable encodeReduced, Backend.Executable decodeStep,
+                          Backend.Executable reorderBeams) {}
+
+    private final List<Member> members;
+    /** The first member's model: the kind, vocabularies and batch limits every member shares. */
     private final Transformer model;
     private final Backend backend;
-    private final Backend.Executable encode, decodeStep, reorderBeams;
-    /** The encoder after token reduction; null in a model without. */
-    private final Backend.Executable encodeReduced;
+    /** The members' next-token log-probabilities combined; null for one model, whose own need no combining. */
+    private final FloatBuf combined;
     private Backend.Executable evaluate;
 
     public Translator(Transformer model, Backend backend) {
-        this.model = model;
+        this(List.of(model), backend);
+    }
+
+    /** An ensemble of models that share their kind (encoder-decoder, ...), vocabularies and batch limits. */
+    public Translator(List<Transformer> models, Backend backend) {
+        if (models.isEmpty()) throw new IllegalArgumentException("an ensemble needs at least one model");
+        this.model = models.getFirst();
+        for (Transformer m : models) {
+            TransformerConfig a = model.config, b = m.config;
+            if (a.arch() != b.arch() || a.srcVocab() != b.srcVocab() || a.tgtVocab() != b.tgtVocab() || !model.limits.equals(m.limits)) {
+                throw new IllegalArgumentException("ensemble members must share their kind, vocabularies and batch limits: " + a.arch().label() + " "
+                        + a.srcVocab() + "/" + a.tgtVocab() + " " + model.limits + " vs " + b.arch().label() + " " + b.srcVocab() + "/"
+                        + b.tgtVocab() + " " + m.limits);
+            }
+        }
         this.backend = backend;
-        this.encode = backend.compile(model.encode);
-        this.encodeReduced = model.encodeReduced != null ? backend.compile(model.encodeReduced) : null;
-        this.decodeStep = backend.compile(model.decodeStep);
-        this.reorderBeams = backend.compile(model.reorderBeams);
+        this.members = models.stream().map(m -> new Member(m, backend.compile(m.encode), m.encodeReduced != null ? backend.compile(m.encodeReduced) : null,
+                backend.compile(m.decodeStep), backend.compile(m.reorderBeams))).toList();
+        this.combined = models.size() == 1 ? null : FloatBuf.allocate("ensemble_log_probs", model.logProbs().length());
     }
 
     /** Greedy decoding: each output excludes &lt;s&gt; and &lt;/s&gt;. */
@@ -146,10 +167,11 @@ public final class Translator {
             }
             List<tt.model.data.EncodedPair> pairs = new ArrayList<>();
             for (int j = 0; j < count; j++) pairs.add(new tt.model.data.EncodedPair(j, sources[start + j], new int[sources[start + j].length]));
-            model.setBatch(Batch.Layout.TAGGED.batch(pairs));
-            encode.run();
-            FloatBuf logProbs = model.logProbs();
-            backend.download(logProbs);
+            for (Member m : members) {
+                m.model.setBatch(Batch.Layout.TAGGED.batch(pairs));
+                m.encode.run();
+            }
+            FloatBuf logProbs = logProbs(count * longest * vocab);
             for (int j = 0; j < count; j++) {
                 int[] tags = new int[sources[start + j].length];
                 for (int t = 0; t < tags.length; t++) tags[t] = topTokens(logProbs, (j * longest + t) * vocab, vocab, 1)[0];
@@ -165,6 +187,7 @@ public final class Translator {
      * teacher-forced on &lt;s&gt; + output (queries &lt;s&gt;, y1..yn; the source keys end with &lt;/s&gt;).
      */
     public List<Transformer.AttentionMap> attention(int[] source, int[] output) {
+        if (members.size() > 1) throw new IllegalStateException("attention maps are one model's, and this translator is an ensemble");
         if (evaluate == null) evaluate = backend.compile(model.evaluate);
         model.setBatch(model.config.arch().layout().batch(List.of(new tt.model.data.EncodedPair(0, source, output))));
         evaluate.run();
@@ -215,16 +238,19 @@ public final class Translator {
             alive.add(new ArrayList<>(List.of(new Hypothesis(new int[0], 0.0, 0))));
             finished.add(new ArrayList<>());
         }
-        model.startDecoding(replicated, positions);
-        encode();
+        for (Member m : members) {
+            m.model.startDecoding(replicated, positions);
+            encode(m);
+        }
         // Row s*k + j holds hypothesis j of sentence s (rows past the live ones repeat the last).
         int[] tokens = new int[rows], parents = new int[rows];
         for (int r = 0; r < rows; r++) tokens[r] = prefixes[r / k][0];
         for (int t = 1; t <= positions; t++) {
-            model.setDecodePosition(t - 1, tokens);
-            decodeStep.run();
-            FloatBuf logProbs = model.logProbs();
-            backend.download(logProbs);
+            for (Member m : members) {
+                m.model.setDecodePosition(t - 1, tokens);
+                m.decodeStep.run();
+            }
+            FloatBuf logProbs = logProbs(rows * vocab);
             boolean allDone = true, reordered = false;
             for (int s = 0; s < n; s++) {
                 for (int j = 0; j < k; j++) parents[s * k + j] = s * k + j;
@@ -263,8 +289,10 @@ public final class Translator {
             }
             if (allDone) break;
             if (reordered) {
-                model.setBeamParents(parents);
-                reorderBeams.run();
+                for (Member m : members) {
+                    m.model.setBeamParents(parents);
+                    m.reorderBeams.run();
+                }
             }
         }
         int[][] best = new int[n][];
@@ -275,13 +303,48 @@ public final class Translator {
         return best;
     }
 
-    /** The encoder, with its token reduction chosen on the host between its two graphs if the model has one. */
-    private void encode() {
-        encode.run();
-        if (encodeReduced == null) return;
-        backend.download(model.reductionEvidence());
-        model.reduceTokens();
-        encodeReduced.run();
+    /** A member's encoder, with its token reduction chosen on the host between its two graphs if the model has one. */
+    private void encode(Member m) {
+        m.encode.run();
+        if (m.encodeReduced == null) return;
+        backend.download(m.model.reductionEvidence());
+        m.model.reduceTokens();
+        m.encodeReduced.run();
+    }
+
+    /** The next-token log-probabilities the members just computed (the first {@code entries}), as the ensemble's. */
+    private FloatBuf logProbs(int entries) {
+        for (Member m : members) backend.download(m.model.logProbs());
+        if (combined == null) return model.logProbs();
+        logMeanProbability(members.stream().map(m -> m.model.logProbs()).toList(), combined, entries);
+        return combined;
+    }
+
+    /**
+     * An ensemble's log-probabilities, as fairseq's: the log of the members' mean probability,
+     * log(sum_m exp(lp_m) / M), over the first {@code entries} of each (shifted by their maximum, so
+     * that it neither overflows nor loses a member far below the others).
+     */
+    public static void logMeanProbability(List<FloatBuf> members, FloatBuf out, int entries) {
+        float[][] lp = new float[members.size()][];
+        int[] base = new int[lp.length];
+        for (int m = 0; m < lp.length; m++) {
+            lp[m] = members.get(m).array();
+            base[m] = members.get(m).offset();
+        }
+        float[] o = out.array();
+        double logCount = Math.log(lp.length);
+        for (int i = 0; i < entries; i++) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int m = 0; m < lp.length; m++) max = Math.max(max, lp[m][base[m] + i]);
+            if (max == Float.NEGATIVE_INFINITY) {
+                o[out.offset() + i] = max;
+                continue;
+            }
+            double sum = 0;
+            for (int m = 0; m < lp.length; m++) sum += Math.exp(lp[m][base[m] + i] - max);
+            o[out.offset() + i] = (float) (max + Math.log(sum) - logCount);
+        }
     }
 
     /** A token drawn from softmax(logProbs / temperature) over the candidates (the top-k). */

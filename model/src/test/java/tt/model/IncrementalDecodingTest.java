@@ -13,13 +13,15 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * Decoding one position at a time against cached keys and values computes what the whole decoder
  * computes on the same prefix: the log-probabilities of decodeStep against those of the evaluate
  * graph (teacher forcing, every position at once), step by step, after beam reordering, and
- * greedy translations against a greedy search that reruns the whole prefix every step.
+ * greedy translations against a greedy search that reruns the whole prefix every step; an
+ * ensemble's likewise, by its members' mean probability.
  */
 class IncrementalDecodingTest {
     private static final int VOCAB = 30, T = 7;
@@ -27,10 +29,14 @@ class IncrementalDecodingTest {
     private static final double TOLERANCE = 2e-5;
 
     private static Transformer model(TransformerConfig.NormPlacement norm) {
+        return model(norm, 5);
+    }
+
+    private static Transformer model(TransformerConfig.NormPlacement norm, int initSeed) {
         TransformerConfig c = TransformerConfig.preset("tiny", VOCAB).toBuilder().layers(2).dModel(32).heads(4).dFF(64).maxLen(24)
                 .norm(norm).build();
         Transformer model = Transformer.create(c, new BatchLimits(256, 16, 16), null, 3);
-        Init.initialize(model.parameters(), c.init(), 5);
+        Init.initialize(model.parameters(), c.init(), initSeed);
         return model;
     }
 
@@ -150,7 +156,7 @@ class IncrementalDecodingTest {
                 // A beam of one is greedy search whatever the length penalty: one hypothesis, ended by its own </s>.
                 int[][] beamOfOne = translator.beam(sources, 1, new LengthPenalty(LengthPenalty.Form.POWER, 1.0), maxLen);
                 for (int i = 0; i < sources.length; i++) {
-                    int[] expected = rerunningGreedy(model, backend, sources[i], Math.min(maxLen + 1, 2 * sources[i].length + 10));
+                    int[] expected = rerunningGreedy(List.of(model), backend, sources[i], Math.min(maxLen + 1, 2 * sources[i].length + 10));
                     assertArrayEquals(expected, cached[i], norm + " sentence " + i);
                     assertArrayEquals(expected, beamOfOne[i], norm + " sentence " + i + ", beam 1 with length penalty 1");
                 }
@@ -158,18 +164,81 @@ class IncrementalDecodingTest {
         }
     }
 
-    /** Greedy search by the evaluate graph: the whole prefix through the decoder for every new token. */
-    private static int[] rerunningGreedy(Transformer model, Backend backend, int[] source, int steps) {
+    @Test
+    void anEnsembleSearchesByItsMembersMeanProbability() {
+        // Two random models that choose differently: their ensemble's greedy outputs are neither's.
+        Transformer a = model(TransformerConfig.NormPlacement.POST, 5), b = model(TransformerConfig.NormPlacement.POST, 8);
+        SplittableRandom r = new SplittableRandom(43);
+        int[][] sources = new int[6][];
+        for (int i = 0; i < sources.length; i++) sources[i] = tokens(r, 2 + i);
+        int maxLen = 8;
+        try (JvmBackend backend = new JvmBackend(2)) {
+            backend.upload(a.parameterRoot());
+            backend.upload(b.parameterRoot());
+            Translator single = new Translator(a, backend), withItself = new Translator(List.of(a, a), backend), pair = new Translator(List.of(a, b), backend);
+            LengthPenalty penalty = new LengthPenalty(LengthPenalty.Form.POWER, 1.0);
+            // A model's mean with itself is its own distribution, to the bit: the same search, the same outputs.
+            assertArrayEquals(single.greedy(sources, maxLen), withItself.greedy(sources, maxLen));
+            assertArrayEquals(single.beam(sources, 4, penalty, maxLen), withItself.beam(sources, 4, penalty, maxLen));
+            int[][] ensembled = pair.greedy(sources, maxLen);
+            for (int i = 0; i < sources.length; i++) {
+                int[] expected = rerunningGreedy(List.of(a, b), backend, sources[i], Math.min(maxLen + 1, 2 * sources[i].length + 10));
+                assertArrayEquals(expected, ensembled[i], "sentence " + i);
+            }
+            // Else the check above could not tell the ensemble from either member alone.
+            assertFalse(Arrays.deepEquals(single.greedy(sources, maxLen), ensembled), "the ensemble decodes as its first member alone");
+            assertFalse(Arrays.deepEquals(new Translator(b, backend).greedy(sources, maxLen), ensembled), "the ensemble decodes as its second member alone");
+            assertThrows(IllegalStateException.class, () -> pair.attention(sources[0], sources[1]));
+            Transformer smallerBatches = Transformer.create(a.config, new BatchLimits(128, 16, 16), null, 3);
+            assertThrows(IllegalArgumentException.class, () -> new Translator(List.of(a, smallerBatches), backend), "members with other limits");
+        }
+    }
+
+    @Test
+    void theEnsemblesLogProbabilityIsTheLogOfTheMembersMeanProbability() {
+        SplittableRandom r = new SplittableRandom(47);
+        int members = 3, entries = 500;
+        List<tt.kernels.FloatBuf> lp = new ArrayList<>();
+        for (int m = 0; m < members; m++) {
+            float[] values = new float[entries + 7];  // offset views: each member's entries start elsewhere
+            for (int i = 0; i < values.length; i++) values[i] = (float) (-r.nextDouble() * (i % 5 == 0 ? 200 : 12));
+            values[7 + 3] = Float.NEGATIVE_INFINITY;  // one member rules a token out: the others still carry it
+            lp.add(tt.kernels.FloatBuf.of("member" + m, values).view("lp", m, entries));
+        }
+        for (int m = 0; m < members; m++) lp.get(m).set(4, Float.NEGATIVE_INFINITY);  // every member rules token 4 out
+        tt.kernels.FloatBuf out = tt.kernels.FloatBuf.allocate("out", entries + 1);
+        out.set(entries, 42);
+        Translator.logMeanProbability(lp, out, entries);
+        for (int i = 0; i < entries; i++) {
+            double mean = 0;
+            for (var m : lp) mean += Math.exp(m.get(i)) / members;
+            double expected = Math.log(mean);
+            // A float32 result of float64 arithmetic: relative 1e-6 (values reach -200, where members differ by e^100).
+            assertEquals(expected, out.get(i), 1e-6 * Math.max(1, Math.abs(expected)), "entry " + i);
+        }
+        assertEquals(Float.NEGATIVE_INFINITY, out.get(4));
+        assertEquals(42, out.get(entries), "only the entries asked for are written");
+    }
+
+    /**
+     * Greedy search by the evaluate graph: the whole prefix through each model's decoder for every
+     * new token, choosing by the models' mean probability (in float64).
+     */
+    private static int[] rerunningGreedy(List<Transformer> models, Backend backend, int[] source, int steps) {
         List<Integer> out = new ArrayList<>();
         for (int t = 0; t < steps; t++) {
             int[] target = out.stream().mapToInt(Integer::intValue).toArray();
-            model.setBatch(Batch.of(List.of(new EncodedPair(0, source, target))));
-            backend.compile(model.evaluate).run();
-            backend.download(model.logProbs());
+            double[] mean = new double[VOCAB];
+            for (Transformer model : models) {
+                model.setBatch(Batch.of(List.of(new EncodedPair(0, source, target))));
+                backend.compile(model.evaluate).run();
+                backend.download(model.logProbs());
+                for (int v = 0; v < VOCAB; v++) mean[v] += Math.exp(model.logProbs().get(t * VOCAB + v)) / models.size();
+            }
             int best = -1;
             for (int v = 0; v < VOCAB; v++) {
                 if (v == TransformerConfig.PAD || v == TransformerConfig.BOS) continue;
-                if (best < 0 || model.logProbs().get(t * VOCAB + v) > model.logProbs().get(t * VOCAB + best)) best = v;
+                if (best < 0 || mean[v] > mean[best]) best = v;
             }
             if (best == TransformerConfig.EOS) break;
             out.add(best);
