@@ -29,13 +29,15 @@ import java.util.concurrent.Callable;
                 "Given several --beam widths or --length-penalty values, compare them in a table (choose on --split val).",
                 "e.g. ./tt evaluate -c runs/m30k --split val --beam 1,4,5 --length-penalty 0.6,1.0,1.2",
                 "     ./tt evaluate -c runs/m30k --split test --beam 5 --out test.beam5.en",
+                "     ./tt evaluate -c runs/m30k-seed1 -c runs/m30k-seed2 --split test --beam 5     (an ensemble)",
                 "     ./tt evaluate -c runs/m30k --prune-keep 1,0.9,0.75,0.5 --merge-keep 0.9,0.75,0.5 --csv reduction.csv --plot plots/"})
 public final class EvaluateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"-c", "--checkpoint"}, required = true,
-            description = "A run directory, its checkpoints/ directory, a step-NNNNNN directory or an averaged one (tt average).")
-    Path checkpoint;
+            description = "A run directory, its checkpoints/ directory, a step-NNNNNN directory or an averaged one (tt average). "
+                    + "Repeated: decode with the ensemble of them (the mean of their probabilities), which must share tokenizer and task.")
+    List<Path> checkpoints;
 
     @Option(names = "--split", defaultValue = "test", description = "val or test (default: ${DEFAULT-VALUE}).")
     String split;
@@ -80,14 +82,16 @@ public final class EvaluateCommand implements Callable<Integer> {
         if (out != null && searches > 1) throw new ParameterException(spec.commandLine(), "--out writes one decoding; give one --beam and one --length-penalty");
         if (out != null && Files.isDirectory(out)) throw new ParameterException(spec.commandLine(), "--out " + out + " is a directory; give a file");
         try (Backend backend = backendOptions.open()) {
-            Path dir = LoadedCheckpoint.resolve(checkpoint, "evaluate");
+            Path dir = LoadedCheckpoint.resolve(checkpoints.getFirst(), "evaluate");
             TrainOptions o = TrainOptions.fromJson(Checkpoint.options(dir));
             tt.model.text.Tokenizer tokenizer = tt.model.text.Tokenizer.load(dir.resolve(Checkpoint.TOKENIZER));
             TaskData.Heldout set = TaskData.heldout(o, tokenizer, split.equals("val") ? TaskData.Split.VAL : TaskData.Split.TEST, src, tgt, size);
             if (set.pairs().isEmpty()) throw new IllegalArgumentException("the " + split + " split has no sentences");
-            System.out.printf(Locale.ROOT, "%s, %s split, %d sentences%n", dir, split, set.pairs().size());
+            System.out.printf(Locale.ROOT, "%s%s, %s split, %d sentences%n", checkpoints.size() > 1 ? "ensemble of " + checkpoints.size() + ": " : "",
+                    checkpoints.size() > 1 ? checkpoints.stream().map(Path::toString).collect(java.util.stream.Collectors.joining(" + ")) : dir, split,
+                    set.pairs().size());
             // Compared searches are timed after an untimed decoding on each model (graphs compiled, JIT warm).
-            List<TokenReductionEval.Result> all = TokenReductionEval.run(dir, backend, reductions, beams, search::penalties, search.maxLen,
+            List<TokenReductionEval.Result> all = TokenReductionEval.run(checkpoints, backend, reductions, beams, search::penalties, search.maxLen,
                     chunk.maxTokens, set, searches > 1, "evaluate");
             if (searches > 1) {
                 System.out.println("| search | source tokens kept | BLEU | BP | length ratio | chrF | seconds | sentences/s |");

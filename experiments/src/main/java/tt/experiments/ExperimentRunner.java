@@ -261,7 +261,7 @@ final class ExperimentRunner {
                                                         boolean warmUp) throws IOException {
         TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoint.resolve(Checkpoint.TOKENIZER)),
                 TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
-        return TokenReductionEval.run(checkpoint, backend, reductions, List.of(spec.test.beam()), beam -> List.of(spec.test.penalty()),
+        return TokenReductionEval.run(List.of(checkpoint), backend, reductions, List.of(spec.test.beam()), beam -> List.of(spec.test.penalty()),
                 c.options().maxLen, c.options().maxTokens, set, warmUp, "experiment");
     }
 

@@ -53,15 +53,15 @@ final class TokenReductionEval {
     }
 
     /**
-     * Decodes {@code set} with the checkpoint under each reduction (null: none) and each search;
-     * {@code warmUp}: an untimed decoding first on each model, so that times compare.
+     * Decodes {@code set} with the checkpoint (several: their ensemble) under each reduction (null:
+     * none) and each search; {@code warmUp}: an untimed decoding first on each model, so that times compare.
      */
-    static List<Result> run(Path checkpoint, Backend backend, List<TokenReduction> reductions, List<Integer> beams, Searches searches,
+    static List<Result> run(List<Path> checkpoints, Backend backend, List<TokenReduction> reductions, List<Integer> beams, Searches searches,
                             int maxLen, int maxTokens, TaskData.Heldout set, boolean warmUp, String command) throws IOException {
         int widest = beams.stream().mapToInt(Integer::intValue).max().orElse(1);
         List<Result> all = new ArrayList<>();
         for (TokenReduction r : reductions) {
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, maxTokens, widest, command, r);
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoints, backend, 4096, maxTokens, widest, command, r);
             if (warmUp) TrainingRun.decode(loaded.translator(), beams.getFirst(), searches.penalties(beams.getFirst()).getFirst(), maxLen, loaded.tokenizer(), set);
             for (int beam : beams) {
                 for (LengthPenalty penalty : searches.penalties(beam)) {

@@ -339,6 +339,9 @@ public final class TrainOptions {
 
     boolean synthetic() { return task.equals("reverse") || task.equals("copy") || task.equals("sort"); }
 
+    /** What a model trained with these options translates: its task, with Multi30k's direction. Ensemble members must agree on it. */
+    String translates() { return task.equals("multi30k") ? "multi30k " + srcLang + "-" + tgtLang : task; }
+
     /** What the run learns: --objective, or by default translate (tag for an encoder-only model). */
     Objective objective() {
         if (objective != null) return Objective.parse(objective);

@@ -28,8 +28,9 @@ public final class TranslateCommand implements Callable<Integer> {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
     @Option(names = {"-c", "--checkpoint"}, required = true,
-            description = "A run directory, its checkpoints/ directory, or one step-NNNNNN directory.")
-    Path checkpoint;
+            description = "A run directory, its checkpoints/ directory, or one step-NNNNNN directory. Repeated: translate with the ensemble "
+                    + "of them (the mean of their probabilities), which must share tokenizer and task.")
+    List<Path> checkpoints;
 
     @Option(names = "--beam", defaultValue = "1", description = "Beam width, 1 = greedy (default: ${DEFAULT-VALUE}).")
     int beam;
@@ -49,7 +50,7 @@ public final class TranslateCommand implements Callable<Integer> {
         search.check(spec, java.util.List.of(beam), false);
         chunk.check(spec);
         try (Backend backend = backendOptions.open()) {
-            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoint, backend, 4096, chunk.maxTokens, beam, "translate",
+            LoadedCheckpoint loaded = LoadedCheckpoint.open(checkpoints, backend, 4096, chunk.maxTokens, beam, "translate",
                     reduction.reductions(spec, false).getFirst());
             Translator translator = loaded.translator();
             Tokenizer tokenizer = loaded.tokenizer();

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainingRunTest {
@@ -118,6 +119,25 @@ class TrainingRunTest {
                 double beam = TrainingRun.decode(loaded.translator(), 4, penalty, o.maxLen, loaded.tokenizer(), test).exactMatch();
                 assertTrue(beam >= greedy, "beam 4, length penalty " + penalty + ": exact match " + beam + " < greedy's " + greedy);
             }
+            // Ensembled with itself, the model decodes exactly as alone (the log of its mean probability is its own).
+            LoadedCheckpoint twice = LoadedCheckpoint.open(List.of(dir, dir), backend, 4096, 4096, 4, "test", null);
+            LengthPenalty power = new LengthPenalty(LengthPenalty.Form.POWER, 1.0);
+            assertEquals(TrainingRun.decode(loaded.translator(), 4, power, o.maxLen, loaded.tokenizer(), test).hypotheses(),
+                    TrainingRun.decode(twice.translator(), 4, power, o.maxLen, loaded.tokenizer(), test).hypotheses());
+        }
+    }
+
+    @Test
+    void anEnsemblesMembersMustTranslateAlike(@TempDir Path dir) throws IOException {
+        TrainOptions reverse = reverseTask(1), copy = reverseTask(1);
+        copy.task = "copy";
+        Path a = dir.resolve("reverse"), b = dir.resolve("copy");
+        train(reverse, a, false);
+        train(copy, b, false);
+        try (JvmBackend backend = new JvmBackend(2)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> LoadedCheckpoint.open(List.of(a, b), backend, 4096, 4096, 4, "test", null));
+            assertTrue(e.getMessage().startsWith("--checkpoint " + b + " was trained on copy"), e.getMessage());
         }
     }
 
