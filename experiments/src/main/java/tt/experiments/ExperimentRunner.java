@@ -58,8 +58,8 @@ final class ExperimentRunner {
         id.set("options", c.options().identity());
         JsonNode test = Json.MAPPER.valueToTree(spec.test);
         if (test instanceof ObjectNode t && spec.test.beam() == 1) t.remove(TrainOptions.BEAM_ONLY);  // greedy: no length penalty
-        // Token reductions and averaged checkpoints are decoded apart from the cell, whenever its results lack them: they do not change what it is.
-        if (test instanceof ObjectNode t) t.remove(List.of("reductions", "averageBest"));
+        // Token reductions, averaged checkpoints and ensembles are decoded apart from the cell, whenever its results lack them: they do not change what it is.
+        if (test instanceof ObjectNode t) t.remove(List.of("reductions", "averageBest", "ensemble"));
         id.set("test", test);
         return (ObjectNode) Json.reparse(id);
     }
@@ -183,6 +183,50 @@ final class ExperimentRunner {
             failed += decodeFinishedCells(cells, plan, "decoding under token reduction",
                     d -> TokenReductionEval.covers(d.resolve(TokenReductionEval.CSV), spec.test.reductions()),
                     this::decodeReductions);
+        if (spec.test.ensemble()) failed += decodeEnsembles(plan);
+        return failed;
+    }
+
+    /**
+     * With test.ensemble: each variant whose seeds all finished decodes the test set with the
+     * ensemble of their checkpoints (each seed's average of its best, with average-best, else its
+     * final one), unless its ensemble directory already holds that ensemble's result. Returns how
+     * many variants failed.
+     */
+    private int decodeEnsembles(Plan plan) throws IOException {
+        int failed = 0;
+        for (ExperimentSpec.Variant v : spec.variants) {
+            List<Cell> seeds = spec.cells.stream().filter(c -> c.variant() == v).toList();
+            if (!seeds.getFirst().options().arch.equals("encoder-decoder")) continue;
+            List<String> unfinished = new ArrayList<>();
+            for (Cell c : seeds) if (state(c).status() != Status.FINISHED) unfinished.add("seed " + c.seed() + " " + state(c).status().name().toLowerCase(java.util.Locale.ROOT));
+            if (!unfinished.isEmpty()) {
+                terminal.println("ensemble of " + v.name() + ": waits for every seed to finish (" + String.join(", ", unfinished) + ")");
+                continue;
+            }
+            List<Path> members = new ArrayList<>();
+            for (Cell c : seeds) {
+                Path d = c.dir(dir);
+                members.add(spec.test.averageBest() > 0 ? d.resolve(RunDirectory.CHECKPOINTS).resolve("average-best-" + spec.test.averageBest())
+                        : LoadedCheckpoint.resolve(d, "experiment"));
+            }
+            List<String> names = members.stream().map(p -> dir.relativize(p).toString()).toList();
+            Path e = Ensembles.dir(dir, v);
+            Ensembles.Result done = Ensembles.read(e);
+            if (done != null && done.members().equals(names)) continue;
+            if (Interrupts.requested()) throw new Interrupts.Stopped(0, "stopped before decoding the ensemble of " + v.name());
+            try (RunLock _ = RunLock.acquire(e, terminal); Backend backend = plan.backends().apply(plan.threads())) {
+                terminal.printf("ensemble of %s: decoding the test set with %s%n", v.name(), String.join(" + ", names));
+                TokenReductionEval.Result r = decodeTest(seeds.getFirst(), members, backend, java.util.Collections.singletonList(null), false).getFirst();
+                writeLines(e.resolve(RunDirectory.TEST_HYPOTHESES), r.decoded().hypotheses());
+                writeJson(e.resolve(RunDirectory.RESULT), new Ensembles.Result(names, r.beam(), r.penalty().alpha(), r.bleu(), r.chrf(),
+                        r.decoded().exactMatch(), r.seconds()));
+                terminal.printf(java.util.Locale.ROOT, "ensemble of %s: test BLEU %.2f, chrF %.2f (%.0f s)%n", v.name(), r.bleu(), r.chrf(), r.seconds());
+            } catch (RuntimeException ex) {
+                terminal.printf("ensemble of %s: decoding FAILED: %s%n", v.name(), ex.getMessage() != null ? ex.getMessage() : ex.toString());
+                failed++;
+            }
+        }
         return failed;
     }
 
@@ -227,7 +271,7 @@ final class ExperimentRunner {
         Checkpoint.average(best.subList(0, n), averaged);
         terminal.printf("cell %d %s: decoding the test set with the average of %s%n", c.index(), c.label(),
                 String.join(", ", best.subList(0, n).stream().map(p -> p.getFileName().toString()).toList()));
-        TrainingRun.Decoded decoded = decodeTest(c, averaged, backend, java.util.Collections.singletonList(null), false).getFirst().decoded();
+        TrainingRun.Decoded decoded = decodeTest(c, List.of(averaged), backend, java.util.Collections.singletonList(null), false).getFirst().decoded();
         writeLines(d.resolve(RunDirectory.TEST_AVERAGE_HYPOTHESES), decoded.hypotheses());
         List<RunLog.Row> rows = new ArrayList<>(RunLog.read(runsCsv));
         RunLog.Row last = rows.getLast();
@@ -245,7 +289,7 @@ final class ExperimentRunner {
     private void decodeReductions(Cell c, Path d, Backend backend) throws IOException {
         terminal.printf("cell %d %s: decoding the test set under %d token reductions%n", c.index(), c.label(), spec.test.reductions().size());
         Path checkpoint = LoadedCheckpoint.resolve(d, "experiment");
-        List<TokenReductionEval.Result> results = decodeTest(c, checkpoint, backend, spec.test.reductions(), true);
+        List<TokenReductionEval.Result> results = decodeTest(c, List.of(checkpoint), backend, spec.test.reductions(), true);
         TokenReductionEval.writeCsv(d.resolve(TokenReductionEval.CSV), results);
         for (TokenReductionEval.Result r : results) {
             terminal.printf(java.util.Locale.ROOT, "cell %d %s: %s: source tokens kept %.3f, BLEU %.2f, chrF %.2f, %.1f s%n", c.index(), c.label(),
@@ -254,14 +298,14 @@ final class ExperimentRunner {
     }
 
     /**
-     * The cell's test set decoded by {@code checkpoint} with the test section's search, under each
-     * reduction (null: the whole source); {@code warmUp} as TokenReductionEval.run.
+     * The cell's test set decoded by {@code checkpoints} (several: their ensemble) with the test
+     * section's search, under each reduction (null: the whole source); {@code warmUp} as TokenReductionEval.run.
      */
-    private List<TokenReductionEval.Result> decodeTest(Cell c, Path checkpoint, Backend backend, List<tt.model.TokenReduction> reductions,
+    private List<TokenReductionEval.Result> decodeTest(Cell c, List<Path> checkpoints, Backend backend, List<tt.model.TokenReduction> reductions,
                                                         boolean warmUp) throws IOException {
-        TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoint.resolve(Checkpoint.TOKENIZER)),
+        TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoints.getFirst().resolve(Checkpoint.TOKENIZER)),
                 TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
-        return TokenReductionEval.run(List.of(checkpoint), backend, reductions, List.of(spec.test.beam()), beam -> List.of(spec.test.penalty()),
+        return TokenReductionEval.run(checkpoints, backend, reductions, List.of(spec.test.beam()), beam -> List.of(spec.test.penalty()),
                 c.options().maxLen, c.options().maxTokens, set, warmUp, "experiment");
     }
 
@@ -391,10 +435,11 @@ final class ExperimentRunner {
         RunLog.write(dir.resolve(RunDirectory.RUNS_CSV), "variant", merged);
         summary.writeCsv(dir.resolve("summary.csv"));
         List<String> plots = writePlots(summary);
-        String tokenReduction = TokenReductionEval.summarize(dir, finished, plots);
+        String decodedApart = java.util.stream.Stream.of(TokenReductionEval.summarize(dir, finished, plots), Ensembles.summarize(dir, spec, finished))
+                .filter(section -> !section.isEmpty()).collect(java.util.stream.Collectors.joining("\n"));
         Map<String, Object> manifest = manifest(command, states);
         Manifest.write(dir.resolve(RunDirectory.MANIFEST), manifest);
-        Report.write(dir.resolve("report.md"), spec, summary, tokenReduction, states, plots, manifest, command);
+        Report.write(dir.resolve("report.md"), spec, summary, decodedApart, states, plots, manifest, command);
         return summary;
     }
 

@@ -30,14 +30,15 @@ import java.util.regex.Pattern;
  * baseline: baseline               # optional: the baseline's name, or the grid cell that is the baseline
  * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty, length-norm;
  *                                   # prune-keep, merge-keep: lists of keep ratios, reduce-after: layer, to also decode it with token reduction;
- *                                   # average-best: N, to also decode it with the average of the N best checkpoints)
+ *                                   # average-best: N, to also decode it with the average of the N best checkpoints;
+ *                                   # ensemble: true, to also decode it with the ensemble of each variant's seeds)
  * slurm: {partition: gpu, time: "4:00:00", cpus-per-task: 8, mem: 16G, gres: "gpu:1", max-running: 4, flags: [--qos=normal]}
  * </pre>
  */
 final class ExperimentSpec {
     private static final List<String> KEYS = List.of("experiment", "description", "train", "seeds", "baseline", "variants", "grid", "test", "slurm");
     private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty", "length-norm", "prune-keep", "merge-keep",
-            "reduce-after", "average-best");
+            "reduce-after", "average-best", "ensemble");
     private static final List<String> SLURM_KEYS = List.of("partition", "time", "cpus-per-task", "mem", "gres", "max-running", "flags");
     /** Set by the runner per cell, or meaningless in a spec. */
     private static final Map<String, String> RESERVED = Map.of("seed", "each cell's seed comes from seeds:");
@@ -124,6 +125,9 @@ final class ExperimentSpec {
                             + " under train");
                 }
             }
+        }
+        if (test != null && test.ensemble() && seeds.size() < 2) {
+            throw f.error(top.get("test").map().get("ensemble"), "ensembles each variant's seeds, and there is one; give seeds: 2 or more");
         }
         return new ExperimentSpec(f, name, description, seeds, baseline, variants, test, slurm, cells);
     }
@@ -280,7 +284,8 @@ final class ExperimentSpec {
         if (!reductions.isEmpty()) reductions.addFirst(null);  // the whole source, measured in the same way, starts every comparison
         int averageBest = m.containsKey("average-best") ? integer(f, m.get("average-best")) : 0;
         if (m.containsKey("average-best") && averageBest < 1) throw f.error(m.get("average-best"), "must be at least 1, got " + averageBest);
-        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions), averageBest);
+        boolean ensemble = m.containsKey("ensemble") && flag(f, m.get("ensemble"));
+        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions), averageBest, ensemble);
     }
 
     private static Slurm.Settings slurm(SpecFile f, Node n) {
@@ -377,6 +382,11 @@ final class ExperimentSpec {
     private static String string(SpecFile f, Node n) {
         if (!n.scalar() || n.value() == null || n.value() instanceof Boolean) throw f.error(n, "needs a text value");
         return n.text();
+    }
+
+    private static boolean flag(SpecFile f, Node n) {
+        if (!(n.value() instanceof Boolean b)) throw f.error(n, "needs true or false, got '" + n.text() + "'");
+        return b;
     }
 
     private static int integer(SpecFile f, Node n) {

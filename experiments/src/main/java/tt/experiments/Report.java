@@ -19,8 +19,8 @@ final class Report {
 
     private Report() {}
 
-    /** {@code tokenReduction}: the markdown section of the test set decoded under token reductions, empty without. */
-    static void write(Path file, ExperimentSpec spec, Summary s, String tokenReduction, List<CellState> states, List<String> plots,
+    /** {@code decodedApart}: the markdown sections of the test set decoded under token reductions and by ensembles, empty without. */
+    static void write(Path file, ExperimentSpec spec, Summary s, String decodedApart, List<CellState> states, List<String> plots,
                       Map<String, Object> manifest, String command) throws IOException {
         StringBuilder b = new StringBuilder();
         b.append("# Experiment: ").append(spec.name).append("\n\n");
@@ -43,7 +43,7 @@ final class Report {
             for (String f : findings) b.append("- ").append(f).append('\n');
             b.append('\n');
         }
-        b.append(tokenReduction.isEmpty() ? "" : tokenReduction + "\n");
+        b.append(decodedApart.isEmpty() ? "" : decodedApart + "\n");
         Path notes = file.resolveSibling(NOTES);
         if (java.nio.file.Files.exists(notes)) {
             b.append("## Notes\n\n").append(java.nio.file.Files.readString(notes).strip()).append("\n\n");

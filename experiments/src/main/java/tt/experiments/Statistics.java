@@ -19,6 +19,12 @@ final class Statistics {
                     Arrays.stream(xs).min().orElseThrow(), Arrays.stream(xs).max().orElseThrow());
         }
 
+        /** "mean ± std" with {@code decimals} decimals, the mean alone for one value. */
+        String meanStd(int decimals) {
+            String f = "%." + decimals + "f";
+            return String.format(java.util.Locale.ROOT, f, mean) + (n > 1 ? " ± " + String.format(java.util.Locale.ROOT, f, std) : "");
+        }
+
         /** Half-width of the 95% Student t interval of the mean; NaN below two values. */
         double halfWidth95() { return n > 1 ? tQuantile975(n - 1) * std / Math.sqrt(n) : Double.NaN; }
     }

@@ -184,7 +184,7 @@ final class TokenReductionEval {
             Statistics.Spread kept = spread(g, "source_tokens_kept"), bleu = spread(g, "bleu"), chrf = spread(g, "chrf"), seconds = spread(g, "seconds");
             CSVRecord first = g.getFirst().values();
             table.add(List.of(g.getFirst().variant(), first.get("reduction"), first.get("keep"), Integer.toString(g.size()), fixed(3, kept.mean()),
-                    meanStd(bleu), meanStd(chrf), meanStd(seconds)));
+                    bleu.meanStd(2), chrf.meanStd(2), seconds.meanStd(2)));
             double[] point = {kept.mean(), seconds.mean(), bleu.mean()};
             for (String method : first.get("reduction").equals("none") ? List.of("prune", "merge") : List.of(first.get("reduction"))) {
                 if (rows.stream().noneMatch(r -> r.values().get("reduction").equals(method))) continue;
@@ -207,9 +207,5 @@ final class TokenReductionEval {
 
     private static Statistics.Spread spread(List<CellRow> rows, String column) {
         return Statistics.Spread.of(rows.stream().mapToDouble(r -> Double.parseDouble(r.values().get(column))).toArray());
-    }
-
-    private static String meanStd(Statistics.Spread s) {
-        return fixed(2, s.mean()) + (s.n() > 1 ? " ± " + fixed(2, s.std()) : "");
     }
 }

@@ -142,12 +142,13 @@ final class TrainingRun {
      * A test set decoded once training is done: Multi30k's test split, src and tgt files (task files)
      * or size synthetic sequences; {@code reductions}, encoder token reductions an experiment also
      * decodes it under ({@link TokenReductionEval}), none by default; {@code averageBest}, if not 0,
-     * the number of best checkpoints an experiment averages (as tt average --best) to decode it again.
+     * the number of best checkpoints an experiment averages (as tt average --best) to decode it again;
+     * {@code ensemble}, whether an experiment also decodes it with the ensemble of each variant's seeds.
      */
     record Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm,
-                List<tt.model.TokenReduction> reductions, int averageBest) {
+                List<tt.model.TokenReduction> reductions, int averageBest, boolean ensemble) {
         Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm) {
-            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of(), 0);
+            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of(), 0, false);
         }
 
         LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }

@@ -94,7 +94,8 @@ class ExperimentRunnerTest {
     /**
      * test.average-best added to a finished experiment: each cell's best checkpoints are averaged and
      * decode the test set once (no cell retrains: the spec's identity is unchanged), its row and
-     * hypotheses agree with each other, the summary gets the metric, and a rerun decodes nothing.
+     * hypotheses agree with each other, the summary gets the metric, and a rerun decodes nothing; then
+     * test.ensemble likewise, once per variant.
      */
     @Test
     void averagedBestCheckpointsDecodeTheTestSetOnceForEveryFinishedCell() throws Exception {
@@ -126,6 +127,27 @@ class ExperimentRunnerTest {
         Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, average-best: 3}"));
         var e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
         assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("keep-best-checkpoints: 3"), e.getMessage());
+
+        // test.ensemble added too: each variant's two seeds, their averaged checkpoints, decode the test set once as an ensemble.
+        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, average-best: 2, ensemble: true}"));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertEquals(4, output.toString().split("finished, skipped", -1).length - 1, "no cell retrains: " + output);
+        assertEquals(2, output.toString().split("decoding the test set with", -1).length - 1, output.toString());
+        Path ensemble = exp.resolve("runs/pre/ensemble");
+        Ensembles.Result result = Ensembles.read(ensemble);
+        assertEquals(List.of("runs/pre/seed-1/checkpoints/average-best-2", "runs/pre/seed-2/checkpoints/average-best-2"), result.members());
+        List<String> ensembled = Files.readAllLines(ensemble.resolve(RunDirectory.TEST_HYPOTHESES));
+        assertEquals(30, ensembled.size());
+        assertEquals(tt.model.eval.Bleu.corpus(ensembled, List.of(Files.readAllLines(exp.resolve("test.ref")))).score(), result.bleu(), 1e-9);
+        assertTrue(Files.readString(exp.resolve("report.md")).contains("## Ensembles"), Files.readString(exp.resolve("report.md")));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertFalse(output.toString().contains("decoding the test set with"), "nothing left to decode: " + output);
+
+        Files.writeString(f, spec.replace("seeds: 2", "seeds: 1").replace("test: {size: 30}", "test: {size: 30, ensemble: true}"));
+        e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
+        assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("seeds: 2 or more"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,63 @@
+package tt.experiments;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * An experiment's ensembles (test: ensemble: true): once every seed of a variant has finished, the
+ * runner decodes the test set with the ensemble of their checkpoints (as `tt evaluate -c A -c B`).
+ * runs/VARIANT/ensemble/ holds the hypotheses (test.hyp) and the scores with the members they came
+ * from (result.json); report.md puts them beside the members' own scores.
+ */
+final class Ensembles {
+    static final String DIR = "ensemble";
+
+    private Ensembles() {}
+
+    /** What an ensemble decoded: its members (paths under the experiment directory), its search and its test scores. */
+    record Result(List<String> members, int beam, double lengthPenalty, double bleu, double chrf, double exactMatch, double seconds) {}
+
+    static Path dir(Path experimentDir, ExperimentSpec.Variant v) { return experimentDir.resolve("runs").resolve(v.name()).resolve(DIR); }
+
+    /** The result in an ensemble directory; null before one was decoded. */
+    static Result read(Path ensembleDir) throws IOException {
+        Path file = ensembleDir.resolve(RunDirectory.RESULT);
+        if (!Files.exists(file)) return null;
+        try {
+            return Json.MAPPER.readValue(file.toFile(), Result.class);
+        } catch (IOException e) {
+            throw new IOException(file + ": unreadable (" + e.getMessage() + "); delete it to decode the ensemble again", e);
+        }
+    }
+
+    /**
+     * The report's section: per variant with an ensemble, its test BLEU and chrF beside the mean ±
+     * std of its members alone (the same checkpoints: averaged ones with average-best); empty when
+     * no variant has one.
+     */
+    static String summarize(Path experimentDir, ExperimentSpec spec, List<Summary.Finished> finished) throws IOException {
+        if (spec.test == null || !spec.test.ensemble()) return "";
+        List<List<String>> rows = new ArrayList<>();
+        for (ExperimentSpec.Variant v : spec.variants) {
+            Result r = read(dir(experimentDir, v));
+            if (r == null) continue;
+            List<Summary.Finished> seeds = finished.stream().filter(f -> f.cell().variant() == v).toList();
+            double[] alone = seeds.stream().map(f -> spec.test.averageBest() > 0 ? f.testAverage() : f.test())
+                    .filter(java.util.Objects::nonNull).mapToDouble(RunLog.Row::bleu).toArray();
+            Statistics.Spread members = Statistics.Spread.of(alone);
+            rows.add(List.of(v.name(), Integer.toString(r.members().size()), String.format(Locale.ROOT, "%.2f", r.bleu()),
+                    String.format(Locale.ROOT, "%.2f", r.chrf()), members.meanStd(2), String.format(Locale.ROOT, "%+.2f", r.bleu() - members.mean()),
+                    "[test.hyp](runs/" + v.name() + "/" + DIR + "/" + RunDirectory.TEST_HYPOTHESES + ")"));
+        }
+        if (rows.isEmpty()) return "";
+        return "## Ensembles\n\nThe test set decoded by the ensemble of each variant's seeds, every step searching by the mean of the members' "
+                + "probabilities (fairseq's `--path a.pt:b.pt`; `tt evaluate -c A -c B` does the same), members "
+                + (spec.test.averageBest() > 0 ? "each seed's average of its " + spec.test.averageBest() + " best checkpoints" : "each seed's final checkpoint")
+                + ", beside the same members decoded alone. Members and scores are in runs/VARIANT/" + DIR + "/" + RunDirectory.RESULT + ".\n\n"
+                + Summary.markdown(List.of("variant", "members", "test BLEU", "test chrF", "members alone: test BLEU", "ensemble gain", "outputs"), rows);
+    }
+}
