@@ -88,7 +88,11 @@ public final class TrainOptions {
     @Option(names = "--d-model", description = "Model width (default: the preset's).") Integer dModel;
     @Option(names = "--heads", description = "Attention heads (default: the preset's).") Integer heads;
     @Option(names = "--d-ff", description = "Feed-forward width (default: the preset's).") Integer dFF;
-    @Option(names = "--dropout", description = "Dropout rate (default: the preset's).") Float dropout;
+    @Option(names = "--dropout", description = "Dropout rate of the embeddings and every sublayer's output (default: the preset's).") Float dropout;
+    @Option(names = "--attention-dropout", description = "Dropout rate of the attention probabilities (default: --dropout's, as torch's nn.Transformer; fairseq's default is 0).")
+    Float attentionDropout;
+    @Option(names = "--activation-dropout", description = "Dropout rate of the feed-forward hidden layer (default: --dropout's, as torch's nn.Transformer; fairseq's default is 0).")
+    Float activationDropout;
 
     @Option(names = "--norm", defaultValue = "post", description = "post (paper) or pre (default: ${DEFAULT-VALUE}).") NormPlacement norm;
     @Option(names = "--init", defaultValue = "xavier_uniform",
@@ -255,6 +259,9 @@ public final class TrainOptions {
         require(heads == null || heads >= 1, "--heads", "must be at least 1, got " + heads);
         require(dFF == null || dFF >= 1, "--d-ff", "must be at least 1, got " + dFF);
         require(dropout == null || (dropout >= 0 && dropout < 1), "--dropout", "must be in [0, 1), got " + dropout);
+        require(attentionDropout == null || (attentionDropout >= 0 && attentionDropout < 1), "--attention-dropout", "must be in [0, 1), got " + attentionDropout);
+        require(activationDropout == null || (activationDropout >= 0 && activationDropout < 1), "--activation-dropout",
+                "must be in [0, 1), got " + activationDropout);
         TransformerConfig preset = TransformerConfig.preset(this.preset, ANY_VOCAB);
         int width = dModel != null ? dModel : preset.dModel(), headCount = heads != null ? heads : preset.heads();
         require(width % headCount == 0, List.of("--d-model", "--heads"), "--d-model " + width + (dModel == null ? " (preset " + this.preset + ")" : "")
@@ -333,6 +340,9 @@ public final class TrainOptions {
             tree.put("layers", layers != null ? layers : p.layers()).put("dModel", dModel != null ? dModel : p.dModel())
                     .put("heads", heads != null ? heads : p.heads()).put("dFF", dFF != null ? dFF : p.dFF())
                     .put("dropout", dropout != null ? dropout : p.dropout());
+            float rate = dropout != null ? dropout : p.dropout();  // what the two below follow when unset
+            tree.put("attentionDropout", attentionDropout != null ? attentionDropout : rate)
+                    .put("activationDropout", activationDropout != null ? activationDropout : rate);
         }
         return (com.fasterxml.jackson.databind.node.ObjectNode) Json.reparse(tree);
     }
@@ -357,7 +367,7 @@ public final class TrainOptions {
         if (heads != null) b.heads(heads);
         if (dFF != null) b.dFF(dFF);
         if (dropout != null) b.dropout(dropout);
-        return b.norm(norm).init(init).loss(loss).reduction(reduction).labelSmoothing(labelSmoothing).tieEmbeddings(!noTie).build();
+        return b.attentionDropout(attentionDropout).activationDropout(activationDropout).norm(norm).init(init).loss(loss).reduction(reduction).labelSmoothing(labelSmoothing).tieEmbeddings(!noTie).build();
     }
 
     /** Sentences up to maxLen tokens plus &lt;s&gt; or &lt;/s&gt;. */

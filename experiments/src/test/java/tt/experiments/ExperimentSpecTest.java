@@ -81,6 +81,33 @@ class ExperimentSpecTest {
     }
 
     @Test
+    void attentionAndActivationDropoutFollowDropoutUnlessAVariantSetsThem() throws IOException {
+        ExperimentSpec s = spec("""
+                experiment: dropout
+                train: {preset: tiny, dropout: 0.3}
+                seeds: 1
+                variants:
+                  fairseq: {attention-dropout: 0, activation-dropout: 0}
+                """);
+        tt.model.TransformerConfig torch = s.cells.get(0).options().model(100), fairseq = s.cells.get(1).options().model(100);
+        assertEquals(List.of(0.3f, 0.3f, 0.3f), List.of(torch.dropout(), torch.attentionDropout(), torch.activationDropout()), "torch's: one rate");
+        assertEquals(List.of(0.3f, 0f, 0f), List.of(fairseq.dropout(), fairseq.attentionDropout(), fairseq.activationDropout()));
+        // Setting them to --dropout's rate trains what leaving them unset trains.
+        assertTrue(error("""
+                experiment: dropout
+                train: {preset: tiny, dropout: 0.3}
+                seeds: 1
+                variants:
+                  explicit: {attention-dropout: 0.3, activation-dropout: 0.3}
+                """, 5).contains("attention-dropout: 0.3 is already the baseline's value"));
+        assertTrue(error("""
+                experiment: dropout
+                seeds: 1
+                train: {attention-dropout: 1}
+                """, 3).contains("--attention-dropout"));
+    }
+
+    @Test
     void aGridIsTheCrossProductAndItsBaselineIsTheCellOfTheTrainOptions() throws IOException {
         ExperimentSpec s = spec("""
                 experiment: init

@@ -321,7 +321,7 @@ class FaultInjectionTest {
                 {"train", "--lr", "fast", "--out", out}, {"train", "--beam", "0", "--out", out}, {"train", "--checkpoint-every", "-1", "--out", out},
                 {"train", "--accumulate", "0", "--out", out}, {"train", "--log-every", "0", "--out", out}, {"train", "--eval-every", "0", "--out", out},
                 {"train", "--max-len", "0", "--out", out}, {"train", "--train-size", "0", "--out", out}, {"train", "--warmup", "0", "--out", out},
-                {"train", "--dropout", "1.5", "--out", out}, {"train", "--label-smoothing", "1", "--out", out},
+                {"train", "--dropout", "1.5", "--out", out}, {"train", "--attention-dropout", "1", "--out", out}, {"train", "--label-smoothing", "1", "--out", out},
                 {"train", "--d-model", "100", "--heads", "8", "--out", out}, {"train", "--max-tokens", "10", "--out", out},
                 {"train", "--preset", "huge", "--out", out}, {"train", "--task", "nope", "--out", out}, {"train", "--task", "files", "--out", out},
                 {"train", "--vocab-size", "3", "--out", out}, {"train", "--threads", "0", "--out", out}, {"train", "--norm", "middle", "--out", out},

@@ -80,7 +80,7 @@ final class Attention implements Sublayer {
         this.wv = new Linear(name + ".v", b.declare(inProjW.slice(name + ".w_v", 2 * d * d, d, d)),
                 b.declare(inProjB.slice(name + ".b_v", 2 * d, d)));
         this.wo = Linear.create(l.buffers, name + ".out_proj", d, d);
-        this.dropout = l.dropout(name + ".attn_dropout");
+        this.dropout = l.dropout(name + ".attn_dropout", l.config.attentionDropout());
         this.q = l.rows(name + ".q", d);
         this.k = l.rows(name + ".k", d);
         this.v = l.rows(name + ".v", d);

@@ -4,7 +4,7 @@ import tt.kernels.Dim;
 import tt.kernels.Kernel.Relu;
 import tt.kernels.Kernel.ReluBackward;
 
-/** FFN(x) = max(0, x W1^T + b1) W2^T + b2, with dropout on the hidden layer as torch does. */
+/** FFN(x) = max(0, x W1^T + b1) W2^T + b2, with dropout on the hidden layer at the activation dropout rate. */
 final class FeedForward implements Sublayer {
     private final String name;
     private final Tensor x, hidden, activated, dropped, out;
@@ -20,7 +20,7 @@ final class FeedForward implements Sublayer {
         this.ff = l.dims.ff();
         this.linear1 = Linear.create(l.buffers, name + ".linear1", d, f);
         this.linear2 = Linear.create(l.buffers, name + ".linear2", f, d);
-        this.dropout = l.dropout(name + ".dropout");
+        this.dropout = l.dropout(name + ".dropout", l.config.activationDropout());
         this.hidden = l.rows(name + ".hidden", f);
         this.activated = l.buffers.activationOver(hidden, name + ".relu");  // ReLU in place: its backward reads only its output
         this.dropped = l.rows(name + ".relu_dropped", f);

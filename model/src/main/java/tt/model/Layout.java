@@ -20,9 +20,14 @@ final class Layout {
         this.dropoutSeed = dropoutSeed;
     }
 
-    /** A new dropout site at the configured rate. */
+    /** A new dropout site at the model's dropout rate. */
     Dropout dropout(String name) {
-        return new Dropout(name, config.dropout(), dropoutSeed, nextSite++, dims.step());
+        return dropout(name, config.dropout());
+    }
+
+    /** A new dropout site at its own rate. */
+    Dropout dropout(String name, float rate) {
+        return new Dropout(name, rate, dropoutSeed, nextSite++, dims.step());
     }
 
     /** An activation of [max tokens, width] with its gradient. */

@@ -10,12 +10,17 @@ import java.util.Locale;
  * Everything that defines a Transformer and its loss. Defaults are the paper's (post-LN,
  * sinusoidal positions, embeddings scaled by sqrt(dModel), shared embeddings when the vocabulary
  * is shared, label smoothing 0.1); variants are values here, never code forks.
+ *
+ * <p>{@code dropout} applies to the embeddings and every sublayer's output (the paper's residual
+ * dropout); {@code attentionDropout} to the attention probabilities and {@code activationDropout}
+ * to the feed-forward hidden layer, which torch's nn.Transformer drops at {@code dropout} too (the
+ * default, null) and fairseq at 0 unless told (its --attention-dropout, --activation-dropout).
  */
 public record TransformerConfig(
         int layers, int dModel, int heads, int dFF, float dropout,
         int srcVocab, int tgtVocab, boolean tieEmbeddings, int maxLen,
         NormPlacement norm, Init init, LossKind loss, Reduction reduction, float labelSmoothing,
-        float layerNormEps, Arch arch) {
+        float layerNormEps, Arch arch, Float attentionDropout, Float activationDropout) {
 
     public static final int PAD = Tokenizer.PAD, BOS = Tokenizer.BOS, EOS = Tokenizer.EOS, UNK = Tokenizer.UNK;
 
@@ -60,11 +65,15 @@ public record TransformerConfig(
 
     public TransformerConfig {
         if (arch == null) arch = Arch.ENCODER_DECODER;  // configs saved before there was a choice
+        if (attentionDropout == null) attentionDropout = dropout;  // and before these two had rates of their own
+        if (activationDropout == null) activationDropout = dropout;
         require(layers >= 1, "layers must be >= 1, got " + layers);
         require(dModel >= 1 && heads >= 1 && dModel % heads == 0,
                 "d_model (" + dModel + ") must be a positive multiple of heads (" + heads + ")");
         require(dFF >= 1, "d_ff must be >= 1, got " + dFF);
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
+        require(attentionDropout >= 0 && attentionDropout < 1, "attention dropout must be in [0, 1), got " + attentionDropout);
+        require(activationDropout >= 0 && activationDropout < 1, "activation dropout must be in [0, 1), got " + activationDropout);
         require(srcVocab > 4 && tgtVocab > 4, "vocabularies need more than the 4 special tokens");
         require(!tieEmbeddings || srcVocab == tgtVocab,
                 "weight tying needs a shared vocabulary, got " + srcVocab + " and " + tgtVocab);
@@ -91,7 +100,7 @@ public record TransformerConfig(
 
     public static TransformerConfig paper(int layers, int dModel, int heads, int dFF, float dropout, int vocab) {
         return new TransformerConfig(layers, dModel, heads, dFF, dropout, vocab, vocab, true, 256,
-                NormPlacement.POST, Init.XAVIER_UNIFORM, LossKind.KL, Reduction.TOKEN, 0.1f, 1e-5f, Arch.ENCODER_DECODER);
+                NormPlacement.POST, Init.XAVIER_UNIFORM, LossKind.KL, Reduction.TOKEN, 0.1f, 1e-5f, Arch.ENCODER_DECODER, null, null);
     }
 
     public int headDim() { return dModel / heads; }
@@ -102,6 +111,7 @@ public record TransformerConfig(
     public static final class Builder {
         private int layers, dModel, heads, dFF, srcVocab, tgtVocab, maxLen;
         private float dropout, labelSmoothing, layerNormEps;
+        private Float attentionDropout, activationDropout;
         private boolean tieEmbeddings;
         private NormPlacement norm;
         private Init init;
@@ -114,6 +124,9 @@ public record TransformerConfig(
             srcVocab = c.srcVocab; tgtVocab = c.tgtVocab; tieEmbeddings = c.tieEmbeddings; maxLen = c.maxLen;
             norm = c.norm; init = c.init; loss = c.loss; reduction = c.reduction;
             labelSmoothing = c.labelSmoothing; layerNormEps = c.layerNormEps; arch = c.arch;
+            // As set apart from dropout: a preset's attention and activation rates follow a new dropout.
+            attentionDropout = c.attentionDropout == c.dropout ? null : c.attentionDropout;
+            activationDropout = c.activationDropout == c.dropout ? null : c.activationDropout;
         }
 
         public Builder layers(int v) { layers = v; return this; }
@@ -131,10 +144,14 @@ public record TransformerConfig(
         public Builder labelSmoothing(float v) { labelSmoothing = v; return this; }
         public Builder layerNormEps(float v) { layerNormEps = v; return this; }
         public Builder arch(Arch v) { arch = v; return this; }
+        /** null: the dropout rate. */
+        public Builder attentionDropout(Float v) { attentionDropout = v; return this; }
+        /** null: the dropout rate. */
+        public Builder activationDropout(Float v) { activationDropout = v; return this; }
 
         public TransformerConfig build() {
             return new TransformerConfig(layers, dModel, heads, dFF, dropout, srcVocab, tgtVocab, tieEmbeddings, maxLen,
-                    norm, init, loss, reduction, labelSmoothing, layerNormEps, arch);
+                    norm, init, loss, reduction, labelSmoothing, layerNormEps, arch, attentionDropout, activationDropout);
         }
     }
 }

@@ -144,7 +144,7 @@ final class ReferenceTransformer {
                         sum += p[j];
                     }
                     for (int j = 0; j < visible; j++) {
-                        double dropped = p[j] / sum * mask(site, ((s * heads + h) * qLen + i) * kLen + j);
+                        double dropped = p[j] / sum * mask(site, ((s * heads + h) * qLen + i) * kLen + j, c.attentionDropout());
                         for (int e = 0; e < dk; e++) context[s * qLen + i][h * dk + e] += dropped * v[s * kLen + j][h * dk + e];
                     }
                 }
@@ -153,11 +153,11 @@ final class ReferenceTransformer {
         return linear(context, params.get(name + ".out_proj.weight"), params.get(name + ".out_proj.bias")[0]);
     }
 
-    /** linear2(Dropout(relu(linear1(x)))). */
+    /** linear2(Dropout(relu(linear1(x)))), at the activation dropout rate. */
     private double[][] feedForward(String name, double[][] x) {
         double[][] hidden = linear(x, params.get(name + ".linear1.weight"), params.get(name + ".linear1.bias")[0]);
         for (double[] row : hidden) for (int j = 0; j < row.length; j++) row[j] = Math.max(row[j], 0);
-        return linear(dropout(hidden), params.get(name + ".linear2.weight"), params.get(name + ".linear2.bias")[0]);
+        return linear(dropout(hidden, c.activationDropout()), params.get(name + ".linear2.weight"), params.get(name + ".linear2.bias")[0]);
     }
 
     /** x W^T + b (no bias when b is null), W stored [out, in]. */
@@ -192,16 +192,20 @@ final class ReferenceTransformer {
         return y;
     }
 
-    /** A new dropout site over a [rows, cols] activation. */
+    /** A new dropout site over a [rows, cols] activation, at the model's dropout rate. */
     private double[][] dropout(double[][] x) {
+        return dropout(x, c.dropout());
+    }
+
+    private double[][] dropout(double[][] x, float rate) {
         int site = nextSite++;
         double[][] y = new double[x.length][x[0].length];
-        for (int r = 0; r < x.length; r++) for (int j = 0; j < x[r].length; j++) y[r][j] = x[r][j] * mask(site, r * x[r].length + j);
+        for (int r = 0; r < x.length; r++) for (int j = 0; j < x[r].length; j++) y[r][j] = x[r][j] * mask(site, r * x[r].length + j, rate);
         return y;
     }
 
-    private double mask(int site, int index) {
-        return DropoutMask.factor(dropoutSeed, step, site, index, c.dropout());
+    private double mask(int site, int index, float rate) {
+        return DropoutMask.factor(dropoutSeed, step, site, index, rate);
     }
 
     private boolean preNorm() { return c.norm() == TransformerConfig.NormPlacement.PRE; }

@@ -67,7 +67,10 @@ class TransformerGradientTest {
                 variant(ENCODER_ONLY, PRE, DEFAULT, CROSS_ENTROPY, BATCHMEAN, 0f, false, 0f),
                 variant(DECODER_ONLY, POST, XAVIER_UNIFORM, KL, TOKEN, 0.1f, true, 0.1f),
                 variant(DECODER_ONLY, PRE, DEFAULT, KL, SUM, 0.1f, false, 0f),
-                variant(DECODER_ONLY, PRE, XAVIER_UNIFORM, CROSS_ENTROPY, MEAN, 0f, true, 0.1f));
+                variant(DECODER_ONLY, PRE, XAVIER_UNIFORM, CROSS_ENTROPY, MEAN, 0f, true, 0.1f),
+                // Attention and activation dropout at rates of their own (fairseq's 0, and above the residual rate).
+                variant(ENCODER_DECODER, POST, XAVIER_UNIFORM, KL, TOKEN, 0.1f, true, 0.1f, 0f, 0.3f),
+                variant(DECODER_ONLY, PRE, DEFAULT, KL, TOKEN, 0.1f, true, 0.2f, 0.4f, 0f));
     }
 
     private static Arguments variant(TransformerConfig.NormPlacement norm, TransformerConfig.Init init, TransformerConfig.LossKind loss,
@@ -77,11 +80,19 @@ class TransformerGradientTest {
 
     private static Arguments variant(TransformerConfig.Arch arch, TransformerConfig.NormPlacement norm, TransformerConfig.Init init,
                                      TransformerConfig.LossKind loss, Reduction reduction, float smoothing, boolean tied, float dropout) {
+        return variant(arch, norm, init, loss, reduction, smoothing, tied, dropout, dropout, dropout);
+    }
+
+    private static Arguments variant(TransformerConfig.Arch arch, TransformerConfig.NormPlacement norm, TransformerConfig.Init init,
+                                     TransformerConfig.LossKind loss, Reduction reduction, float smoothing, boolean tied, float dropout,
+                                     float attentionDropout, float activationDropout) {
         TransformerConfig c = TransformerConfig.paper(2, 16, 2, 32, dropout, 13).toBuilder()
                 .vocab(13, tied || arch == DECODER_ONLY ? 13 : 11).tieEmbeddings(tied).maxLen(16).arch(arch)
-                .norm(norm).init(init).loss(loss).reduction(reduction).labelSmoothing(smoothing).build();
+                .norm(norm).init(init).loss(loss).reduction(reduction).labelSmoothing(smoothing)
+                .attentionDropout(attentionDropout).activationDropout(activationDropout).build();
         String name = String.format("%s %s-LN %s %s/%s smoothing %s %s dropout %s", arch.label(), norm, init, loss, reduction, smoothing,
-                tied ? "tied" : "untied", dropout);
+                tied ? "tied" : "untied", dropout) + (attentionDropout == dropout && activationDropout == dropout ? ""
+                : String.format(" attention %s activation %s", attentionDropout, activationDropout));
         return Arguments.of(name, c);
     }
 
