@@ -35,7 +35,10 @@ public final class Translator {
     /** The first member's model: the kind, vocabularies and batch limits every member shares. */
     private final Transformer model;
     private final Backend backend;
-    /** The members' next-token log-probabilities combined; null for one model, whose own need no combining. */
+    /**
+     * The members' next-token log-probabilities combined, entry by entry as {@link #top} reads them;
+     * null for one model, whose own need no combining.
+     */
     private final FloatBuf combined;
     private Backend.Executable evaluate;
 
@@ -77,7 +80,7 @@ public final class Translator {
         if (!arch.hasDecoder()) return tag(sources);
         int[][] prefixes = new int[sources.length][];
         for (int i = 0; i < sources.length; i++) prefixes[i] = arch.hasEncoder() ? new int[] {TransformerConfig.BOS} : Batch.Layout.prompt(sources[i]);
-        Candidates best = (logProbs, row) -> topTokens(logProbs, row, model.config.tgtVocab(), 2 * beamSize);
+        Candidates best = (logProbs, row) -> top(logProbs, row, 2 * beamSize);
         return search(sources, prefixes, beamSize, penalty, maxLen, best);
     }
 
@@ -103,7 +106,7 @@ public final class Translator {
         }
         java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
         int vocab = model.config.tgtVocab(), pool = topK == 0 ? vocab : Math.min(topK, vocab);
-        Candidates drawn = (logProbs, row) -> new int[] {draw(logProbs, row, topTokens(logProbs, row, vocab, pool), temperature, random)};
+        Candidates drawn = (logProbs, row) -> new int[] {draw(logProbs, row, top(logProbs, row, pool), temperature, random)};
         return search(new int[prompts.length][0], prefixes, 1, LengthPenalty.NONE, maxLen, drawn);
     }
 
@@ -171,10 +174,10 @@ public final class Translator {
                 m.model.setBatch(Batch.Layout.TAGGED.batch(pairs));
                 m.encode.run();
             }
-            FloatBuf logProbs = logProbs(count * longest * vocab);
+            FloatBuf logProbs = logProbs();
             for (int j = 0; j < count; j++) {
                 int[] tags = new int[sources[start + j].length];
-                for (int t = 0; t < tags.length; t++) tags[t] = topTokens(logProbs, (j * longest + t) * vocab, vocab, 1)[0];
+                for (int t = 0; t < tags.length; t++) tags[t] = top(logProbs, (j * longest + t) * vocab, 1)[0];
                 out[start + j] = tags;
             }
             start += count;
@@ -250,7 +253,7 @@ public final class Translator {
                 m.model.setDecodePosition(t - 1, tokens);
                 m.decodeStep.run();
             }
-            FloatBuf logProbs = logProbs(rows * vocab);
+            FloatBuf logProbs = logProbs();
             boolean allDone = true, reordered = false;
             for (int s = 0; s < n; s++) {
                 for (int j = 0; j < k; j++) parents[s * k + j] = s * k + j;
@@ -312,12 +315,51 @@ public final class Translator {
         m.encodeReduced.run();
     }
 
-    /** The next-token log-probabilities the members just computed (the first {@code entries}), as the ensemble's. */
-    private FloatBuf logProbs(int entries) {
+    /**
+     * The next-token log-probabilities the members just computed, downloaded: the model's own, or
+     * for an ensemble the buffer {@link #top} fills with the combined entries it reads.
+     */
+    private FloatBuf logProbs() {
         for (Member m : members) backend.download(m.model.logProbs());
-        if (combined == null) return model.logProbs();
-        logMeanProbability(members.stream().map(m -> m.model.logProbs()).toList(), combined, entries);
-        return combined;
+        return combined == null ? model.logProbs() : combined;
+    }
+
+    /**
+     * The {@code count} most likely tokens of a row (its offset in the log-probabilities), best
+     * first, never &lt;pad&gt; or &lt;s&gt;; for an ensemble also the combined log-probability of
+     * each written to {@link #combined}. An ensemble combines only the union of its members' own
+     * top {@code count}: a token outside all of them has in every member at most that member's
+     * {@code count}-th log-probability, so at most the combination of those (the bound); when the
+     * union's {@code count}-th best beats the bound, the union holds the whole answer. Otherwise
+     * (rarely, and always when {@code count} nears the vocabulary) it combines the whole row.
+     */
+    private int[] top(FloatBuf logProbs, int row, int count) {
+        int vocab = model.config.tgtVocab();
+        if (combined == null) return topTokens(logProbs, row, vocab, count);
+        return topOfMean(members.stream().map(m -> m.model.logProbs()).toList(), combined, row, vocab, count);
+    }
+
+    /** {@link #top} of an ensemble whose members' log-probabilities are {@code each}, combined into {@code combined}. */
+    static int[] topOfMean(List<FloatBuf> each, FloatBuf combined, int row, int vocab, int count) {
+        java.util.TreeSet<Integer> union = new java.util.TreeSet<>();
+        float[] worst = new float[each.size()];
+        boolean complete = true;
+        for (int m = 0; m < each.size(); m++) {
+            int[] own = topTokens(each.get(m), row, vocab, count);
+            complete &= own.length == count;
+            for (int tok : own) union.add(tok);
+            worst[m] = own.length == 0 ? Float.NEGATIVE_INFINITY : each.get(m).get(row + own[own.length - 1]);
+        }
+        if (complete && union.size() < vocab - 2) {
+            for (int tok : union) logMeanProbability(each, row + tok, combined, row + tok, 1);
+            Integer[] ranked = union.toArray(Integer[]::new);  // ascending token ids: ties go to the lower id, as topTokens does
+            Arrays.sort(ranked, Comparator.comparingDouble((Integer tok) -> combined.get(row + tok)).reversed());
+            if (combined.get(row + ranked[count - 1]) > logMeanProbability(worst)) {
+                return Arrays.stream(ranked, 0, count).mapToInt(Integer::intValue).toArray();
+            }
+        }
+        logMeanProbability(each, row, combined, row, vocab);
+        return topTokens(combined, row, vocab, count);
     }
 
     /**
@@ -326,25 +368,32 @@ public final class Translator {
      * that it neither overflows nor loses a member far below the others).
      */
     public static void logMeanProbability(List<FloatBuf> members, FloatBuf out, int entries) {
+        logMeanProbability(members, 0, out, 0, entries);
+    }
+
+    /** As above, over entries [from, from + entries) of each member, written from {@code to} in out. */
+    private static void logMeanProbability(List<FloatBuf> members, int from, FloatBuf out, int to, int entries) {
         float[][] lp = new float[members.size()][];
         int[] base = new int[lp.length];
         for (int m = 0; m < lp.length; m++) {
             lp[m] = members.get(m).array();
-            base[m] = members.get(m).offset();
+            base[m] = members.get(m).offset() + from;
         }
-        float[] o = out.array();
-        double logCount = Math.log(lp.length);
-        for (int i = 0; i < entries; i++) {
-            float max = Float.NEGATIVE_INFINITY;
-            for (int m = 0; m < lp.length; m++) max = Math.max(max, lp[m][base[m] + i]);
-            if (max == Float.NEGATIVE_INFINITY) {
-                o[out.offset() + i] = max;
-                continue;
-            }
-            double sum = 0;
-            for (int m = 0; m < lp.length; m++) sum += Math.exp(lp[m][base[m] + i] - max);
-            o[out.offset() + i] = (float) (max + Math.log(sum) - logCount);
+        float[] o = out.array(), values = new float[lp.length];
+        for (int i = 0, at = out.offset() + to; i < entries; i++) {
+            for (int m = 0; m < lp.length; m++) values[m] = lp[m][base[m] + i];
+            o[at + i] = logMeanProbability(values);
         }
+    }
+
+    /** log(mean of exp(values)), shifted by their maximum. */
+    private static float logMeanProbability(float[] values) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : values) max = Math.max(max, v);
+        if (max == Float.NEGATIVE_INFINITY) return max;
+        double sum = 0;
+        for (float v : values) sum += Math.exp(v - max);
+        return (float) (max + Math.log(sum) - Math.log(values.length));
     }
 
     /** A token drawn from softmax(logProbs / temperature) over the candidates (the top-k). */
@@ -384,7 +433,7 @@ public final class Translator {
     }
 
     /** The {@code count} most likely tokens of a row, best first, never &lt;pad&gt; or &lt;s&gt; (one pass, insertion into a short list). */
-    private static int[] topTokens(FloatBuf logProbs, int row, int vocab, int count) {
+    static int[] topTokens(FloatBuf logProbs, int row, int vocab, int count) {
         float[] lp = logProbs.array();
         int base = logProbs.offset() + row;
         int[] top = new int[Math.min(count, vocab)];

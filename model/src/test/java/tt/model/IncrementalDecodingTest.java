@@ -220,6 +220,37 @@ class IncrementalDecodingTest {
         assertEquals(42, out.get(entries), "only the entries asked for are written");
     }
 
+    @Test
+    void theEnsemblesTopTokensFromItsMembersOwnAreThoseOfTheWholeCombinedRow() {
+        SplittableRandom r = new SplittableRandom(53);
+        int vocab = 40, rows = 300;
+        for (int members = 2; members <= 3; members++) {
+            List<tt.kernels.FloatBuf> lp = new ArrayList<>();
+            float[] shared = new float[rows * vocab];
+            for (int i = 0; i < shared.length; i++) shared[i] = (float) (-r.nextDouble() * 8);
+            for (int m = 0; m < members; m++) {
+                float[] values = new float[rows * vocab];
+                // Rows from members that agree (a small perturbation of one row) to members that do not (independent rows).
+                for (int i = 0; i < values.length; i++) {
+                    double agreement = (i / vocab) / (double) rows;
+                    values[i] = (float) (agreement * shared[i] + (1 - agreement) * -r.nextDouble() * 8 + r.nextDouble() * 0.1);
+                }
+                values[vocab + 7] = values[vocab + 9];  // ties
+                lp.add(tt.kernels.FloatBuf.of("member" + m, values));
+            }
+            tt.kernels.FloatBuf viaMembers = tt.kernels.FloatBuf.allocate("a", rows * vocab), whole = tt.kernels.FloatBuf.allocate("b", rows * vocab);
+            Translator.logMeanProbability(lp, whole, rows * vocab);
+            for (int row = 0; row < rows; row++) {
+                for (int count : new int[] {1, 2, 10, 38}) {
+                    int[] expected = Translator.topTokens(whole, row * vocab, vocab, count);
+                    int[] actual = Translator.topOfMean(lp, viaMembers, row * vocab, vocab, count);
+                    assertArrayEquals(expected, actual, members + " members, row " + row + ", top " + count);
+                    for (int tok : actual) assertEquals(whole.get(row * vocab + tok), viaMembers.get(row * vocab + tok), "row " + row + " token " + tok);
+                }
+            }
+        }
+    }
+
     /**
      * Greedy search by the evaluate graph: the whole prefix through each model's decoder for every
      * new token, choosing by the models' mean probability (in float64).
