@@ -44,6 +44,9 @@ public final class AverageCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace --out if it exists.")
     boolean force;
 
+    /** Where the average of a run's last or best N checkpoints goes by default, in its checkpoints directory. */
+    static String averagedName(boolean last, int n) { return (last ? "average-last-" : "average-best-") + n; }
+
     @Override public Integer call() throws Exception {
         List<Path> inputs;
         if (which.inputs != null) {
@@ -63,7 +66,7 @@ public final class AverageCommand implements Callable<Integer> {
                         + " holds " + available.size() + " checkpoint(s); average fewer, or train with " + (last ? "--keep-last-checkpoints " : "--keep-best-checkpoints ") + n);
             }
             inputs = available.subList(0, n);
-            if (out == null) out = checkpoints.resolve((last ? "average-last-" : "average-best-") + n);
+            if (out == null) out = checkpoints.resolve(averagedName(last, n));
         }
         for (Path p : inputs) {
             if (!Files.exists(p.resolve(Checkpoint.MODEL))) throw new ParameterException(spec.commandLine(), p + ": no " + Checkpoint.MODEL + "; give step-NNNNNN checkpoint directories");

@@ -199,7 +199,10 @@ final class ExperimentRunner {
             List<Cell> seeds = spec.cells.stream().filter(c -> c.variant() == v).toList();
             if (!seeds.getFirst().options().arch.equals("encoder-decoder")) continue;
             List<String> unfinished = new ArrayList<>();
-            for (Cell c : seeds) if (state(c).status() != Status.FINISHED) unfinished.add("seed " + c.seed() + " " + state(c).status().name().toLowerCase(java.util.Locale.ROOT));
+            for (Cell c : seeds) {
+                Status status = state(c).status();
+                if (status != Status.FINISHED) unfinished.add("seed " + c.seed() + " " + status.name().toLowerCase(java.util.Locale.ROOT));
+            }
             if (!unfinished.isEmpty()) {
                 terminal.println("ensemble of " + v.name() + ": waits for every seed to finish (" + String.join(", ", unfinished) + ")");
                 continue;
@@ -207,7 +210,7 @@ final class ExperimentRunner {
             List<Path> members = new ArrayList<>();
             for (Cell c : seeds) {
                 Path d = c.dir(dir);
-                members.add(spec.test.averageBest() > 0 ? d.resolve(RunDirectory.CHECKPOINTS).resolve("average-best-" + spec.test.averageBest())
+                members.add(spec.test.averageBest() > 0 ? d.resolve(RunDirectory.CHECKPOINTS).resolve(AverageCommand.averagedName(false, spec.test.averageBest()))
                         : LoadedCheckpoint.resolve(d, "experiment"));
             }
             List<String> names = members.stream().map(p -> dir.relativize(p).toString()).toList();
@@ -267,7 +270,7 @@ final class ExperimentRunner {
         Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS), runsCsv = d.resolve(RunDirectory.RUNS_CSV);
         List<Path> best = AverageCommand.bestFirst(Checkpoint.steps(checkpoints.resolve(Checkpoint.BEST)));
         if (best.size() < n) throw new IllegalStateException(checkpoints.resolve(Checkpoint.BEST) + " holds " + best.size() + " checkpoint(s), not " + n);
-        Path averaged = checkpoints.resolve("average-best-" + n);
+        Path averaged = checkpoints.resolve(AverageCommand.averagedName(false, n));
         Checkpoint.average(best.subList(0, n), averaged);
         terminal.printf("cell %d %s: decoding the test set with the average of %s%n", c.index(), c.label(),
                 String.join(", ", best.subList(0, n).stream().map(p -> p.getFileName().toString()).toList()));

@@ -37,7 +37,7 @@ record LoadedCheckpoint(List<Path> dirs, Tokenizer tokenizer, List<Transformer> 
         List<Path> dirs = new ArrayList<>();
         for (Path g : given) dirs.add(resolve(g, command));
         Path first = dirs.getFirst();
-        String task = TrainOptions.fromJson(Checkpoint.options(first)).translates();
+        String task = dirs.size() > 1 ? TrainOptions.fromJson(Checkpoint.options(first)).translates() : null;  // one model has no one to agree with
         for (int i = 1; i < dirs.size(); i++) {
             if (Files.mismatch(first.resolve(Checkpoint.TOKENIZER), dirs.get(i).resolve(Checkpoint.TOKENIZER)) != -1) {
                 throw new IllegalArgumentException("--checkpoint " + given.get(i) + ": its tokenizer differs from that of " + given.getFirst()

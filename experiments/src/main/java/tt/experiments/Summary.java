@@ -189,7 +189,7 @@ final class Summary {
                     l.finished() + "/" + l.planned() + (l.diverged() > 0 ? " (" + l.diverged() + " diverged)" : "")));
             for (Metric m : headline()) {
                 Stat s = l.stats().get(m);
-                r.add(Double.isNaN(s.spread().mean()) ? "–" : fixed(s.spread().mean(), m) + (s.spread().n() > 1 ? " ± " + fixed(s.spread().std(), m) : ""));
+                r.add(Double.isNaN(s.spread().mean()) ? "–" : s.spread().meanStd(decimals(m)));
                 r.add(l == baselineLine() ? "" : difference(s.difference(), m));
             }
             if (metrics.contains(TEST_BLEU)) {
@@ -209,8 +209,11 @@ final class Summary {
 
     /** BLEU and NLL to two decimals, shares (exact match) to three. */
     static String fixed(double v, Metric m) {
-        return String.format(Locale.ROOT, m.column().contains("exact") ? "%.3f" : "%.2f", v);
+        return String.format(Locale.ROOT, "%." + decimals(m) + "f", v);
     }
+
+    /** Decimals a metric is written with: three for exact-match shares, two for the rest. */
+    static int decimals(Metric m) { return m.column().contains("exact") ? 3 : 2; }
 
     /**
      * One sentence per variant and headline metric: the difference, and whether its interval

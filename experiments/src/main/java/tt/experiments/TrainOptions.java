@@ -338,10 +338,9 @@ public final class TrainOptions {
         if (PRESETS.contains(preset.toLowerCase(Locale.ROOT))) {  // else check() has the error to give
             TransformerConfig p = TransformerConfig.preset(preset, ANY_VOCAB);
             tree.put("layers", layers != null ? layers : p.layers()).put("dModel", dModel != null ? dModel : p.dModel())
-                    .put("heads", heads != null ? heads : p.heads()).put("dFF", dFF != null ? dFF : p.dFF())
-                    .put("dropout", dropout != null ? dropout : p.dropout());
-            float rate = dropout != null ? dropout : p.dropout();  // what the two below follow when unset
-            tree.put("attentionDropout", attentionDropout != null ? attentionDropout : rate)
+                    .put("heads", heads != null ? heads : p.heads()).put("dFF", dFF != null ? dFF : p.dFF());
+            float rate = dropout != null ? dropout : p.dropout();  // also what the two below follow when unset
+            tree.put("dropout", rate).put("attentionDropout", attentionDropout != null ? attentionDropout : rate)
                     .put("activationDropout", activationDropout != null ? activationDropout : rate);
         }
         return (com.fasterxml.jackson.databind.node.ObjectNode) Json.reparse(tree);
@@ -367,7 +366,8 @@ public final class TrainOptions {
         if (heads != null) b.heads(heads);
         if (dFF != null) b.dFF(dFF);
         if (dropout != null) b.dropout(dropout);
-        return b.attentionDropout(attentionDropout).activationDropout(activationDropout).norm(norm).init(init).loss(loss).reduction(reduction).labelSmoothing(labelSmoothing).tieEmbeddings(!noTie).build();
+        return b.attentionDropout(attentionDropout).activationDropout(activationDropout).norm(norm).init(init).loss(loss).reduction(reduction)
+                .labelSmoothing(labelSmoothing).tieEmbeddings(!noTie).build();
     }
 
     /** Sentences up to maxLen tokens plus &lt;s&gt; or &lt;/s&gt;. */

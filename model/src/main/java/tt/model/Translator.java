@@ -40,6 +40,8 @@ public final class Translator {
      * null for one model, whose own need no combining.
      */
     private final FloatBuf combined;
+    /** Each member's next-token log-probabilities, the buffers its decodeStep writes. */
+    private final List<FloatBuf> memberLogProbs;
     private Backend.Executable evaluate;
 
     public Translator(Transformer model, Backend backend) {
@@ -62,6 +64,7 @@ public final class Translator {
         this.members = models.stream().map(m -> new Member(m, backend.compile(m.encode), m.encodeReduced != null ? backend.compile(m.encodeReduced) : null,
                 backend.compile(m.decodeStep), backend.compile(m.reorderBeams))).toList();
         this.combined = models.size() == 1 ? null : FloatBuf.allocate("ensemble_log_probs", model.logProbs().length());
+        this.memberLogProbs = models.stream().map(Transformer::logProbs).toList();
     }
 
     /** Greedy decoding: each output excludes &lt;s&gt; and &lt;/s&gt;. */
@@ -320,7 +323,7 @@ public final class Translator {
      * for an ensemble the buffer {@link #top} fills with the combined entries it reads.
      */
     private FloatBuf logProbs() {
-        for (Member m : members) backend.download(m.model.logProbs());
+        for (FloatBuf lp : memberLogProbs) backend.download(lp);
         return combined == null ? model.logProbs() : combined;
     }
 
@@ -336,7 +339,7 @@ public final class Translator {
     private int[] top(FloatBuf logProbs, int row, int count) {
         int vocab = model.config.tgtVocab();
         if (combined == null) return topTokens(logProbs, row, vocab, count);
-        return topOfMean(members.stream().map(m -> m.model.logProbs()).toList(), combined, row, vocab, count);
+        return topOfMean(memberLogProbs, combined, row, vocab, count);
     }
 
     /** {@link #top} of an ensemble whose members' log-probabilities are {@code each}, combined into {@code combined}. */
@@ -354,7 +357,7 @@ public final class Translator {
             for (int tok : union) logMeanProbability(each, row + tok, combined, row + tok, 1);
             Integer[] ranked = union.toArray(Integer[]::new);  // ascending token ids: ties go to the lower id, as topTokens does
             Arrays.sort(ranked, Comparator.comparingDouble((Integer tok) -> combined.get(row + tok)).reversed());
-            if (combined.get(row + ranked[count - 1]) > logMeanProbability(worst)) {
+            if (combined.get(row + ranked[count - 1]) > logMeanProbability(worst, Math.log(worst.length))) {
                 return Arrays.stream(ranked, 0, count).mapToInt(Integer::intValue).toArray();
             }
         }
@@ -380,20 +383,21 @@ public final class Translator {
             base[m] = members.get(m).offset() + from;
         }
         float[] o = out.array(), values = new float[lp.length];
+        double logCount = Math.log(lp.length);
         for (int i = 0, at = out.offset() + to; i < entries; i++) {
             for (int m = 0; m < lp.length; m++) values[m] = lp[m][base[m] + i];
-            o[at + i] = logMeanProbability(values);
+            o[at + i] = logMeanProbability(values, logCount);
         }
     }
 
-    /** log(mean of exp(values)), shifted by their maximum. */
-    private static float logMeanProbability(float[] values) {
+    /** log(mean of exp(values)), shifted by their maximum; {@code logCount} is log(values.length), taken once by the caller. */
+    private static float logMeanProbability(float[] values, double logCount) {
         float max = Float.NEGATIVE_INFINITY;
         for (float v : values) max = Math.max(max, v);
         if (max == Float.NEGATIVE_INFINITY) return max;
         double sum = 0;
         for (float v : values) sum += Math.exp(v - max);
-        return (float) (max + Math.log(sum) - Math.log(values.length));
+        return (float) (max + Math.log(sum) - logCount);
     }
 
     /** A token drawn from softmax(logProbs / temperature) over the candidates (the top-k). */
