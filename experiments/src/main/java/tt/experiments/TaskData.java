@@ -13,18 +13,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
  * A task's data, encoded: the shared tokenizer (learned on the training side, or reloaded from
  * the run directory so a resumed run encodes exactly as before), training and validation pairs,
- * and the validation references as text for BLEU.
+ * the validation references as text for BLEU, and the training text (null for a synthetic task)
+ * for segmenting it afresh each epoch.
  */
-record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> val, List<String> valReferences) {
+record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> val, List<String> valReferences, ParallelCorpus trainText) {
 
     static final String TOKENIZER_FILE = "tokenizer.json";
     /** Synthetic validation and test sets are drawn from the data seed plus these, apart from the training set and each other. */
     private static final long VAL_SEED_OFFSET = 1_000_003L, TEST_SEED_OFFSET = 2_000_003L;
+    /** Sets BPE-dropout's draws apart from the batch order's, which come from the same (seed, epoch). */
+    private static final long BPE_DROPOUT_SEED_SALT = 0x5DEECE66DL;
 
     /** Held-out pairs and their references as text: what a test decode is scored against. */
     record Heldout(List<EncodedPair> pairs, List<String> references) {}
@@ -63,7 +67,7 @@ record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> 
             SyntheticTask val = SyntheticTask.of(kind, o.valSize, o.dataSeed + VAL_SEED_OFFSET);
             Tokenizer tok = train.tokenizer();
             List<EncodedPair> valPairs = val.pairs();
-            return new TaskData(tok, train.pairs(), valPairs, valPairs.stream().map(p -> tok.decode(p.target())).toList());
+            return new TaskData(tok, train.pairs(), valPairs, valPairs.stream().map(p -> tok.decode(p.target())).toList(), null);
         }
         ParallelCorpus.Options options = ParallelCorpus.Options.DEFAULT.withMaxSentences(o.trainSize != null ? o.trainSize : Integer.MAX_VALUE);
         ParallelCorpus train, val;
@@ -83,7 +87,19 @@ record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> 
             default -> throw new IllegalArgumentException("--task " + o.task + ": use reverse, copy, sort, multi30k or files");
         }
         Tokenizer tok = tokenizer(o, runDir, train);
-        return new TaskData(tok, train.encode(tok, tok), val.encode(tok, tok), val.target());
+        return new TaskData(tok, train.encode(tok, tok), val.encode(tok, tok), val.target(), train);
+    }
+
+    /**
+     * The training pairs of one epoch segmented with BPE-dropout ({@code --bpe-dropout}), drawn from
+     * (seed, epoch) apart from the batch order's draws, so a resumed run sees the same segmentations.
+     */
+    List<EncodedPair> trainSampled(double dropout, long seed, int epoch) {
+        if (!(tokenizer instanceof BpeTokenizer bpe) || trainText == null) {
+            throw new IllegalStateException("BPE-dropout needs a BPE tokenizer and a text corpus");  // TrainOptions.check refuses the rest
+        }
+        var random = new SplittableRandom(BPE_DROPOUT_SEED_SALT ^ (seed * 0x9E3779B97F4A7C15L + epoch));
+        return trainText.encode(s -> bpe.encodeSampled(s, dropout, random), s -> bpe.encodeSampled(s, dropout, random));
     }
 
     private static Tokenizer tokenizer(TrainOptions o, Path runDir, ParallelCorpus train) throws IOException {

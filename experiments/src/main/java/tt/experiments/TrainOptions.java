@@ -68,6 +68,11 @@ public final class TrainOptions {
     @Option(names = "--min-freq", defaultValue = "2", description = "Word tokenizer minimum frequency (default: ${DEFAULT-VALUE}).")
     int minFreq;
 
+    @Option(names = "--bpe-dropout", defaultValue = "0", description = "BPE-dropout (Provilkov et al. 2020): each training epoch segments "
+            + "the sentences afresh, skipping each merge with this probability (the paper's 0.1); validation, test and translation "
+            + "segment as usual (default: ${DEFAULT-VALUE}, off).")
+    float bpeDropout;
+
     @Option(names = "--max-len", defaultValue = "100", description = "Longest sentence kept, in tokens; decoder-only, the longest sequence (<s>, source, </s>, target) less one (default: ${DEFAULT-VALUE}).")
     int maxLen;
 
@@ -258,6 +263,9 @@ public final class TrainOptions {
         require(dModel == null || dModel >= 1, "--d-model", "must be at least 1, got " + dModel);
         require(heads == null || heads >= 1, "--heads", "must be at least 1, got " + heads);
         require(dFF == null || dFF >= 1, "--d-ff", "must be at least 1, got " + dFF);
+        require(bpeDropout >= 0 && bpeDropout < 1, "--bpe-dropout", "must be in [0, 1), got " + bpeDropout);
+        require(bpeDropout == 0 || (tokenizer.equals("bpe") && !synthetic()), List.of("--bpe-dropout", "--tokenizer", "--task"),
+                "--bpe-dropout needs --tokenizer bpe and a text task (multi30k or files), not --tokenizer " + tokenizer + " --task " + task);
         require(dropout == null || (dropout >= 0 && dropout < 1), "--dropout", "must be in [0, 1), got " + dropout);
         require(attentionDropout == null || (attentionDropout >= 0 && attentionDropout < 1), "--attention-dropout", "must be in [0, 1), got " + attentionDropout);
         require(activationDropout == null || (activationDropout >= 0 && activationDropout < 1), "--activation-dropout",

@@ -207,7 +207,7 @@ final class TrainingRun {
 
         Evaluation last = null;
         int epoch = position.epoch(), next = position.batch();
-        List<Batch> epochBatches = batcher.epoch(options.seed, epoch);
+        List<Batch> epochBatches = epochBatches(batcher, data, layout, epoch);
         if (next > epochBatches.size()) {
             throw new IOException(resumeFrom.resolve(Checkpoint.STATE) + ": damaged checkpoint state (batch " + next + " of an epoch of "
                     + epochBatches.size() + ")");
@@ -224,7 +224,7 @@ final class TrainingRun {
                 List<Batch> group = new ArrayList<>(options.accumulate);
                 while (group.size() < options.accumulate) {
                     if (next == epochBatches.size()) {
-                        epochBatches = batcher.epoch(options.seed, ++epoch);
+                        epochBatches = epochBatches(batcher, data, layout, ++epoch);
                         next = 0;
                     }
                     group.add(epochBatches.get(next++));
@@ -322,6 +322,13 @@ final class TrainingRun {
     private List<EncodedPair> examples(List<EncodedPair> pairs, Tokenizer tokenizer, Batch.Layout layout, int part) {
         return TokenBatcher.filterByLength(options.objective().examples(pairs, tokenizer.vocabSize(), options.dataSeed * 3L + part),
                 options.maxLen, layout);
+    }
+
+    /** One epoch's batches, of the training pairs as encoded once or, with --bpe-dropout, segmented afresh for this epoch. */
+    private List<Batch> epochBatches(TokenBatcher batcher, TaskData data, Batch.Layout layout, int epoch) {
+        if (options.bpeDropout == 0) return batcher.epoch(options.seed, epoch);
+        List<EncodedPair> sampled = examples(data.trainSampled(options.bpeDropout, options.seed, epoch), data.tokenizer(), layout, 0);
+        return new TokenBatcher(sampled, options.maxTokens, layout).epoch(options.seed, epoch);
     }
 
     /** A resumed run encodes with the tokenizer its checkpoint was trained with, whatever has happened to the run directory's copy. */

@@ -322,6 +322,7 @@ class FaultInjectionTest {
                 {"train", "--accumulate", "0", "--out", out}, {"train", "--log-every", "0", "--out", out}, {"train", "--eval-every", "0", "--out", out},
                 {"train", "--max-len", "0", "--out", out}, {"train", "--train-size", "0", "--out", out}, {"train", "--warmup", "0", "--out", out},
                 {"train", "--dropout", "1.5", "--out", out}, {"train", "--attention-dropout", "1", "--out", out}, {"train", "--label-smoothing", "1", "--out", out},
+                {"train", "--bpe-dropout", "1", "--out", out}, {"train", "--bpe-dropout", "0.1", "--out", out},
                 {"train", "--d-model", "100", "--heads", "8", "--out", out}, {"train", "--max-tokens", "10", "--out", out},
                 {"train", "--preset", "huge", "--out", out}, {"train", "--task", "nope", "--out", out}, {"train", "--task", "files", "--out", out},
                 {"train", "--vocab-size", "3", "--out", out}, {"train", "--threads", "0", "--out", out}, {"train", "--norm", "middle", "--out", out},
@@ -348,6 +349,7 @@ class FaultInjectionTest {
             assertEquals(1, o.err().strip().lines().count(), what + " printed more than one line: " + o.err());
         }
         assertTrue(tt("train", "--warmup", "0", "--out", out).err().contains("--warmup"));
+        assertTrue(tt("train", "--bpe-dropout", "0.1", "--out", out).err().contains("--bpe-dropout needs --tokenizer bpe and a text task"));
         assertTrue(tt("train", "--resume", "--out", out).err().contains("has no checkpoint"));
         System.out.println("bad inputs: " + bad.length + " tried, each one line, no stack trace");
     }

@@ -11,8 +11,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
+import org.apache.commons.csv.CSVRecord;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A small slice of Multi30k de-en (read from ../shared/data/multi30k), then translate from its checkpoint. */
@@ -47,5 +50,55 @@ class Multi30kTrainingTest {
         String[] lines = captured.toString(StandardCharsets.UTF_8).strip().split("\n");
         assertEquals(2, lines.length, "one translation per input: " + captured);
         for (String line : lines) assertTrue(!line.isBlank(), "empty translation");
+    }
+
+    /**
+     * BPE-dropout: the training pairs come out segmented afresh each epoch, from (seed, epoch), so a
+     * run resumed mid-epoch trains exactly as the uninterrupted one; and the segmentation reaches the
+     * trainer (other losses than plain BPE's).
+     */
+    @Test
+    void bpeDropoutResegmentsEachEpochAndAResumedRunTrainsAsTheUninterruptedOne(@TempDir Path dir) throws Exception {
+        TrainOptions o = TrainOptions.parse("--task", "multi30k", "--train-size", "300", "--vocab-size", "600", "--preset", "tiny",
+                "--layers", "1", "--d-model", "32", "--heads", "2", "--d-ff", "64", "--steps", "40", "--max-tokens", "400", "--max-len", "40",
+                "--warmup", "10", "--log-every", "1", "--eval-every", "1000", "--eval-sentences", "10", "--checkpoint-every", "20",
+                "--bpe-dropout", "0.1");
+        Path straight = dir.resolve("straight"), split = dir.resolve("split"), plain = dir.resolve("plain");
+        train(o, straight, false);
+        TaskData data = TaskData.load(o, straight);
+        assertEquals(ids(data.trainSampled(0.1, 1, 3)), ids(data.trainSampled(0.1, 1, 3)), "same seed and epoch, same segmentation");
+        assertNotEquals(ids(data.trainSampled(0.1, 1, 3)), ids(data.trainSampled(0.1, 1, 4)), "another epoch, another segmentation");
+        assertNotEquals(ids(data.trainSampled(0.1, 1, 3)), ids(data.trainSampled(0.1, 2, 3)), "another seed, another segmentation");
+
+        o.steps = 20;
+        train(o, split, false);
+        o.steps = 40;
+        train(o, split, true);
+        List<CSVRecord> a = TrainingRunTest.rows(straight, "train"), b = TrainingRunTest.rows(split, "train");
+        assertEquals(40, b.size());
+        assertTrue(Integer.parseInt(a.getLast().get("epoch")) >= 2, "the run crosses epochs: " + a.getLast().get("epoch"));
+        for (int i = 0; i < a.size(); i++) {
+            for (String column : List.of("loss", "grad_norm", "tokens")) assertEquals(a.get(i).get(column), b.get(i).get(column), column + " at row " + i);
+        }
+
+        o.bpeDropout = 0;
+        train(o, plain, false);
+        List<CSVRecord> c = TrainingRunTest.rows(plain, "train");
+        assertNotEquals(a.getFirst().get("loss"), c.getFirst().get("loss"), "the first batch differs from plain BPE's");
+        long sampledTokens = data.trainSampled(0.1, 1, 0).stream().mapToLong(p -> p.target().length).sum();
+        long plainTokens = data.train().stream().mapToLong(p -> p.target().length).sum();
+        assertTrue(sampledTokens > plainTokens, "BPE-dropout's segmentations are longer: " + sampledTokens + " vs " + plainTokens + " target tokens");
+    }
+
+    private static void train(TrainOptions o, Path dir, boolean resume) throws java.io.IOException {
+        try (JvmBackend backend = new JvmBackend(2)) {
+            new TrainingRun(o, dir, backend, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run(resume);
+        }
+    }
+
+    /** Each pair's source and target ids, as lists that compare by value. */
+    private static List<List<List<Integer>>> ids(List<tt.model.data.EncodedPair> pairs) {
+        return pairs.stream().map(p -> List.of(java.util.Arrays.stream(p.source()).boxed().toList(),
+                java.util.Arrays.stream(p.target()).boxed().toList())).toList();
     }
 }

@@ -30,7 +30,7 @@ class TrainingRunTest {
         }
     }
 
-    private static List<CSVRecord> rows(Path dir, String split) throws IOException {
+    static List<CSVRecord> rows(Path dir, String split) throws IOException {
         try (CSVParser p = CSVParser.parse(dir.resolve("runs.csv"), StandardCharsets.UTF_8,
                 CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build())) {
             return p.getRecords().stream().filter(r -> r.get("split").equals(split)).toList();

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Function;
 import tt.model.text.Tokenizer;
 
 /** Aligned sentences: {@code source.get(i)} translates to {@code target.get(i)}. */
@@ -61,9 +62,15 @@ public record ParallelCorpus(List<String> source, List<String> target) {
 
     /** Every pair encoded, with its index in this corpus as its id. */
     public List<EncodedPair> encode(Tokenizer sourceTokenizer, Tokenizer targetTokenizer) {
+        return encode(sourceTokenizer::encode, targetTokenizer::encode);
+    }
+
+    /** Every pair encoded by these functions (e.g. a sampled segmentation), source then target, with its index as its id. */
+    public List<EncodedPair> encode(Function<String, int[]> sourceEncoder, Function<String, int[]> targetEncoder) {
         List<EncodedPair> pairs = new ArrayList<>(size());
         for (int i = 0; i < size(); i++) {
-            pairs.add(new EncodedPair(i, sourceTokenizer.encode(source.get(i)), targetTokenizer.encode(target.get(i))));
+            int[] src = sourceEncoder.apply(source.get(i));
+            pairs.add(new EncodedPair(i, src, targetEncoder.apply(target.get(i))));
         }
         return pairs;
     }

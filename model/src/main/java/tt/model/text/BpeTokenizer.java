@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -81,13 +82,27 @@ public final class BpeTokenizer implements Tokenizer {
         return BpeTrainer.learn(sentences, vocabSize);
     }
 
-    @Override public int[] encode(String text) {
+    @Override public int[] encode(String text) { return encode(text, 0, null); }
+
+    /**
+     * BPE-dropout (Provilkov et al. 2020): encodes as {@link #encode(String)}, but at every merge
+     * step each candidate merge is skipped with probability {@code dropout}, so the same text comes
+     * out segmented differently from draw to draw (dropout 0: exactly {@code encode}; 1: characters).
+     * It still decodes to the same text. A chosen merge joins every occurrence of its pair in the
+     * word, also any whose draw skipped it (a word rarely holds a pair twice).
+     */
+    public int[] encodeSampled(String text, double dropout, SplittableRandom random) {
+        if (!(dropout >= 0 && dropout <= 1)) throw new IllegalArgumentException("BPE dropout must be in [0, 1], got " + dropout);
+        return encode(text, dropout, random);
+    }
+
+    private int[] encode(String text, double dropout, SplittableRandom random) {
         int[] out = new int[16];
         int n = 0;
         for (String word : Tokenizer.words(text)) {
-            int[] pieces = cache.get(word);
+            int[] pieces = dropout > 0 ? encodeWord(word, dropout, random) : cache.get(word);
             if (pieces == null) {
-                pieces = encodeWord(word);
+                pieces = encodeWord(word, 0, null);
                 if (cache.size() < CACHE_LIMIT) cache.put(word, pieces);
             }
             if (n + pieces.length > out.length) out = Arrays.copyOf(out, Math.max(2 * out.length, n + pieces.length));
@@ -97,12 +112,17 @@ public final class BpeTokenizer implements Tokenizer {
         return Arrays.copyOf(out, n);
     }
 
-    private int[] encodeWord(String word) {
+    /** Applies the best-ranked merge the word allows, again and again; with dropout, the best of those that survive their draws. */
+    private int[] encodeWord(String word, double dropout, SplittableRandom random) {
         int[] symbols = symbols(word);
         int n = symbols.length;
         while (n > 1) {
             int best = Integer.MAX_VALUE;
-            for (int i = 0; i + 1 < n; i++) best = Math.min(best, mergeRanks.getOrDefault(pairKey(symbols[i], symbols[i + 1]), Integer.MAX_VALUE));
+            for (int i = 0; i + 1 < n; i++) {
+                int rank = mergeRanks.getOrDefault(pairKey(symbols[i], symbols[i + 1]), Integer.MAX_VALUE);
+                // A candidate ranked at or below the best so far cannot win, so only the others need a draw.
+                if (rank < best && (dropout == 0 || random.nextDouble() >= dropout)) best = rank;
+            }
             if (best == Integer.MAX_VALUE) break;
             n = mergePair(symbols, n, mergeLefts[best], mergeRights[best], mergeResults[best], null);
         }

@@ -167,4 +167,49 @@ class BpeTokenizerTest {
             return a0 != b0 ? a0 < b0 : tokens.indexOf(a.get(1)) < tokens.indexOf(b.get(1));
         }
     }
+
+    @Test void bpeDropoutResegmentsButAlwaysDecodesToTheSameText() {
+        List<String> sentences = bothSides(val);
+        var random = new java.util.SplittableRandom(7);
+        long plain = 0, sampled = 0;
+        int resegmented = 0;
+        for (String s : sentences) {
+            int[] usual = multi30k.encode(s);
+            assertTrue(java.util.Arrays.equals(usual, multi30k.encodeSampled(s, 0, random)), "dropout 0 is plain BPE: " + s);
+            int[] drawn = multi30k.encodeSampled(s, 0.1, random);
+            assertEquals(Tokenizer.normalize(s), multi30k.decode(drawn), s);
+            int[] characters = multi30k.encodeSampled(s, 1, random);
+            assertEquals(Tokenizer.normalize(s), multi30k.decode(characters), s);
+            for (int id : characters) assertEquals(1, multi30k.token(id).codePointCount(0, multi30k.token(id).length()), "dropout 1 merges nothing: " + s);
+            plain += usual.length;
+            sampled += drawn.length;
+            if (!java.util.Arrays.equals(usual, drawn)) resegmented++;
+        }
+        System.out.printf("BPE-dropout 0.1 on Multi30k val: %d -> %d tokens, %d of %d sentences segmented differently%n",
+                plain, sampled, resegmented, sentences.size());
+        assertTrue(sampled > plain * 1.05 && resegmented > sentences.size() / 2, plain + " -> " + sampled + " tokens, " + resegmented + " changed");
+        String s = sentences.get(0);
+        assertTrue(java.util.Arrays.equals(multi30k.encodeSampled(s, 0.1, new java.util.SplittableRandom(3)),
+                multi30k.encodeSampled(s, 0.1, new java.util.SplittableRandom(3))), "the same draws give the same segmentation");
+        assertThrows(IllegalArgumentException.class, () -> multi30k.encodeSampled(s, 1.5, random));
+    }
+
+    /**
+     * Merges "a b" then "▁ ab": the word "ab" stays three symbols if the first draw skips "a b"
+     * (then no candidate is left), two if only the second skips, one otherwise.
+     */
+    @Test void eachMergeIsSkippedWithTheDropoutProbability() {
+        BpeTokenizer bpe = new BpeTokenizer(List.of(BpeTokenizer.WORD_START, "a", "b"), List.of("a b", BpeTokenizer.WORD_START + " ab"));
+        double p = 0.3;
+        int draws = 20_000;
+        int[] byLength = new int[4];
+        var random = new java.util.SplittableRandom(11);
+        for (int i = 0; i < draws; i++) byLength[bpe.encodeSampled("ab", p, random).length]++;
+        double[] expected = {0, (1 - p) * (1 - p), (1 - p) * p, p};
+        for (int length = 1; length <= 3; length++) {
+            double mean = draws * expected[length], sd = Math.sqrt(draws * expected[length] * (1 - expected[length]));
+            // 5 standard deviations: a false failure about once in 3.5 million runs (the draws are fixed by the seed anyway).
+            assertTrue(Math.abs(byLength[length] - mean) < 5 * sd, length + " tokens: " + byLength[length] + " of " + draws + ", expected " + mean);
+        }
+    }
 }
