@@ -99,7 +99,8 @@ record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> 
             throw new IllegalStateException("BPE-dropout needs a BPE tokenizer and a text corpus");  // TrainOptions.check refuses the rest
         }
         var random = new SplittableRandom(BPE_DROPOUT_SEED_SALT ^ (seed * 0x9E3779B97F4A7C15L + epoch));
-        return trainText.encode(s -> bpe.encodeSampled(s, dropout, random), s -> bpe.encodeSampled(s, dropout, random));
+        java.util.function.Function<String, int[]> sample = s -> bpe.encodeSampled(s, dropout, random);
+        return trainText.encode(sample, sample);
     }
 
     private static Tokenizer tokenizer(TrainOptions o, Path runDir, ParallelCorpus train) throws IOException {

@@ -68,10 +68,7 @@ public record ParallelCorpus(List<String> source, List<String> target) {
     /** Every pair encoded by these functions (e.g. a sampled segmentation), source then target, with its index as its id. */
     public List<EncodedPair> encode(Function<String, int[]> sourceEncoder, Function<String, int[]> targetEncoder) {
         List<EncodedPair> pairs = new ArrayList<>(size());
-        for (int i = 0; i < size(); i++) {
-            int[] src = sourceEncoder.apply(source.get(i));
-            pairs.add(new EncodedPair(i, src, targetEncoder.apply(target.get(i))));
-        }
+        for (int i = 0; i < size(); i++) pairs.add(new EncodedPair(i, sourceEncoder.apply(source.get(i)), targetEncoder.apply(target.get(i))));
         return pairs;
     }
 }

@@ -100,16 +100,22 @@ public final class BpeTokenizer implements Tokenizer {
         int[] out = new int[16];
         int n = 0;
         for (String word : Tokenizer.words(text)) {
-            int[] pieces = dropout > 0 ? encodeWord(word, dropout, random) : cache.get(word);
-            if (pieces == null) {
-                pieces = encodeWord(word, 0, null);
-                if (cache.size() < CACHE_LIMIT) cache.put(word, pieces);
-            }
+            int[] pieces = dropout > 0 ? encodeWord(word, dropout, random) : cached(word);
             if (n + pieces.length > out.length) out = Arrays.copyOf(out, Math.max(2 * out.length, n + pieces.length));
             System.arraycopy(pieces, 0, out, n, pieces.length);
             n += pieces.length;
         }
         return Arrays.copyOf(out, n);
+    }
+
+    /** A word's plain segmentation, remembered (up to a bound) since a corpus repeats its words. */
+    private int[] cached(String word) {
+        int[] pieces = cache.get(word);
+        if (pieces == null) {
+            pieces = encodeWord(word, 0, null);
+            if (cache.size() < CACHE_LIMIT) cache.put(word, pieces);
+        }
+        return pieces;
     }
 
     /** Applies the best-ranked merge the word allows, again and again; with dropout, the best of those that survive their draws. */
