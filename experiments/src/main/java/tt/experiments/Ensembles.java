@@ -46,7 +46,7 @@ final class Ensembles {
             Result r = read(dir(experimentDir, v));
             if (r == null) continue;
             List<Summary.Finished> seeds = finished.stream().filter(f -> f.cell().variant() == v).toList();
-            double[] alone = seeds.stream().map(f -> spec.test.averageBest() > 0 ? f.testAverage() : f.test())
+            double[] alone = seeds.stream().map(f -> spec.test.averageBest() > 0 ? f.test(BestCheckpoints.AVERAGE) : f.test())
                     .filter(java.util.Objects::nonNull).mapToDouble(RunLog.Row::bleu).toArray();
             Statistics.Spread members = Statistics.Spread.of(alone);
             rows.add(List.of(v.name(), Integer.toString(r.members().size()), String.format(Locale.ROOT, "%.2f", r.bleu()),

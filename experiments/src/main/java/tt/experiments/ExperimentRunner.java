@@ -58,8 +58,8 @@ final class ExperimentRunner {
         id.set("options", c.options().identity());
         JsonNode test = Json.MAPPER.valueToTree(spec.test);
         if (test instanceof ObjectNode t && spec.test.beam() == 1) t.remove(TrainOptions.BEAM_ONLY);  // greedy: no length penalty
-        // Token reductions, averaged checkpoints and ensembles are decoded apart from the cell, whenever its results lack them: they do not change what it is.
-        if (test instanceof ObjectNode t) t.remove(List.of("reductions", "averageBest", "ensemble"));
+        // Token reductions, best checkpoints combined and ensembles of seeds are decoded apart from the cell, whenever its results lack them: they do not change what it is.
+        if (test instanceof ObjectNode t) t.remove(List.of("reductions", "averageBest", "ensembleBest", "ensemble"));
         id.set("test", test);
         return (ObjectNode) Json.reparse(id);
     }
@@ -175,10 +175,12 @@ final class ExperimentRunner {
     private int decodeApart(List<Cell> cells, Plan plan) throws IOException {
         if (spec.test == null) return 0;
         int failed = 0;
-        if (spec.test.averageBest() > 0)
-            failed += decodeFinishedCells(cells, plan, "decoding with averaged checkpoints",
-                    d -> RunLog.read(d.resolve(RunDirectory.RUNS_CSV)).stream().anyMatch(r -> r.split().equals(RunLog.TEST_AVERAGE)),
-                    this::decodeAveraged);
+        for (BestCheckpoints way : BestCheckpoints.values()) {
+            if (way.count(spec.test) == 0) continue;
+            failed += decodeFinishedCells(cells, plan, "decoding with " + way.participle + " best checkpoints",
+                    d -> RunLog.read(d.resolve(RunDirectory.RUNS_CSV)).stream().anyMatch(r -> r.split().equals(way.split)),
+                    (c, d, backend) -> decodeBest(c, d, backend, way));
+        }
         if (!spec.test.reductions().isEmpty())
             failed += decodeFinishedCells(cells, plan, "decoding under token reduction",
                     d -> TokenReductionEval.covers(d.resolve(TokenReductionEval.CSV), spec.test.reductions()),
@@ -261,28 +263,34 @@ final class ExperimentRunner {
     }
 
     /**
-     * With test.average-best N: the average of the cell's N best checkpoints (as {@code tt average
-     * --best N}, into checkpoints/average-best-N) decodes the test set as the final model did; its
-     * hypotheses go to test.average.hyp and its scores to a "test-average" row of runs.csv.
+     * With test.average-best N or ensemble-best N: the cell's N best checkpoints decode the test set
+     * as the final model did, averaged into one (as {@code tt average --best N}, into
+     * checkpoints/average-best-N) or as an ensemble; the hypotheses go to the way's file
+     * (test.average.hyp, test.ensemble.hyp) and the scores to its row of runs.csv.
      */
-    private void decodeAveraged(Cell c, Path d, Backend backend) throws IOException {
-        int n = spec.test.averageBest();
+    private void decodeBest(Cell c, Path d, Backend backend, BestCheckpoints way) throws IOException {
+        int n = way.count(spec.test);
         Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS), runsCsv = d.resolve(RunDirectory.RUNS_CSV);
         List<Path> best = AverageCommand.bestFirst(Checkpoint.steps(checkpoints.resolve(Checkpoint.BEST)));
         if (best.size() < n) throw new IllegalStateException(checkpoints.resolve(Checkpoint.BEST) + " holds " + best.size() + " checkpoint(s), not " + n);
-        Path averaged = checkpoints.resolve(AverageCommand.averagedName(false, n));
-        Checkpoint.average(best.subList(0, n), averaged);
-        terminal.printf("cell %d %s: decoding the test set with the average of %s%n", c.index(), c.label(),
-                String.join(", ", best.subList(0, n).stream().map(p -> p.getFileName().toString()).toList()));
-        TrainingRun.Decoded decoded = decodeTest(c, List.of(averaged), backend, java.util.Collections.singletonList(null), false).getFirst().decoded();
-        writeLines(d.resolve(RunDirectory.TEST_AVERAGE_HYPOTHESES), decoded.hypotheses());
+        best = best.subList(0, n);
+        List<Path> models = best;
+        if (way == BestCheckpoints.AVERAGE) {
+            Path averaged = checkpoints.resolve(AverageCommand.averagedName(false, n));
+            Checkpoint.average(best, averaged);
+            models = List.of(averaged);
+        }
+        terminal.printf("cell %d %s: decoding the test set with %s of %s%n", c.index(), c.label(), way.noun,
+                String.join(", ", best.stream().map(p -> p.getFileName().toString()).toList()));
+        TrainingRun.Decoded decoded = decodeTest(c, models, backend, java.util.Collections.singletonList(null), false).getFirst().decoded();
+        writeLines(d.resolve(way.hypotheses), decoded.hypotheses());
         List<RunLog.Row> rows = new ArrayList<>(RunLog.read(runsCsv));
         RunLog.Row last = rows.getLast();
-        rows.add(new RunLog.Row(last.run(), last.seed(), last.step(), last.epoch(), RunLog.TEST_AVERAGE, last.tokens(), last.elapsedSeconds(),
+        rows.add(new RunLog.Row(last.run(), last.seed(), last.step(), last.epoch(), way.split, last.tokens(), last.elapsedSeconds(),
                 Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, decoded.bleu(), decoded.chrf(), decoded.exactMatch(), Double.NaN, Double.NaN));
         RunLog.write(runsCsv, "run", rows);
-        terminal.printf(java.util.Locale.ROOT, "cell %d %s: test with the average of the %d best checkpoints: BLEU %.2f, chrF %.2f%n",
-                c.index(), c.label(), n, decoded.bleu(), decoded.chrf());
+        terminal.printf(java.util.Locale.ROOT, "cell %d %s: test with %s of the %d best checkpoints: BLEU %.2f, chrF %.2f%n",
+                c.index(), c.label(), way.noun, n, decoded.bleu(), decoded.chrf());
     }
 
     /**

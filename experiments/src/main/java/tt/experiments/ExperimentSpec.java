@@ -30,7 +30,7 @@ import java.util.regex.Pattern;
  * baseline: baseline               # optional: the baseline's name, or the grid cell that is the baseline
  * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty, length-norm;
  *                                   # prune-keep, merge-keep: lists of keep ratios, reduce-after: layer, to also decode it with token reduction;
- *                                   # average-best: N, to also decode it with the average of the N best checkpoints;
+ *                                   # average-best: N, ensemble-best: N, to also decode it with the average, or the ensemble, of the N best checkpoints;
  *                                   # ensemble: true, to also decode it with the ensemble of each variant's seeds)
  * slurm: {partition: gpu, time: "4:00:00", cpus-per-task: 8, mem: 16G, gres: "gpu:1", max-running: 4, flags: [--qos=normal]}
  * </pre>
@@ -38,7 +38,7 @@ import java.util.regex.Pattern;
 final class ExperimentSpec {
     private static final List<String> KEYS = List.of("experiment", "description", "train", "seeds", "baseline", "variants", "grid", "test", "slurm");
     private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty", "length-norm", "prune-keep", "merge-keep",
-            "reduce-after", "average-best", "ensemble");
+            "reduce-after", BestCheckpoints.AVERAGE.specKey, BestCheckpoints.ENSEMBLE.specKey, "ensemble");
     private static final List<String> SLURM_KEYS = List.of("partition", "time", "cpus-per-task", "mem", "gres", "max-running", "flags");
     /** Set by the runner per cell, or meaningless in a spec. */
     private static final Map<String, String> RESERVED = Map.of("seed", "each cell's seed comes from seeds:");
@@ -117,12 +117,12 @@ final class ExperimentSpec {
         for (int seed : seeds) {
             for (Variant v : variants) cells.add(new Cell(cells.size(), v, seed, options(f, v, seed)));
         }
-        if (test != null && test.averageBest() > 0) {
+        for (BestCheckpoints way : BestCheckpoints.values()) {
+            int n = test == null ? 0 : way.count(test);
             for (Cell c : cells) {
-                if (c.options().keepBestCheckpoints < test.averageBest()) {
-                    throw f.error(top.get("test").map().get("average-best"), "averages the " + test.averageBest() + " best checkpoints, but variant '"
-                            + c.variant().name + "' keeps " + c.options().keepBestCheckpoints + "; set keep-best-checkpoints: " + test.averageBest()
-                            + " under train");
+                if (c.options().keepBestCheckpoints < n) {
+                    throw f.error(top.get("test").map().get(way.specKey), "decodes with " + way.noun + " of the " + n + " best checkpoints, but variant '"
+                            + c.variant().name + "' keeps " + c.options().keepBestCheckpoints + "; set keep-best-checkpoints: " + n + " under train");
                 }
             }
         }
@@ -282,10 +282,17 @@ final class ExperimentSpec {
             }
         }
         if (!reductions.isEmpty()) reductions.addFirst(null);  // the whole source, measured in the same way, starts every comparison
-        int averageBest = m.containsKey("average-best") ? integer(f, m.get("average-best")) : 0;
-        if (m.containsKey("average-best") && averageBest < 1) throw f.error(m.get("average-best"), "must be at least 1, got " + averageBest);
+        int averageBest = bestCount(f, m, BestCheckpoints.AVERAGE), ensembleBest = bestCount(f, m, BestCheckpoints.ENSEMBLE);
         boolean ensemble = m.containsKey("ensemble") && flag(f, m.get("ensemble"));
-        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions), averageBest, ensemble);
+        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions), averageBest, ensembleBest, ensemble);
+    }
+
+    /** A test section's average-best or ensemble-best: 0 when absent, else at least 1. */
+    private static int bestCount(SpecFile f, Map<String, Node> test, BestCheckpoints way) {
+        if (!test.containsKey(way.specKey)) return 0;
+        int n = integer(f, test.get(way.specKey));
+        if (n < 1) throw f.error(test.get(way.specKey), "must be at least 1, got " + n);
+        return n;
     }
 
     private static Slurm.Settings slurm(SpecFile f, Node n) {

@@ -71,7 +71,9 @@ final class Report {
     private static String cells(ExperimentSpec spec, Summary s, List<CellState> states) {
         List<String> head = new ArrayList<>(List.of("cell", "variant", "seed", "state", "final val NLL", "final val BLEU"));
         if (spec.test != null) head.add("test BLEU");
-        if (s.metrics.contains(Summary.TEST_AVERAGE_BLEU)) head.add("test BLEU, " + spec.test.averageBest() + " best averaged");
+        List<BestCheckpoints> combined = java.util.Arrays.stream(BestCheckpoints.values())
+                .filter(way -> s.metrics.contains(Summary.TEST_BEST_BLEU.get(way))).toList();
+        for (BestCheckpoints way : combined) head.add("test BLEU, " + way.count(spec.test) + " best " + way.participle);
         head.addAll(List.of("train time", "tokens/s"));
         List<List<String>> rows = new ArrayList<>();
         for (CellState st : states) {
@@ -85,7 +87,7 @@ final class Report {
                 r.add(String.format(Locale.ROOT, "%.3f", val.nll()));
                 r.add(String.format(Locale.ROOT, "%.2f", val.bleu()));
                 if (spec.test != null) r.add(f.test() == null ? "" : String.format(Locale.ROOT, "%.2f", f.test().bleu()));
-                if (s.metrics.contains(Summary.TEST_AVERAGE_BLEU)) r.add(f.testAverage() == null ? "" : String.format(Locale.ROOT, "%.2f", f.testAverage().bleu()));
+                for (BestCheckpoints way : combined) r.add(f.test(way) == null ? "" : String.format(Locale.ROOT, "%.2f", f.test(way).bleu()));
                 double seconds = f.rows().stream().mapToDouble(Row::elapsedSeconds).max().orElse(Double.NaN);
                 r.add(String.format(Locale.ROOT, "%d:%02d", (long) seconds / 60, (long) seconds % 60));
                 r.add(String.format(Locale.ROOT, "%.0f", f.rows().stream().filter(x -> x.split().equals("train"))

@@ -11,11 +11,10 @@ import java.util.List;
 /** The files a run writes into its directory, and the rule that a new run never mixes with an old one's. */
 final class RunDirectory {
     static final String RUNS_CSV = "runs.csv", MANIFEST = "manifest.json", CHECKPOINTS = "checkpoints", LOG = "train.log",
-            CELL = "cell.json", RESULT = "result.json", TEST_HYPOTHESES = "test.hyp",
-            TEST_AVERAGE_HYPOTHESES = "test.average.hyp";
+            CELL = "cell.json", RESULT = "result.json", TEST_HYPOTHESES = "test.hyp";
     /** Everything a run may leave in its directory (the lock file stays: removing it would race a process about to take it). */
     private static final List<String> RUN_FILES = List.of(RUNS_CSV, MANIFEST, CHECKPOINTS, TaskData.TOKENIZER_FILE, LOG, CELL, RESULT,
-            TEST_HYPOTHESES, TEST_AVERAGE_HYPOTHESES);
+            TEST_HYPOTHESES, BestCheckpoints.AVERAGE.hypotheses, BestCheckpoints.ENSEMBLE.hypotheses);
 
     private RunDirectory() {}
 

@@ -21,14 +21,20 @@ import java.util.function.Function;
 
 /**
  * runs.csv of one run: a row per logged training interval ("train"), per evaluation ("val"), for
- * the final test decode ("test") and for the test decode of averaged checkpoints ("test-average"),
+ * the final test decode ("test") and for the test decodes of the best checkpoints averaged or
+ * ensembled ("test-average", "test-ensemble": {@link BestCheckpoints}),
  * flushed as written so a crash loses nothing finished. On
  * resume, rows past the checkpoint's step are dropped (they will be produced again, identically),
  * as is a row torn by a crash mid-write, and the file is rewritten atomically before appending.
  */
 final class RunLog implements AutoCloseable {
-    /** The splits of the rows written once training is done. */
-    static final String TEST = "test", TEST_AVERAGE = "test-average";
+    /** The split of the final model's test row. */
+    static final String TEST = "test";
+
+    /** Whether a row is written once training is done: a test decode, of the final model or of best checkpoints. */
+    static boolean afterTraining(Row r) {
+        return r.split.equals(TEST) || Arrays.stream(BestCheckpoints.values()).anyMatch(way -> r.split.equals(way.split));
+    }
 
     /**
      * One row. {@code loss} is the objective as optimised (configured loss and reduction, mean over
@@ -71,7 +77,7 @@ final class RunLog implements AutoCloseable {
     /** Opens runs.csv for appending, keeping only the rows up to step {@code keepUpTo} (none when fresh) but the test rows, made last. */
     static RunLog open(Path file, int keepUpTo, boolean fresh) throws IOException {
         List<Row> kept = fresh ? List.of() : read(file).stream()
-                .filter(r -> r.step <= keepUpTo && !r.split.equals(TEST) && !r.split.equals(TEST_AVERAGE)).toList();
+                .filter(r -> r.step <= keepUpTo && !afterTraining(r)).toList();
         write(file, "run", kept);
         Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         return new RunLog(new CSVPrinter(w, CSVFormat.DEFAULT));

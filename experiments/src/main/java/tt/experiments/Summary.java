@@ -34,8 +34,8 @@ final class Summary {
 
         Row test() { return last(RunLog.TEST); }
 
-        /** The test row of averaged checkpoints; null until it is decoded. */
-        Row testAverage() { return last(RunLog.TEST_AVERAGE); }
+        /** The test row of the best checkpoints averaged or ensembled; null until it is decoded. */
+        Row test(BestCheckpoints way) { return last(way.split); }
 
         private Row last(String split) { return rows.stream().filter(r -> r.split().equals(split)).reduce((a, b) -> b).orElse(null); }
 
@@ -62,8 +62,14 @@ final class Summary {
     static final Metric TEST_BLEU = new Metric("test_bleu", "test BLEU", true, f -> f.test().bleu());
     static final Metric TEST_CHRF = new Metric("test_chrf", "test chrF", true, f -> f.test().chrf());
     static final Metric TEST_EXACT = new Metric("test_exact_match", "test exact match", true, f -> f.test().exactMatch());
-    static final Metric TEST_AVERAGE_BLEU = new Metric("test_bleu_averaged", "test BLEU, best checkpoints averaged", true,
-            f -> f.testAverage() == null ? Double.NaN : f.testAverage().bleu());
+    /** Test BLEU of the best checkpoints, averaged (test_bleu_averaged) or ensembled (test_bleu_ensembled). */
+    static final Map<BestCheckpoints, Metric> TEST_BEST_BLEU = new java.util.EnumMap<>(BestCheckpoints.class);
+    static {
+        for (BestCheckpoints way : BestCheckpoints.values()) {
+            TEST_BEST_BLEU.put(way, new Metric("test_bleu_" + way.participle, "test BLEU, best checkpoints " + way.participle, true,
+                    f -> f.test(way) == null ? Double.NaN : f.test(way).bleu()));
+        }
+    }
 
     final ExperimentSpec spec;
     final List<Metric> metrics;
@@ -85,7 +91,7 @@ final class Summary {
         if (spec.test != null) {
             m.addAll(List.of(TEST_BLEU, TEST_CHRF));
             if (synthetic) m.add(TEST_EXACT);
-            if (spec.test.averageBest() > 0) m.add(TEST_AVERAGE_BLEU);
+            for (BestCheckpoints way : BestCheckpoints.values()) if (way.count(spec.test) > 0) m.add(TEST_BEST_BLEU.get(way));
         }
         return m;
     }
@@ -168,10 +174,10 @@ final class Summary {
 
     // ---- for people: the terminal table and report.md ----
 
-    /** The metrics shown to people: final val NLL, the BLEU that matters most (and of averaged checkpoints), exact match on synthetic tasks. */
+    /** The metrics shown to people: final val NLL, the BLEU that matters most (and of the best checkpoints combined), exact match on synthetic tasks. */
     List<Metric> headline() {
         List<Metric> h = new ArrayList<>(List.of(VAL_NLL_FINAL, metrics.contains(TEST_BLEU) ? TEST_BLEU : VAL_BLEU_BEST));
-        if (metrics.contains(TEST_AVERAGE_BLEU)) h.add(TEST_AVERAGE_BLEU);
+        for (Metric best : TEST_BEST_BLEU.values()) if (metrics.contains(best)) h.add(best);
         if (metrics.contains(TEST_EXACT)) h.add(TEST_EXACT);
         else if (metrics.contains(VAL_EXACT_FINAL)) h.add(VAL_EXACT_FINAL);
         return h;

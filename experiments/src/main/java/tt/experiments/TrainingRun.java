@@ -143,12 +143,13 @@ final class TrainingRun {
      * or size synthetic sequences; {@code reductions}, encoder token reductions an experiment also
      * decodes it under ({@link TokenReductionEval}), none by default; {@code averageBest}, if not 0,
      * the number of best checkpoints an experiment averages (as tt average --best) to decode it again;
-     * {@code ensemble}, whether an experiment also decodes it with the ensemble of each variant's seeds.
+     * {@code ensembleBest}, if not 0, the number of best checkpoints it decodes it with as an ensemble
+     * ({@link BestCheckpoints}); {@code ensemble}, whether an experiment also decodes it with the ensemble of each variant's seeds.
      */
     record Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm,
-                List<tt.model.TokenReduction> reductions, int averageBest, boolean ensemble) {
+                List<tt.model.TokenReduction> reductions, int averageBest, int ensembleBest, boolean ensemble) {
         Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm) {
-            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of(), 0, false);
+            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of(), 0, 0, false);
         }
 
         LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }

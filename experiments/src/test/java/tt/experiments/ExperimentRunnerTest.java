@@ -95,6 +95,7 @@ class ExperimentRunnerTest {
      * test.average-best added to a finished experiment: each cell's best checkpoints are averaged and
      * decode the test set once (no cell retrains: the spec's identity is unchanged), its row and
      * hypotheses agree with each other, the summary gets the metric, and a rerun decodes nothing; then
+     * test.ensemble-best, whose hypotheses are tt evaluate's with the same checkpoints; then
      * test.ensemble likewise, once per variant.
      */
     @Test
@@ -111,9 +112,9 @@ class ExperimentRunnerTest {
         Path exp = dir.resolve("out/tiny"), cell = exp.resolve("runs/pre/seed-1");
         List<RunLog.Row> rows = RunLog.read(cell.resolve(RunDirectory.RUNS_CSV));
         RunLog.Row averaged = rows.getLast();
-        assertEquals(RunLog.TEST_AVERAGE, averaged.split());
+        assertEquals(BestCheckpoints.AVERAGE.split, averaged.split());
         assertEquals(1, rows.stream().filter(r -> r.split().equals(RunLog.TEST)).count(), "the final model's test row stays");
-        List<String> hyps = Files.readAllLines(cell.resolve(RunDirectory.TEST_AVERAGE_HYPOTHESES));
+        List<String> hyps = Files.readAllLines(cell.resolve(BestCheckpoints.AVERAGE.hypotheses));
         assertEquals(30, hyps.size());
         double bleu = tt.model.eval.Bleu.corpus(hyps, List.of(Files.readAllLines(exp.resolve("test.ref")))).score();
         assertEquals(bleu, averaged.bleu(), 1e-5 * Math.max(1, bleu), "runs.csv keeps 6 significant digits");
@@ -124,8 +125,42 @@ class ExperimentRunnerTest {
         run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
         assertFalse(output.toString().contains("average of"), "nothing left to decode: " + output);
 
-        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, average-best: 3}"));
+        // test.ensemble-best added: the same two checkpoints decode the test set as an ensemble, exactly as tt evaluate -c A -c B does.
+        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, average-best: 2, ensemble-best: 2}"));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertEquals(4, output.toString().split("finished, skipped", -1).length - 1, "no cell retrains: " + output);
+        assertEquals(4, output.toString().split("with the ensemble of the 2 best checkpoints", -1).length - 1, output.toString());
+        assertFalse(output.toString().contains("average of"), "the averages stay decoded: " + output);
+        rows = RunLog.read(cell.resolve(RunDirectory.RUNS_CSV));
+        assertEquals(List.of(RunLog.TEST, BestCheckpoints.AVERAGE.split, BestCheckpoints.ENSEMBLE.split),
+                rows.stream().map(RunLog.Row::split).filter(s -> s.startsWith("test")).toList());
+        List<String> ensembledBest = Files.readAllLines(cell.resolve(BestCheckpoints.ENSEMBLE.hypotheses));
+        Path evaluated = dir.resolve("evaluate.hyp");
+        List<String> evaluate = new ArrayList<>(List.of("evaluate", "--split", "test", "--size", "30", "--max-len", "17", "--out", evaluated.toString()));
+        List<Path> best = AverageCommand.bestFirst(Checkpoint.steps(cell.resolve("checkpoints/best"))).subList(0, 2);
+        assertTrue(output.toString().contains("pre seed 1: decoding the test set with the ensemble of " + best.getFirst().getFileName() + ", "
+                + best.getLast().getFileName()), "the two best by validation BLEU: " + output);
+        for (Path p : best) evaluate.addAll(List.of("-c", p.toString()));
+        assertEquals(0, Main.commandLine().execute(evaluate.toArray(String[]::new)));
+        assertEquals(Files.readAllLines(evaluated), ensembledBest);
+        assertEquals(tt.model.eval.Bleu.corpus(ensembledBest, List.of(Files.readAllLines(exp.resolve("test.ref")))).score(), rows.getLast().bleu(),
+                1e-5 * Math.max(1, rows.getLast().bleu()));
+        assertTrue(Files.readString(exp.resolve("summary.csv")).contains("test_bleu_ensembled_mean"), Files.readString(exp.resolve("summary.csv")));
+        assertTrue(Files.readString(exp.resolve("report.md")).contains("| test BLEU, 2 best ensembled |"), Files.readString(exp.resolve("report.md")));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertFalse(output.toString().contains("ensemble of the"), "nothing left to decode: " + output);
+
+        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, ensemble-best: 3}"));
         var e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
+        assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("keep-best-checkpoints: 3"), e.getMessage());
+        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, ensemble-best: 0}"));
+        e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
+        assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("at least 1"), e.getMessage());
+
+        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, average-best: 3}"));
+        e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
         assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("keep-best-checkpoints: 3"), e.getMessage());
 
         // test.ensemble added too: each variant's two seeds, their averaged checkpoints, decode the test set once as an ensemble.
