@@ -39,6 +39,9 @@ final class ExperimentRunner {
 
     record CellState(Cell cell, Status status, String detail) {}
 
+    /** The test set's references, detokenized, one per line, in the experiment directory: what every cell's test outputs are scored against. */
+    static final String TEST_REFERENCES = "test.ref";
+
     final ExperimentSpec spec;
     final Path dir;
     private final PrintStream terminal;
@@ -375,7 +378,7 @@ final class ExperimentRunner {
     }
 
     /** The test set's references, written once by the first cell that decodes it (every cell decodes the same set). */
-    Path testReferences() { return dir.resolve("test.ref"); }
+    Path testReferences() { return dir.resolve(TEST_REFERENCES); }
 
     static void writeJson(Path file, Object value) throws IOException {
         byte[] bytes = Json.write(value).getBytes(StandardCharsets.UTF_8);

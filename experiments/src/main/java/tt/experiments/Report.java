@@ -4,10 +4,15 @@ import tt.experiments.ExperimentRunner.CellState;
 import tt.experiments.RunLog.Row;
 import tt.model.io.AtomicFile;
 
+import tt.model.eval.Bleu;
+import tt.model.eval.ChrF;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,6 +59,7 @@ final class Report {
             b.append("Each figure is also an SVG beside its PNG.\n\n");
         }
         b.append("## Cells\n\n").append(cells(spec, s, states)).append('\n');
+        b.append(testScores(file.getParent(), spec, s));
         b.append("## Spec\n\n`").append(spec.file.name).append("`, sha256 `").append(spec.sha256()).append("`:\n\n```yaml\n")
                 .append(spec.file.text.stripTrailing()).append("\n```\n\n");
         b.append("## Where it ran\n\n");
@@ -65,6 +71,45 @@ final class Report {
         b.append("\nAll of it is in [manifest.json](manifest.json).\n");
         byte[] bytes = b.toString().getBytes(StandardCharsets.UTF_8);
         AtomicFile.write(file, out -> out.write(bytes));
+    }
+
+    /**
+     * Every test output of the finished cells and of the seeds' ensembles, scored against test.ref as
+     * {@code tt bleu} scores it: sacreBLEU's lines with their signatures, mixed case and lowercased,
+     * and chrF. Empty without a test set.
+     */
+    private static String testScores(Path experimentDir, ExperimentSpec spec, Summary s) throws IOException {
+        Path ref = experimentDir.resolve(ExperimentRunner.TEST_REFERENCES);
+        if (spec.test == null || !Files.exists(ref)) return "";
+        List<List<String>> references = List.of(Files.readAllLines(ref, StandardCharsets.UTF_8));
+        Map<Path, String> outputs = new LinkedHashMap<>();
+        for (Summary.Finished f : s.finished) {
+            Path cell = f.cell().dir(experimentDir);
+            outputs.put(cell.resolve(RunDirectory.TEST_HYPOTHESES), "the final model");
+            for (BestCheckpoints way : BestCheckpoints.values()) {
+                if (way.count(spec.test) > 0) outputs.put(cell.resolve(way.hypotheses), way.noun + " of its " + way.count(spec.test) + " best checkpoints");
+            }
+        }
+        for (ExperimentSpec.Variant v : spec.variants) outputs.put(Ensembles.dir(experimentDir, v).resolve(RunDirectory.TEST_HYPOTHESES), "the ensemble of its seeds");
+        StringBuilder b = new StringBuilder();
+        for (var e : outputs.entrySet()) {
+            if (!Files.exists(e.getKey())) continue;
+            List<String> hypotheses = Files.readAllLines(e.getKey(), StandardCharsets.UTF_8);
+            if (hypotheses.size() != references.getFirst().size()) continue;  // decoded from another test set than test.ref: not comparable
+            b.append("`").append(experimentDir.relativize(e.getKey())).append("`, ").append(e.getValue()).append(":\n\n```\n")
+                    .append(Bleu.corpus(hypotheses, references).withSignature(1)).append('\n')
+                    .append(Bleu.corpus(hypotheses, references, true).withSignature(1)).append('\n')
+                    .append(ChrF.corpus(hypotheses, references).withSignature(1)).append("\n```\n\n");
+        }
+        if (b.isEmpty()) return "";
+        return "## Test scores\n\nEach test output against [test.ref](test.ref), decoded with " + search(spec.test)
+                + ", scored as `./tt bleu test.ref -i OUTPUT -m bleu,chrf` scores it, with sacreBLEU's signatures (`-lc` for the second line).\n\n" + b;
+    }
+
+    /** The test section's search, as a reader names it. */
+    private static String search(TrainingRun.Test test) {
+        return test.beam() == 1 ? "greedy search" : "beam " + test.beam() + ", length penalty " + test.lengthNorm().name().toLowerCase(Locale.ROOT)
+                + " " + test.lengthPenalty();
     }
 
     /** One line per cell: state, final validation numbers, test BLEU, training time and speed. */

@@ -147,7 +147,10 @@ class ExperimentRunnerTest {
         assertEquals(tt.model.eval.Bleu.corpus(ensembledBest, List.of(Files.readAllLines(exp.resolve("test.ref")))).score(), rows.getLast().bleu(),
                 1e-5 * Math.max(1, rows.getLast().bleu()));
         assertTrue(Files.readString(exp.resolve("summary.csv")).contains("test_bleu_ensembled_mean"), Files.readString(exp.resolve("summary.csv")));
-        assertTrue(Files.readString(exp.resolve("report.md")).contains("| test BLEU, 2 best ensembled |"), Files.readString(exp.resolve("report.md")));
+        String report = Files.readString(exp.resolve("report.md"));
+        assertTrue(report.contains("| test BLEU, 2 best ensembled |"), report);
+        assertTrue(report.contains("`runs/pre/seed-1/test.ensemble.hyp`, the ensemble of its 2 best checkpoints:\n\n```\n"
+                + tt.model.eval.Bleu.corpus(ensembledBest, List.of(Files.readAllLines(exp.resolve("test.ref")))).withSignature(1) + "\n"), report);
         output.reset();
         run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
         assertFalse(output.toString().contains("ensemble of the"), "nothing left to decode: " + output);
