@@ -21,6 +21,15 @@ enum BestCheckpoints {
         this.noun = noun;
     }
 
+    /**
+     * How each seed enters the ensemble of a variant's seeds: the strongest way {@code test}
+     * combines its best checkpoints (all N of them as ensemble members, else their average), or
+     * null for the seed's final checkpoint.
+     */
+    static BestCheckpoints seedMembers(TrainingRun.Test test) {
+        return ENSEMBLE.count(test) > 0 ? ENSEMBLE : AVERAGE.count(test) > 0 ? AVERAGE : null;
+    }
+
     /** How many best checkpoints {@code test} combines this way; 0: it does not. */
     int count(TrainingRun.Test test) { return this == AVERAGE ? test.averageBest() : test.ensembleBest(); }
 }

@@ -36,17 +36,18 @@ final class Ensembles {
 
     /**
      * The report's section: per variant with an ensemble, its test BLEU and chrF beside the mean ±
-     * std of its members alone (the same checkpoints: averaged ones with average-best); empty when
+     * std of its seeds alone (combined as in the ensemble: BestCheckpoints.seedMembers); empty when
      * no variant has one.
      */
     static String summarize(Path experimentDir, ExperimentSpec spec, List<Summary.Finished> finished) throws IOException {
         if (spec.test == null || !spec.test.ensemble()) return "";
+        BestCheckpoints way = BestCheckpoints.seedMembers(spec.test);
         List<List<String>> rows = new ArrayList<>();
         for (ExperimentSpec.Variant v : spec.variants) {
             Result r = read(dir(experimentDir, v));
             if (r == null) continue;
             List<Summary.Finished> seeds = finished.stream().filter(f -> f.cell().variant() == v).toList();
-            double[] alone = seeds.stream().map(f -> spec.test.averageBest() > 0 ? f.test(BestCheckpoints.AVERAGE) : f.test())
+            double[] alone = seeds.stream().map(f -> way == null ? f.test() : f.test(way))
                     .filter(java.util.Objects::nonNull).mapToDouble(RunLog.Row::bleu).toArray();
             Statistics.Spread members = Statistics.Spread.of(alone);
             rows.add(List.of(v.name(), Integer.toString(r.members().size()), String.format(Locale.ROOT, "%.2f", r.bleu()),
@@ -56,7 +57,8 @@ final class Ensembles {
         if (rows.isEmpty()) return "";
         return "## Ensembles\n\nThe test set decoded by the ensemble of each variant's seeds, every step searching by the mean of the members' "
                 + "probabilities (fairseq's `--path a.pt:b.pt`; `tt evaluate -c A -c B` does the same), members "
-                + (spec.test.averageBest() > 0 ? "each seed's average of its " + spec.test.averageBest() + " best checkpoints" : "each seed's final checkpoint")
+                + (way == null ? "each seed's final checkpoint" : way == BestCheckpoints.AVERAGE ? "each seed's average of its " + way.count(spec.test)
+                        + " best checkpoints" : "each seed's " + way.count(spec.test) + " best checkpoints")
                 + ", beside the same members decoded alone. Members and scores are in runs/VARIANT/" + DIR + "/" + RunDirectory.RESULT + ".\n\n"
                 + Summary.markdown(List.of("variant", "members", "test BLEU", "test chrF", "members alone: test BLEU", "ensemble gain", "outputs"), rows);
     }

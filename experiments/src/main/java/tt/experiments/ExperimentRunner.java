@@ -194,9 +194,10 @@ final class ExperimentRunner {
 
     /**
      * With test.ensemble: each variant whose seeds all finished decodes the test set with the
-     * ensemble of their checkpoints (each seed's average of its best, with average-best, else its
-     * final one), unless its ensemble directory already holds that ensemble's result. Returns how
-     * many variants failed.
+     * ensemble of their checkpoints (each seed as {@link BestCheckpoints#seedMembers} says: its N
+     * best with ensemble-best, else its average of them with average-best, else its final one),
+     * unless its ensemble directory already holds that ensemble's result. Returns how many
+     * variants failed.
      */
     private int decodeEnsembles(Plan plan) throws IOException {
         int failed = 0;
@@ -213,10 +214,18 @@ final class ExperimentRunner {
                 continue;
             }
             List<Path> members = new ArrayList<>();
-            for (Cell c : seeds) {
-                Path d = c.dir(dir);
-                members.add(spec.test.averageBest() > 0 ? d.resolve(RunDirectory.CHECKPOINTS).resolve(AverageCommand.averagedName(false, spec.test.averageBest()))
-                        : LoadedCheckpoint.resolve(d, "experiment"));
+            BestCheckpoints way = BestCheckpoints.seedMembers(spec.test);
+            try {
+                for (Cell c : seeds) {
+                    Path d = c.dir(dir);
+                    if (way == null) members.add(LoadedCheckpoint.resolve(d, "experiment"));
+                    else if (way == BestCheckpoints.AVERAGE) members.add(d.resolve(RunDirectory.CHECKPOINTS).resolve(AverageCommand.averagedName(false, way.count(spec.test))));
+                    else members.addAll(bestCheckpoints(d, way.count(spec.test)));
+                }
+            } catch (RuntimeException ex) {
+                terminal.printf("ensemble of %s: FAILED: %s%n", v.name(), ex.getMessage() != null ? ex.getMessage() : ex.toString());
+                failed++;
+                continue;
             }
             List<String> names = members.stream().map(p -> dir.relativize(p).toString()).toList();
             Path e = Ensembles.dir(dir, v);
@@ -273,13 +282,10 @@ final class ExperimentRunner {
      */
     private void decodeBest(Cell c, Path d, Backend backend, BestCheckpoints way) throws IOException {
         int n = way.count(spec.test);
-        Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS), runsCsv = d.resolve(RunDirectory.RUNS_CSV);
-        List<Path> best = AverageCommand.bestFirst(Checkpoint.steps(checkpoints.resolve(Checkpoint.BEST)));
-        if (best.size() < n) throw new IllegalStateException(checkpoints.resolve(Checkpoint.BEST) + " holds " + best.size() + " checkpoint(s), not " + n);
-        best = best.subList(0, n);
-        List<Path> models = best;
+        Path runsCsv = d.resolve(RunDirectory.RUNS_CSV);
+        List<Path> best = bestCheckpoints(d, n), models = best;
         if (way == BestCheckpoints.AVERAGE) {
-            Path averaged = checkpoints.resolve(AverageCommand.averagedName(false, n));
+            Path averaged = d.resolve(RunDirectory.CHECKPOINTS).resolve(AverageCommand.averagedName(false, n));
             Checkpoint.average(best, averaged);
             models = List.of(averaged);
         }
@@ -294,6 +300,14 @@ final class ExperimentRunner {
         RunLog.write(runsCsv, "run", rows);
         terminal.printf(java.util.Locale.ROOT, "cell %d %s: test with %s of the %d best checkpoints: BLEU %.2f, chrF %.2f%n",
                 c.index(), c.label(), way.noun, n, decoded.bleu(), decoded.chrf());
+    }
+
+    /** The cell's n best checkpoints by its validation metric, best first; refused if it kept fewer. */
+    private static List<Path> bestCheckpoints(Path cellDir, int n) throws IOException {
+        Path best = cellDir.resolve(RunDirectory.CHECKPOINTS).resolve(Checkpoint.BEST);
+        List<Path> ranked = AverageCommand.bestFirst(Checkpoint.steps(best));
+        if (ranked.size() < n) throw new IllegalStateException(best + " holds " + ranked.size() + " checkpoint(s), not " + n + "; they are not committed with the results, so retrain the cell");
+        return ranked.subList(0, n);
     }
 
     /**

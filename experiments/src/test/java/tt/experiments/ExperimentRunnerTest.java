@@ -183,6 +183,20 @@ class ExperimentRunnerTest {
         run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
         assertFalse(output.toString().contains("decoding the test set with"), "nothing left to decode: " + output);
 
+        // With ensemble-best too, every seed's best checkpoints become members: the ensemble changed, so it is decoded again.
+        Files.writeString(f, spec.replace("test: {size: 30}", "test: {size: 30, average-best: 2, ensemble-best: 2, ensemble: true}"));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertEquals(1, output.toString().split("ensemble of pre: decoding the test set with", -1).length - 1, output.toString());
+        List<String> members = new ArrayList<>();
+        for (String seed : List.of("seed-1", "seed-2")) {
+            for (Path p : AverageCommand.bestFirst(Checkpoint.steps(exp.resolve("runs/pre/" + seed + "/checkpoints/best"))).subList(0, 2)) {
+                members.add(exp.relativize(p).toString());
+            }
+        }
+        assertEquals(members, Ensembles.read(ensemble).members());
+        assertTrue(Files.readString(exp.resolve("report.md")).contains("members each seed's 2 best checkpoints"), Files.readString(exp.resolve("report.md")));
+
         Files.writeString(f, spec.replace("seeds: 2", "seeds: 1").replace("test: {size: 30}", "test: {size: 30, ensemble: true}"));
         e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
         assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("seeds: 2 or more"), e.getMessage());
