@@ -306,7 +306,8 @@ final class ExperimentRunner {
     private static List<Path> bestCheckpoints(Path cellDir, int n) throws IOException {
         Path best = cellDir.resolve(RunDirectory.CHECKPOINTS).resolve(Checkpoint.BEST);
         List<Path> ranked = AverageCommand.bestFirst(Checkpoint.steps(best));
-        if (ranked.size() < n) throw new IllegalStateException(best + " holds " + ranked.size() + " checkpoint(s), not " + n + "; they are not committed with the results, so retrain the cell");
+        if (ranked.size() < n) throw new IllegalStateException(best + " holds " + ranked.size() + " checkpoint(s), not " + n
+                + " (checkpoints are not committed with results: a cell checked out without them trains again once its directory is deleted)");
         return ranked.subList(0, n);
     }
 

@@ -2,10 +2,9 @@ package tt.experiments;
 
 import tt.experiments.ExperimentRunner.CellState;
 import tt.experiments.RunLog.Row;
-import tt.model.io.AtomicFile;
-
 import tt.model.eval.Bleu;
 import tt.model.eval.ChrF;
+import tt.model.io.AtomicFile;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -197,6 +197,14 @@ class ExperimentRunnerTest {
         assertEquals(members, Ensembles.read(ensemble).members());
         assertTrue(Files.readString(exp.resolve("report.md")).contains("members each seed's 2 best checkpoints"), Files.readString(exp.resolve("report.md")));
 
+        // A checkout without a seed's checkpoints (they are not committed): the seeds' ensemble fails in one line, the rest stands.
+        tt.model.io.FileTrees.delete(exp.resolve("runs/pre/seed-1/checkpoints"));
+        Files.delete(ensemble.resolve(RunDirectory.RESULT));
+        output.reset();
+        ExperimentSpec changed = ExperimentSpec.read(f);
+        assertEquals(1, new ExperimentRunner(changed, dir.resolve("out"), terminal).run(changed.cells, new ExperimentRunner.Plan(JvmBackend::new, 2, 1, false)));
+        assertTrue(output.toString().contains("ensemble of pre: FAILED: ") && output.toString().contains("holds 0 checkpoint(s), not 2"), output.toString());
+
         Files.writeString(f, spec.replace("seeds: 2", "seeds: 1").replace("test: {size: 30}", "test: {size: 30, ensemble: true}"));
         e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
         assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("seeds: 2 or more"), e.getMessage());
