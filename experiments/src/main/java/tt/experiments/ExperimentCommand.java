@@ -89,6 +89,9 @@ public final class ExperimentCommand implements Callable<Integer> {
         if (parallel > 1 && !backendOptions.backend.equals("jvm")) {
             throw new ParameterException(commandSpec.commandLine(), "--parallel " + parallel + " needs the jvm backend: one TornadoVM device runs one cell at a time");
         }
+        if (dryRun && !slurm) {  // without --slurm it would train every pending cell, the opposite of a dry run
+            throw new ParameterException(commandSpec.commandLine(), "--dry-run goes with --slurm; to see the cells and what would run, use --list or --status");
+        }
         if (cell != null && (cell < 0 || cell >= spec.cells.size())) {
             throw new ParameterException(commandSpec.commandLine(), "--cell " + cell + ": " + spec.name + " has cells 0 to " + (spec.cells.size() - 1)
                     + " (./tt experiment " + specName + " --list)");

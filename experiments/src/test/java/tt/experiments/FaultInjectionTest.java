@@ -338,6 +338,7 @@ class FaultInjectionTest {
                 {"experiment", dir.resolve("missing.yaml").toString()}, {"experiment", spec.toString()},
                 {"experiment", dir.resolve("good.yaml").toString(), "--parallel", "0", "--out", out},
                 {"experiment", dir.resolve("good.yaml").toString(), "--cell", "99", "--out", out},
+                {"experiment", dir.resolve("good.yaml").toString(), "--dry-run", "--out", out},
                 {"bleu", dir.resolve("missing.ref").toString(), "-i", dir.resolve("missing.hyp").toString()}, {"plot", dir.resolve("missing.csv").toString(), "--out", out},
         };
         for (String[] args : bad) {
@@ -351,6 +352,7 @@ class FaultInjectionTest {
         assertTrue(tt("train", "--warmup", "0", "--out", out).err().contains("--warmup"));
         assertTrue(tt("train", "--bpe-dropout", "0.1", "--out", out).err().contains("--bpe-dropout needs --tokenizer bpe and a text task"));
         assertTrue(tt("train", "--resume", "--out", out).err().contains("has no checkpoint"));
+        assertTrue(tt("experiment", dir.resolve("good.yaml").toString(), "--dry-run", "--out", out).err().contains("--dry-run goes with --slurm"));
         System.out.println("bad inputs: " + bad.length + " tried, each one line, no stack trace");
     }
 }
