@@ -39,9 +39,6 @@ final class ExperimentRunner {
 
     record CellState(Cell cell, Status status, String detail) {}
 
-    /** The test set's references, detokenized, one per line, in the experiment directory: what every cell's test outputs are scored against. */
-    static final String TEST_REFERENCES = "test.ref";
-
     final ExperimentSpec spec;
     final Path dir;
     private final PrintStream terminal;
@@ -219,7 +216,7 @@ final class ExperimentRunner {
                 for (Cell c : seeds) {
                     Path d = c.dir(dir);
                     if (way == null) members.add(LoadedCheckpoint.resolve(d, "experiment"));
-                    else if (way == BestCheckpoints.AVERAGE) members.add(d.resolve(RunDirectory.CHECKPOINTS).resolve(AverageCommand.averagedName(false, way.count(spec.test))));
+                    else if (way == BestCheckpoints.AVERAGE) members.add(averagedBest(d, way.count(spec.test)));
                     else members.addAll(bestCheckpoints(d, way.count(spec.test)));
                 }
             } catch (RuntimeException ex) {
@@ -285,7 +282,7 @@ final class ExperimentRunner {
         Path runsCsv = d.resolve(RunDirectory.RUNS_CSV);
         List<Path> best = bestCheckpoints(d, n), models = best;
         if (way == BestCheckpoints.AVERAGE) {
-            Path averaged = d.resolve(RunDirectory.CHECKPOINTS).resolve(AverageCommand.averagedName(false, n));
+            Path averaged = averagedBest(d, n);
             Checkpoint.average(best, averaged);
             models = List.of(averaged);
         }
@@ -300,6 +297,11 @@ final class ExperimentRunner {
         RunLog.write(runsCsv, "run", rows);
         terminal.printf(java.util.Locale.ROOT, "cell %d %s: test with %s of the %d best checkpoints: BLEU %.2f, chrF %.2f%n",
                 c.index(), c.label(), way.noun, n, decoded.bleu(), decoded.chrf());
+    }
+
+    /** Where a cell's average of its n best checkpoints goes (as {@code tt average --best n} puts it). */
+    private static Path averagedBest(Path cellDir, int n) {
+        return cellDir.resolve(RunDirectory.CHECKPOINTS).resolve(AverageCommand.averagedName(false, n));
     }
 
     /** The cell's n best checkpoints by its validation metric, best first; refused if it kept fewer. */
@@ -393,7 +395,7 @@ final class ExperimentRunner {
     }
 
     /** The test set's references, written once by the first cell that decodes it (every cell decodes the same set). */
-    Path testReferences() { return dir.resolve(TEST_REFERENCES); }
+    Path testReferences() { return dir.resolve("test.ref"); }
 
     static void writeJson(Path file, Object value) throws IOException {
         byte[] bytes = Json.write(value).getBytes(StandardCharsets.UTF_8);
@@ -468,7 +470,7 @@ final class ExperimentRunner {
                 .filter(section -> !section.isEmpty()).collect(java.util.stream.Collectors.joining("\n"));
         Map<String, Object> manifest = manifest(command, states);
         Manifest.write(dir.resolve(RunDirectory.MANIFEST), manifest);
-        Report.write(dir.resolve("report.md"), spec, summary, decodedApart, states, plots, manifest, command);
+        Report.write(dir.resolve("report.md"), spec, summary, references, decodedApart, states, plots, manifest, command);
         return summary;
     }
 

@@ -23,8 +23,11 @@ final class Report {
 
     private Report() {}
 
-    /** {@code decodedApart}: the markdown sections of the test set decoded under token reductions and by ensembles, empty without. */
-    static void write(Path file, ExperimentSpec spec, Summary s, String decodedApart, List<CellState> states, List<String> plots,
+    /**
+     * {@code testReferences}: test.ref's lines, null before any cell decoded the test set;
+     * {@code decodedApart}: the markdown sections of the test set decoded under token reductions and by ensembles, empty without.
+     */
+    static void write(Path file, ExperimentSpec spec, Summary s, List<String> testReferences, String decodedApart, List<CellState> states, List<String> plots,
                       Map<String, Object> manifest, String command) throws IOException {
         StringBuilder b = new StringBuilder();
         b.append("# Experiment: ").append(spec.name).append("\n\n");
@@ -58,7 +61,7 @@ final class Report {
             b.append("Each figure is also an SVG beside its PNG.\n\n");
         }
         b.append("## Cells\n\n").append(cells(spec, s, states)).append('\n');
-        b.append(testScores(file.getParent(), spec, s));
+        if (testReferences != null) b.append(testScores(file.getParent(), spec, s, List.of(testReferences)));
         b.append("## Spec\n\n`").append(spec.file.name).append("`, sha256 `").append(spec.sha256()).append("`:\n\n```yaml\n")
                 .append(spec.file.text.stripTrailing()).append("\n```\n\n");
         b.append("## Where it ran\n\n");
@@ -75,12 +78,9 @@ final class Report {
     /**
      * Every test output of the finished cells and of the seeds' ensembles, scored against test.ref as
      * {@code tt bleu} scores it: sacreBLEU's lines with their signatures, mixed case and lowercased,
-     * and chrF. Empty without a test set.
+     * and chrF.
      */
-    private static String testScores(Path experimentDir, ExperimentSpec spec, Summary s) throws IOException {
-        Path ref = experimentDir.resolve(ExperimentRunner.TEST_REFERENCES);
-        if (spec.test == null || !Files.exists(ref)) return "";
-        List<List<String>> references = List.of(Files.readAllLines(ref, StandardCharsets.UTF_8));
+    private static String testScores(Path experimentDir, ExperimentSpec spec, Summary s, List<List<String>> references) throws IOException {
         Map<Path, String> outputs = new LinkedHashMap<>();
         for (Summary.Finished f : s.finished) {
             Path cell = f.cell().dir(experimentDir);
