@@ -46,7 +46,11 @@ final class RunLog implements AutoCloseable {
     record Row(String run, int seed, int step, int epoch, String split, long tokens, double elapsedSeconds, double lr,
                double loss, double objective, double nll, double accuracy, double bleu, double chrf, double exactMatch,
                double gradNorm, double tokensPerSecond) {
-        double perplexity() { return Math.exp(nll); }
+        /**
+         * exp of the nll as written, so that a row read back and written again (on resume, when a
+         * test row is appended, in the merged file) keeps every digit of a row written once.
+         */
+        double perplexity() { return Double.isNaN(nll) ? Double.NaN : Math.exp(Double.parseDouble(format(nll))); }
 
         Row withRun(String name) {
             return new Row(name, seed, step, epoch, split, tokens, elapsedSeconds, lr, loss, objective, nll, accuracy, bleu, chrf,
