@@ -458,7 +458,8 @@ final class ExperimentRunner {
             finished.add(new Summary.Finished(c, RunLog.read(c.dir(dir).resolve(RunDirectory.RUNS_CSV)),
                     Files.exists(hyps) ? Files.readAllLines(hyps, StandardCharsets.UTF_8) : null));
         }
-        List<String> references = Files.exists(testReferences()) ? Files.readAllLines(testReferences(), StandardCharsets.UTF_8) : null;
+        // Without a test section, a test.ref left by an earlier spec scores nothing.
+        List<String> references = spec.test != null && Files.exists(testReferences()) ? Files.readAllLines(testReferences(), StandardCharsets.UTF_8) : null;
         Summary summary = Summary.of(spec, finished, diverged, references);
 
         List<RunLog.Row> merged = new ArrayList<>();

@@ -24,7 +24,7 @@ final class Report {
     private Report() {}
 
     /**
-     * {@code testReferences}: test.ref's lines, null before any cell decoded the test set;
+     * {@code testReferences}: test.ref's lines, null before any cell decoded the test set or without a test section;
      * {@code decodedApart}: the markdown sections of the test set decoded under token reductions and by ensembles, empty without.
      */
     static void write(Path file, ExperimentSpec spec, Summary s, List<String> testReferences, String decodedApart, List<CellState> states, List<String> plots,

@@ -236,6 +236,13 @@ class ExperimentRunnerTest {
         assertEquals(4, output.toString().split("finished, skipped", -1).length - 1, output.toString());
         assertEquals(new String(result), Files.readString(exp.resolve("runs/pre/seed-1/result.json")), "a finished cell is left alone");
 
+        // The test section removed, with test.ref and an ensemble's test output (as ensemble: true leaves) from before.
+        Files.createDirectories(exp.resolve("runs/pre/ensemble"));
+        Files.copy(exp.resolve("runs/pre/seed-1/test.hyp"), exp.resolve("runs/pre/ensemble/test.hyp"));
+        Files.writeString(dir.resolve("tiny.yaml"), TINY.formatted(30).replace("test: {size: 30}\n", ""));
+        new ExperimentRunner(ExperimentSpec.read(dir.resolve("tiny.yaml")), dir.resolve("out"), terminal).summarize("./tt experiment tiny.yaml");
+        assertFalse(Files.readString(exp.resolve("report.md")).contains("## Test scores"), "a spec without a test section scores no test.ref left from before");
+
         ExperimentSpec longer = spec(35);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ExperimentRunner(longer, dir.resolve("out"), terminal).run(longer.cells, new ExperimentRunner.Plan(JvmBackend::new, 2, 1, false)));
