@@ -18,8 +18,29 @@ final class Ensembles {
 
     private Ensembles() {}
 
-    /** What an ensemble decoded: its members (paths under the experiment directory), its search and its test scores. */
-    record Result(List<String> members, int beam, double lengthPenalty, double bleu, double chrf, double exactMatch, double seconds) {}
+    /**
+     * What an ensemble decoded: its members (paths under the experiment directory), its search and
+     * its test scores; {@code validation}, with test: ensemble-length-penalty, the validation BLEU of
+     * each power it chose {@code lengthPenalty} from (empty, or absent in older files, otherwise).
+     */
+    record Result(List<String> members, int beam, double lengthPenalty, double bleu, double chrf, double exactMatch, double seconds,
+                  List<ValidationScore> validation) {
+        /** The length penalties it was decoded with: those compared on the validation set, else the one of the test set. */
+        List<Double> searched() {
+            return validation == null || validation.isEmpty() ? List.of(lengthPenalty) : validation.stream().map(ValidationScore::lengthPenalty).toList();
+        }
+
+        /** The report's cell: the power, and the validation BLEU of each it was chosen from. */
+        String lengthPenaltyCell() {
+            String power = String.format(Locale.ROOT, "%.2f", lengthPenalty);
+            if (validation == null || validation.isEmpty()) return power;
+            return power + " (val BLEU: " + String.join(", ", validation.stream()
+                    .map(v -> String.format(Locale.ROOT, "%.2f at %.2f", v.bleu(), v.lengthPenalty())).toList()) + ")";
+        }
+    }
+
+    /** The validation set decoded by an ensemble with one length penalty: its BLEU and length ratio. */
+    record ValidationScore(double lengthPenalty, double bleu, double lengthRatio) {}
 
     static Path dir(Path experimentDir, ExperimentSpec.Variant v) { return experimentDir.resolve("runs").resolve(v.name()).resolve(DIR); }
 
@@ -50,7 +71,7 @@ final class Ensembles {
             double[] alone = seeds.stream().map(f -> way == null ? f.test() : f.test(way))
                     .filter(java.util.Objects::nonNull).mapToDouble(RunLog.Row::bleu).toArray();
             Statistics.Spread members = Statistics.Spread.of(alone);
-            rows.add(List.of(v.name(), Integer.toString(r.members().size()), String.format(Locale.ROOT, "%.2f", r.bleu()),
+            rows.add(List.of(v.name(), Integer.toString(r.members().size()), r.lengthPenaltyCell(), String.format(Locale.ROOT, "%.2f", r.bleu()),
                     String.format(Locale.ROOT, "%.2f", r.chrf()), members.meanStd(2), String.format(Locale.ROOT, "%+.2f", r.bleu() - members.mean()),
                     "[test.hyp](runs/" + v.name() + "/" + DIR + "/" + RunDirectory.TEST_HYPOTHESES + ")"));
         }
@@ -59,7 +80,9 @@ final class Ensembles {
                 + "probabilities (fairseq's `--path a.pt:b.pt`; `tt evaluate -c A -c B` does the same), members "
                 + (way == null ? "each seed's final checkpoint" : way == BestCheckpoints.AVERAGE ? "each seed's average of its " + way.count(spec.test)
                         + " best checkpoints" : "each seed's " + way.count(spec.test) + " best checkpoints")
-                + ", beside the same members decoded alone. Members and scores are in runs/VARIANT/" + DIR + "/" + RunDirectory.RESULT + ".\n\n"
-                + Summary.markdown(List.of("variant", "members", "test BLEU", "test chrF", "members alone: test BLEU", "ensemble gain", "outputs"), rows);
+                + ", beside the same members decoded alone. With test: ensemble-length-penalty, the ensemble decodes the validation set with each "
+                + "power given and the test set with the one of the best validation BLEU. Members and scores are in runs/VARIANT/" + DIR + "/"
+                + RunDirectory.RESULT + ".\n\n"
+                + Summary.markdown(List.of("variant", "members", "length penalty", "test BLEU", "test chrF", "members alone: test BLEU", "ensemble gain", "outputs"), rows);
     }
 }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import tt.experiments.ExperimentSpec.Cell;
 import tt.kernels.Backend;
 import tt.model.Checkpoint;
+import tt.model.LengthPenalty;
 import tt.model.io.AtomicFile;
 import tt.model.io.FileTrees;
 
@@ -59,7 +60,7 @@ final class ExperimentRunner {
         JsonNode test = Json.MAPPER.valueToTree(spec.test);
         if (test instanceof ObjectNode t && spec.test.beam() == 1) t.remove(TrainOptions.BEAM_ONLY);  // greedy: no length penalty
         // Token reductions, best checkpoints combined and ensembles of seeds are decoded apart from the cell, whenever its results lack them: they do not change what it is.
-        if (test instanceof ObjectNode t) t.remove(List.of("reductions", "averageBest", "ensembleBest", "ensemble"));
+        if (test instanceof ObjectNode t) t.remove(List.of("reductions", "averageBest", "ensembleBest", "ensemble", "ensembleLengthPenalties"));
         id.set("test", test);
         return (ObjectNode) Json.reparse(id);
     }
@@ -225,23 +226,45 @@ final class ExperimentRunner {
                 continue;
             }
             List<String> names = members.stream().map(p -> dir.relativize(p).toString()).toList();
+            List<LengthPenalty> penalties = spec.test.ensemblePenalties();
             Path e = Ensembles.dir(dir, v);
             Ensembles.Result done = Ensembles.read(e);
-            if (done != null && done.members().equals(names)) continue;
+            if (done != null && done.members().equals(names) && done.searched().equals(penalties.stream().map(LengthPenalty::alpha).toList())) continue;
             if (Interrupts.requested()) throw new Interrupts.Stopped(0, "stopped before decoding the ensemble of " + v.name());
             try (RunLock _ = RunLock.acquire(e, terminal); Backend backend = plan.backends().apply(plan.threads())) {
-                terminal.printf("ensemble of %s: decoding the test set with %s%n", v.name(), String.join(" + ", names));
-                TokenReductionEval.Result r = decodeTest(seeds.getFirst(), members, backend, java.util.Collections.singletonList(null), false).getFirst();
-                writeLines(e.resolve(RunDirectory.TEST_HYPOTHESES), r.decoded().hypotheses());
-                writeJson(e.resolve(RunDirectory.RESULT), new Ensembles.Result(names, r.beam(), r.penalty().alpha(), r.bleu(), r.chrf(),
-                        r.decoded().exactMatch(), r.seconds()));
-                terminal.printf(java.util.Locale.ROOT, "ensemble of %s: test BLEU %.2f, chrF %.2f (%.0f s)%n", v.name(), r.bleu(), r.chrf(), r.seconds());
+                decodeEnsemble(v.name(), seeds.getFirst(), members, names, penalties, e, backend);
             } catch (RuntimeException ex) {
                 terminal.printf("ensemble of %s: decoding FAILED: %s%n", v.name(), ex.getMessage() != null ? ex.getMessage() : ex.toString());
                 failed++;
             }
         }
         return failed;
+    }
+
+    /**
+     * The test set decoded by an ensemble of {@code members} into {@code ensembleDir}: with several
+     * length penalties, the one whose validation BLEU is best (ties: the first given).
+     */
+    private void decodeEnsemble(String variant, Cell first, List<Path> members, List<String> names, List<LengthPenalty> penalties, Path ensembleDir,
+                                Backend backend) throws IOException {
+        terminal.printf("ensemble of %s: %s%n", variant, String.join(" + ", names));
+        LengthPenalty chosen = penalties.getFirst();
+        List<Ensembles.ValidationScore> validation = new ArrayList<>();
+        if (penalties.size() > 1) {
+            List<TokenReductionEval.Result> onVal = decode(first, members, backend, TaskData.Split.VAL, penalties, NO_REDUCTION, false);
+            for (TokenReductionEval.Result r : onVal) {
+                validation.add(new Ensembles.ValidationScore(r.penalty().alpha(), r.bleu(), r.decoded().bleuScore().ratio()));
+                terminal.printf(java.util.Locale.ROOT, "ensemble of %s: val BLEU %.2f (length ratio %.3f, %.0f s) with %s%n", variant, r.bleu(),
+                        r.decoded().bleuScore().ratio(), r.seconds(), r.search());
+            }
+            chosen = onVal.stream().max(java.util.Comparator.comparingDouble(TokenReductionEval.Result::bleu)).orElseThrow().penalty();
+        }
+        terminal.printf("ensemble of %s: decoding the test set with beam %d, length penalty %s%n", variant, spec.test.beam(), chosen);
+        TokenReductionEval.Result r = decode(first, members, backend, TaskData.Split.TEST, List.of(chosen), NO_REDUCTION, false).getFirst();
+        writeLines(ensembleDir.resolve(RunDirectory.TEST_HYPOTHESES), r.decoded().hypotheses());
+        writeJson(ensembleDir.resolve(RunDirectory.RESULT), new Ensembles.Result(names, r.beam(), r.penalty().alpha(), r.bleu(), r.chrf(),
+                r.decoded().exactMatch(), r.seconds(), validation));
+        terminal.printf(java.util.Locale.ROOT, "ensemble of %s: test BLEU %.2f, chrF %.2f (%.0f s)%n", variant, r.bleu(), r.chrf(), r.seconds());
     }
 
     /** Whether a cell's directory already holds what a decoding pass adds. */
@@ -288,7 +311,7 @@ final class ExperimentRunner {
         }
         terminal.printf("cell %d %s: decoding the test set with %s of %s%n", c.index(), c.label(), way.noun,
                 String.join(", ", best.stream().map(p -> p.getFileName().toString()).toList()));
-        TrainingRun.Decoded decoded = decodeTest(c, models, backend, java.util.Collections.singletonList(null), false).getFirst().decoded();
+        TrainingRun.Decoded decoded = decode(c, models, backend, TaskData.Split.TEST, List.of(spec.test.penalty()), NO_REDUCTION, false).getFirst().decoded();
         writeLines(d.resolve(way.hypotheses), decoded.hypotheses());
         List<RunLog.Row> rows = new ArrayList<>(RunLog.read(runsCsv));
         RunLog.Row last = rows.getLast();
@@ -320,7 +343,8 @@ final class ExperimentRunner {
     private void decodeReductions(Cell c, Path d, Backend backend) throws IOException {
         terminal.printf("cell %d %s: decoding the test set under %d token reductions%n", c.index(), c.label(), spec.test.reductions().size());
         Path checkpoint = LoadedCheckpoint.resolve(d, "experiment");
-        List<TokenReductionEval.Result> results = decodeTest(c, List.of(checkpoint), backend, spec.test.reductions(), true);
+        List<TokenReductionEval.Result> results = decode(c, List.of(checkpoint), backend, TaskData.Split.TEST, List.of(spec.test.penalty()),
+                spec.test.reductions(), true);
         TokenReductionEval.writeCsv(d.resolve(TokenReductionEval.CSV), results);
         for (TokenReductionEval.Result r : results) {
             terminal.printf(java.util.Locale.ROOT, "cell %d %s: %s: source tokens kept %.3f, BLEU %.2f, chrF %.2f, %.1f s%n", c.index(), c.label(),
@@ -328,15 +352,19 @@ final class ExperimentRunner {
         }
     }
 
+    /** Decoding the whole source: no token reduction. */
+    private static final List<tt.model.TokenReduction> NO_REDUCTION = java.util.Collections.singletonList(null);
+
     /**
-     * The cell's test set decoded by {@code checkpoints} (several: their ensemble) with the test
-     * section's search, under each reduction (null: the whole source); {@code warmUp} as TokenReductionEval.run.
+     * A split decoded by {@code checkpoints} (several: their ensemble) with the test section's beam
+     * and each of {@code penalties}, under each reduction (null: the whole source); the test split is
+     * the test section's; {@code warmUp} as TokenReductionEval.run.
      */
-    private List<TokenReductionEval.Result> decodeTest(Cell c, List<Path> checkpoints, Backend backend, List<tt.model.TokenReduction> reductions,
-                                                        boolean warmUp) throws IOException {
+    private List<TokenReductionEval.Result> decode(Cell c, List<Path> checkpoints, Backend backend, TaskData.Split split, List<LengthPenalty> penalties,
+                                                   List<tt.model.TokenReduction> reductions, boolean warmUp) throws IOException {
         TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoints.getFirst().resolve(Checkpoint.TOKENIZER)),
-                TaskData.Split.TEST, spec.test.src(), spec.test.tgt(), spec.test.size());
-        return TokenReductionEval.run(checkpoints, backend, reductions, List.of(spec.test.beam()), beam -> List.of(spec.test.penalty()),
+                split, spec.test.src(), spec.test.tgt(), spec.test.size());
+        return TokenReductionEval.run(checkpoints, backend, reductions, List.of(spec.test.beam()), beam -> penalties,
                 c.options().maxLen, c.options().maxTokens, set, warmUp, "experiment");
     }
 

@@ -31,14 +31,16 @@ import java.util.regex.Pattern;
  * test: {beam: 4}                  # optional: decode the test set at the end (src, tgt, size, beam, length-penalty, length-norm;
  *                                   # prune-keep, merge-keep: lists of keep ratios, reduce-after: layer, to also decode it with token reduction;
  *                                   # average-best: N, ensemble-best: N, to also decode it with the average, or the ensemble, of the N best checkpoints;
- *                                   # ensemble: true, to also decode it with the ensemble of each variant's seeds)
+ *                                   # ensemble: true, to also decode it with the ensemble of each variant's seeds;
+ *                                   # ensemble-length-penalty: [1.0, 1.2, 1.4], powers that ensemble chooses from on the validation set)
  * slurm: {partition: gpu, time: "4:00:00", cpus-per-task: 8, mem: 16G, gres: "gpu:1", max-running: 4, flags: [--qos=normal]}
  * </pre>
  */
 final class ExperimentSpec {
     private static final List<String> KEYS = List.of("experiment", "description", "train", "seeds", "baseline", "variants", "grid", "test", "slurm");
     private static final List<String> TEST_KEYS = List.of("src", "tgt", "size", "beam", "length-penalty", "length-norm", "prune-keep", "merge-keep",
-            "reduce-after", BestCheckpoints.AVERAGE.specKey, BestCheckpoints.ENSEMBLE.specKey, "ensemble");
+            "reduce-after", BestCheckpoints.AVERAGE.specKey, BestCheckpoints.ENSEMBLE.specKey, "ensemble",
+            "ensemble-length-penalty");
     private static final List<String> SLURM_KEYS = List.of("partition", "time", "cpus-per-task", "mem", "gres", "max-running", "flags");
     /** Set by the runner per cell, or meaningless in a spec. */
     private static final Map<String, String> RESERVED = Map.of("seed", "each cell's seed comes from seeds:");
@@ -259,7 +261,7 @@ final class ExperimentSpec {
         if ((src == null) != (tgt == null)) throw f.error(n, "give both src and tgt, or neither");
         int size = m.containsKey("size") ? integer(f, m.get("size")) : 1000;
         int beam = m.containsKey("beam") ? integer(f, m.get("beam")) : 1;
-        double penalty = m.containsKey("length-penalty") ? real(f, m.get("length-penalty")) : defaults.lengthPenalty;
+        double penalty = m.containsKey("length-penalty") ? lengthPenalty(f, m.get("length-penalty")) : defaults.lengthPenalty;
         LengthPenalty.Form norm = defaults.lengthNorm;
         if (m.containsKey("length-norm")) {
             String given = string(f, m.get("length-norm"));
@@ -268,7 +270,6 @@ final class ExperimentSpec {
         }
         if (size < 1) throw f.error(m.get("size"), "must be at least 1, got " + size);
         if (beam < 1) throw f.error(m.get("beam"), "must be at least 1 (1 = greedy), got " + beam);
-        if (penalty < 0) throw f.error(m.get("length-penalty"), "must be 0 or more, got " + penalty);
         int after = m.containsKey("reduce-after") ? integer(f, m.get("reduce-after")) : 1;
         if (after < 1) throw f.error(m.get("reduce-after"), "must be 1 or more, got " + after);
         List<tt.model.TokenReduction> reductions = new ArrayList<>();
@@ -284,7 +285,22 @@ final class ExperimentSpec {
         if (!reductions.isEmpty()) reductions.addFirst(null);  // the whole source, measured in the same way, starts every comparison
         int averageBest = bestCount(f, m, BestCheckpoints.AVERAGE), ensembleBest = bestCount(f, m, BestCheckpoints.ENSEMBLE);
         boolean ensemble = m.containsKey("ensemble") && flag(f, m.get("ensemble"));
-        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions), averageBest, ensembleBest, ensemble);
+        List<Double> ensemblePenalties = new ArrayList<>();
+        Node powers = m.get("ensemble-length-penalty");
+        if (powers != null) {
+            if (!ensemble) throw f.error(powers, "chooses the length penalty of the seeds' ensemble; give ensemble: true as well");
+            if (beam == 1) throw f.error(powers, "greedy decoding has no length penalty; give beam: 2 or more");
+            for (Node p : powers.list() != null ? powers.list() : List.of(powers)) ensemblePenalties.add(lengthPenalty(f, p));
+        }
+        return new TrainingRun.Test(src, tgt, size, beam, penalty, norm, java.util.Collections.unmodifiableList(reductions), averageBest, ensembleBest, ensemble,
+                List.copyOf(ensemblePenalties));
+    }
+
+    /** A length penalty's power, as tt translate takes it. */
+    private static double lengthPenalty(SpecFile f, Node n) {
+        double alpha = real(f, n);
+        if (alpha < 0) throw f.error(n, "must be 0 or more, got " + alpha);
+        return alpha;
     }
 
     /** A test section's average-best or ensemble-best: 0 when absent, else at least 1. */

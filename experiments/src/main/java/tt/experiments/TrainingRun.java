@@ -144,15 +144,23 @@ final class TrainingRun {
      * decodes it under ({@link TokenReductionEval}), none by default; {@code averageBest}, if not 0,
      * the number of best checkpoints an experiment averages (as tt average --best) to decode it again;
      * {@code ensembleBest}, if not 0, the number of best checkpoints it decodes it with as an ensemble
-     * ({@link BestCheckpoints}); {@code ensemble}, whether an experiment also decodes it with the ensemble of each variant's seeds.
+     * ({@link BestCheckpoints}); {@code ensemble}, whether an experiment also decodes it with the ensemble of each variant's seeds;
+     * {@code ensembleLengthPenalties}, the length-penalty powers that ensemble chooses from on the
+     * validation set (empty: it uses {@code lengthPenalty}).
      */
     record Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm,
-                List<tt.model.TokenReduction> reductions, int averageBest, int ensembleBest, boolean ensemble) {
+                List<tt.model.TokenReduction> reductions, int averageBest, int ensembleBest, boolean ensemble, List<Double> ensembleLengthPenalties) {
         Test(Path src, Path tgt, int size, int beam, double lengthPenalty, LengthPenalty.Form lengthNorm) {
-            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of(), 0, 0, false);
+            this(src, tgt, size, beam, lengthPenalty, lengthNorm, List.of(), 0, 0, false, List.of());
         }
 
         LengthPenalty penalty() { return LengthPenalty.forBeam(beam, lengthNorm, lengthPenalty); }
+
+        /** The length penalties the seeds' ensemble is decoded with on the validation set, to decode the test set with the best; one: no choice. */
+        List<LengthPenalty> ensemblePenalties() {
+            return ensembleLengthPenalties.isEmpty() ? List.of(penalty())
+                    : ensembleLengthPenalties.stream().map(alpha -> LengthPenalty.forBeam(beam, lengthNorm, alpha)).distinct().toList();
+        }
     }
 
     /** The last validation evaluation, and with a test set its scores, hypotheses and references (one per test sentence). */

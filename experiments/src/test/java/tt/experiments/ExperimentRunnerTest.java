@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -208,6 +209,55 @@ class ExperimentRunnerTest {
         Files.writeString(f, spec.replace("seeds: 2", "seeds: 1").replace("test: {size: 30}", "test: {size: 30, ensemble: true}"));
         e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
         assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains("seeds: 2 or more"), e.getMessage());
+    }
+
+    /**
+     * test.ensemble-length-penalty: the seeds' ensemble decodes the validation set with each power,
+     * and the test set with the best one, exactly as tt evaluate does with that power; the report
+     * shows the choice, a rerun decodes nothing, and another list of powers decodes again.
+     */
+    @Test
+    void theSeedsEnsembleChoosesItsLengthPenaltyOnTheValidationSet() throws Exception {
+        Path f = dir.resolve("tiny.yaml");
+        String spec = TINY.formatted(120).replace("test: {size: 30}", "test: {size: 30, beam: 3, ensemble: true, ensemble-length-penalty: [0, 2.5]}");
+        Files.writeString(f, spec);
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        Path exp = dir.resolve("out/tiny"), ensemble = exp.resolve("runs/pre/ensemble");
+        Ensembles.Result result = Ensembles.read(ensemble);
+        assertEquals(List.of(0.0, 2.5), result.searched());
+        Ensembles.ValidationScore best = result.validation().getFirst().bleu() >= result.validation().getLast().bleu()
+                ? result.validation().getFirst() : result.validation().getLast();
+        assertNotEquals(result.validation().getFirst().bleu(), result.validation().getLast().bleu(), "the choice is tested only if the powers differ on val");
+        assertEquals(best.lengthPenalty(), result.lengthPenalty(), "the power with the best validation BLEU (ties: the first)");
+        assertTrue(output.toString().contains("ensemble of pre: val BLEU "), output.toString());
+
+        Path evaluated = dir.resolve("evaluate.hyp");
+        List<String> evaluate = new ArrayList<>(List.of("evaluate", "--split", "test", "--size", "30", "--max-len", "17", "--beam", "3",
+                "--length-penalty", Double.toString(result.lengthPenalty()), "--out", evaluated.toString()));
+        for (String member : result.members()) evaluate.addAll(List.of("-c", exp.resolve(member).toString()));
+        assertEquals(0, Main.commandLine().execute(evaluate.toArray(String[]::new)));
+        assertEquals(Files.readAllLines(evaluated), Files.readAllLines(ensemble.resolve(RunDirectory.TEST_HYPOTHESES)));
+        String report = Files.readString(exp.resolve("report.md"));
+        assertTrue(report.contains(String.format(java.util.Locale.ROOT, "(val BLEU: %.2f at 0.00, %.2f at 2.50)",
+                result.validation().getFirst().bleu(), result.validation().getLast().bleu())), report);
+
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertFalse(output.toString().contains("ensemble of pre:"), "nothing left to decode: " + output);
+        Files.writeString(f, spec.replace("[0, 2.5]", "[1.5]"));
+        output.reset();
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        assertEquals(4, output.toString().split("finished, skipped", -1).length - 1, "the powers do not change what a cell is: " + output);
+        assertFalse(output.toString().contains("val BLEU"), "one power: nothing to choose on val: " + output);
+        assertEquals(List.of(1.5), Ensembles.read(ensemble).searched());
+        assertTrue(Ensembles.read(ensemble).validation().isEmpty());
+
+        for (String[] bad : new String[][] {{"ensemble: true, ensemble-length-penalty", "ensemble-length-penalty", "ensemble: true as well"},
+                                            {"beam: 3", "beam: 1", "beam: 2 or more"}, {"2.5]", "-1]", "0 or more"}}) {
+            Files.writeString(f, spec.replace(bad[0], bad[1]));
+            var e = assertThrows(IllegalArgumentException.class, () -> ExperimentSpec.read(f));
+            assertTrue(e.getMessage().contains("tiny.yaml:7") && e.getMessage().contains(bad[2]), e.getMessage());
+        }
     }
 
     @Test
