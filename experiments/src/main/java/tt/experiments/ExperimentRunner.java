@@ -251,16 +251,20 @@ final class ExperimentRunner {
         LengthPenalty chosen = penalties.getFirst();
         List<Ensembles.ValidationScore> validation = new ArrayList<>();
         if (penalties.size() > 1) {
-            List<TokenReductionEval.Result> onVal = decode(first, members, backend, TaskData.Split.VAL, penalties, NO_REDUCTION, false);
-            for (TokenReductionEval.Result r : onVal) {
-                validation.add(new Ensembles.ValidationScore(r.penalty().alpha(), r.bleu(), r.decoded().bleuScore().ratio()));
+            double best = Double.NEGATIVE_INFINITY;
+            for (LengthPenalty p : penalties) {  // one at a time, each reported as it ends: ten models take minutes per power
+                TokenReductionEval.Result r = decode(first, members, backend, TaskData.Split.VAL, p, NO_REDUCTION, false).getFirst();
+                validation.add(new Ensembles.ValidationScore(p.alpha(), r.bleu(), r.decoded().bleuScore().ratio()));
                 terminal.printf(java.util.Locale.ROOT, "ensemble of %s: val BLEU %.2f (length ratio %.3f, %.0f s) with %s%n", variant, r.bleu(),
                         r.decoded().bleuScore().ratio(), r.seconds(), r.search());
+                if (r.bleu() > best) {
+                    best = r.bleu();
+                    chosen = p;
+                }
             }
-            chosen = onVal.stream().max(java.util.Comparator.comparingDouble(TokenReductionEval.Result::bleu)).orElseThrow().penalty();
         }
         terminal.printf("ensemble of %s: decoding the test set with beam %d, length penalty %s%n", variant, spec.test.beam(), chosen);
-        TokenReductionEval.Result r = decode(first, members, backend, TaskData.Split.TEST, List.of(chosen), NO_REDUCTION, false).getFirst();
+        TokenReductionEval.Result r = decode(first, members, backend, TaskData.Split.TEST, chosen, NO_REDUCTION, false).getFirst();
         writeLines(ensembleDir.resolve(RunDirectory.TEST_HYPOTHESES), r.decoded().hypotheses());
         writeJson(ensembleDir.resolve(RunDirectory.RESULT), new Ensembles.Result(names, r.beam(), r.penalty().alpha(), r.bleu(), r.chrf(),
                 r.decoded().exactMatch(), r.seconds(), validation));
@@ -311,7 +315,7 @@ final class ExperimentRunner {
         }
         terminal.printf("cell %d %s: decoding the test set with %s of %s%n", c.index(), c.label(), way.noun,
                 String.join(", ", best.stream().map(p -> p.getFileName().toString()).toList()));
-        TrainingRun.Decoded decoded = decode(c, models, backend, TaskData.Split.TEST, List.of(spec.test.penalty()), NO_REDUCTION, false).getFirst().decoded();
+        TrainingRun.Decoded decoded = decode(c, models, backend, TaskData.Split.TEST, spec.test.penalty(), NO_REDUCTION, false).getFirst().decoded();
         writeLines(d.resolve(way.hypotheses), decoded.hypotheses());
         List<RunLog.Row> rows = new ArrayList<>(RunLog.read(runsCsv));
         RunLog.Row last = rows.getLast();
@@ -343,7 +347,7 @@ final class ExperimentRunner {
     private void decodeReductions(Cell c, Path d, Backend backend) throws IOException {
         terminal.printf("cell %d %s: decoding the test set under %d token reductions%n", c.index(), c.label(), spec.test.reductions().size());
         Path checkpoint = LoadedCheckpoint.resolve(d, "experiment");
-        List<TokenReductionEval.Result> results = decode(c, List.of(checkpoint), backend, TaskData.Split.TEST, List.of(spec.test.penalty()),
+        List<TokenReductionEval.Result> results = decode(c, List.of(checkpoint), backend, TaskData.Split.TEST, spec.test.penalty(),
                 spec.test.reductions(), true);
         TokenReductionEval.writeCsv(d.resolve(TokenReductionEval.CSV), results);
         for (TokenReductionEval.Result r : results) {
@@ -357,14 +361,14 @@ final class ExperimentRunner {
 
     /**
      * A split decoded by {@code checkpoints} (several: their ensemble) with the test section's beam
-     * and each of {@code penalties}, under each reduction (null: the whole source); the test split is
+     * and {@code penalty}, under each reduction (null: the whole source); the test split is
      * the test section's; {@code warmUp} as TokenReductionEval.run.
      */
-    private List<TokenReductionEval.Result> decode(Cell c, List<Path> checkpoints, Backend backend, TaskData.Split split, List<LengthPenalty> penalties,
+    private List<TokenReductionEval.Result> decode(Cell c, List<Path> checkpoints, Backend backend, TaskData.Split split, LengthPenalty penalty,
                                                    List<tt.model.TokenReduction> reductions, boolean warmUp) throws IOException {
         TaskData.Heldout set = TaskData.heldout(c.options(), tt.model.text.Tokenizer.load(checkpoints.getFirst().resolve(Checkpoint.TOKENIZER)),
                 split, spec.test.src(), spec.test.tgt(), spec.test.size());
-        return TokenReductionEval.run(checkpoints, backend, reductions, List.of(spec.test.beam()), beam -> penalties,
+        return TokenReductionEval.run(checkpoints, backend, reductions, List.of(spec.test.beam()), beam -> List.of(penalty),
                 c.options().maxLen, c.options().maxTokens, set, warmUp, "experiment");
     }
 
