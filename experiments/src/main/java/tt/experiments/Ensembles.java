@@ -21,19 +21,23 @@ final class Ensembles {
     /**
      * What an ensemble decoded: its members (paths under the experiment directory), its search and
      * its test scores; {@code validation}, with test: ensemble-length-penalty, the validation BLEU of
-     * each power it chose {@code lengthPenalty} from (empty, or absent in older files, otherwise).
+     * each power it chose {@code lengthPenalty} from (empty otherwise).
      */
     record Result(List<String> members, int beam, double lengthPenalty, double bleu, double chrf, double exactMatch, double seconds,
                   List<ValidationScore> validation) {
+        Result {
+            if (validation == null) validation = List.of();  // written before powers were chosen on val
+        }
+
         /** The length penalties it was decoded with: those compared on the validation set, else the one of the test set. */
         List<Double> searched() {
-            return validation == null || validation.isEmpty() ? List.of(lengthPenalty) : validation.stream().map(ValidationScore::lengthPenalty).toList();
+            return validation.isEmpty() ? List.of(lengthPenalty) : validation.stream().map(ValidationScore::lengthPenalty).toList();
         }
 
         /** The report's cell: the power, and the validation BLEU of each it was chosen from. */
         String lengthPenaltyCell() {
             String power = String.format(Locale.ROOT, "%.2f", lengthPenalty);
-            if (validation == null || validation.isEmpty()) return power;
+            if (validation.isEmpty()) return power;
             return power + " (val BLEU: " + String.join(", ", validation.stream()
                     .map(v -> String.format(Locale.ROOT, "%.2f at %.2f", v.bleu(), v.lengthPenalty())).toList()) + ")";
         }
