@@ -12,7 +12,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntFunction;
+import java.util.function.IntToLongFunction;
+import java.util.function.LongUnaryOperator;
 
 /**
  * Checkpoints opened for inference, as translate, evaluate and attention use them: each found from a
@@ -53,8 +59,13 @@ record LoadedCheckpoint(List<Path> dirs, Tokenizer tokenizer, List<Transformer> 
         List<TransformerConfig> configs = new ArrayList<>();
         for (Path dir : dirs) configs.add(Checkpoint.config(dir));
         int len = configs.stream().mapToInt(TransformerConfig::maxLen).min().orElseThrow();  // what every member takes
-        int chunk = Math.max(sentences == 1 ? len : tokens, len * beam);
-        BatchLimits limits = new BatchLimits(chunk, Math.min(chunk, sentences * beam), len);
+        IntFunction<BatchLimits> limitsFor = chunk -> new BatchLimits(chunk, Math.min(chunk, sentences * beam), len);
+        IntToLongFunction bytesAt = chunk -> {  // members trained alike share a config: each distinct one is measured once
+            Map<TransformerConfig, Long> each = new HashMap<>();
+            return configs.stream().mapToLong(c -> each.computeIfAbsent(c, k -> Transformer.bytesNeeded(k, limitsFor.apply(chunk), null, reduction))).sum();
+        };
+        int asked = Math.max(sentences == 1 ? len : tokens, len * beam);
+        BatchLimits limits = limitsFor.apply(chunkThatFits(asked, len * beam, bytesAt, Transformer::freeHeap, dirs.size(), command));
         List<Transformer> models = new ArrayList<>();
         for (int i = 0; i < dirs.size(); i++) {
             Transformer model = Transformer.create(configs.get(i), limits, null, 0, reduction);
@@ -63,6 +74,32 @@ record LoadedCheckpoint(List<Path> dirs, Tokenizer tokenizer, List<Transformer> 
             models.add(model);
         }
         return new LoadedCheckpoint(dirs, tokenizer, models, new Translator(models, backend));
+    }
+
+    /**
+     * The chunk of decoder positions, at most {@code asked} and at least {@code smallest} (one
+     * longest sentence's beams), whose buffers for all {@code members} fit in the bytes {@code freeHeap} finds free:
+     * an ensemble too large for the heap at --max-tokens decodes in smaller chunks, more slowly (the
+     * same translations but where one reaches the length limit, which follows its chunk's longest
+     * source). Fails when even the smallest chunk does not fit.
+     */
+    static int chunkThatFits(int asked, int smallest, IntToLongFunction bytesAt, LongUnaryOperator freeHeap, int members, String command) {
+        long needed = bytesAt.applyAsLong(asked), free = freeHeap.applyAsLong(needed);
+        if (needed <= free) return asked;
+        String buffers = members == 1 ? "the model's buffers" : members + " models' buffers";
+        // Buffers grow about linearly with the chunk: start from that estimate, then step down until they fit.
+        int chunk = (int) Math.max(smallest, Math.min(asked - 1L, asked * (double) free / needed));
+        long atChunk;
+        while ((atChunk = bytesAt.applyAsLong(chunk)) > free && chunk > smallest) chunk = Math.max(smallest, (int) (chunk * 0.95));
+        if (atChunk > free) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "even in chunks of %d tokens (one longest sentence's beams), %s take"
+                    + " about %.1f GiB, but the JVM heap has %.1f GiB free; give the JVM more heap (TT_HEAP=%dg ./tt ...) or decode with fewer models",
+                    chunk, buffers, atChunk / Transformer.GIB, free / Transformer.GIB, Transformer.heapFor(atChunk, free)));
+        }
+        System.err.printf(Locale.ROOT, "tt %s: in chunks of %d tokens (--max-tokens), %s take about %.1f GiB, and the JVM heap has %.1f GiB free:"
+                + " decoding chunks of %d tokens instead, more slowly (TT_HEAP=%dg ./tt ... keeps %d)%n",
+                command, asked, buffers, needed / Transformer.GIB, free / Transformer.GIB, chunk, Transformer.heapFor(needed, free), asked);
+        return chunk;
     }
 
     /** The (first) checkpoint's directory. */

@@ -125,7 +125,25 @@ class TrainingRunTest {
             // Ensembled with itself, the model decodes exactly as alone (the log of its mean probability is its own).
             LoadedCheckpoint twice = LoadedCheckpoint.open(List.of(dir, dir), backend, 4096, 4096, 4, "test", null);
             assertEquals(beamHypotheses, TrainingRun.decode(twice.translator(), 4, power, o.maxLen, loaded.tokenizer(), test).hypotheses());
+            // Chunks of one longest sentence's beams, as an ensemble too large for the heap decodes: the same translations.
+            LoadedCheckpoint smallChunks = LoadedCheckpoint.open(List.of(dir, dir), backend, 4096, 1, 4, "test", null);
+            assertEquals(4 * loaded.model().config.maxLen(), smallChunks.model().limits.maxTokens());
+            assertEquals(beamHypotheses, TrainingRun.decode(smallChunks.translator(), 4, power, o.maxLen, loaded.tokenizer(), test).hypotheses());
         }
+    }
+
+    @Test
+    void anEnsembleTooLargeForTheHeapDecodesInSmallerChunksThatFit() {
+        java.util.function.IntToLongFunction bytesAt = chunk -> 1000 + 10L * chunk;  // a fixed part, and buffers that grow with the chunk
+        assertEquals(4096, LoadedCheckpoint.chunkThatFits(4096, 80, bytesAt, wanted -> 1L << 40, 3, "test"), "room enough: --max-tokens as given");
+        long free = bytesAt.applyAsLong(2000);
+        int chunk = LoadedCheckpoint.chunkThatFits(4096, 80, bytesAt, wanted -> free, 3, "test");
+        assertTrue(bytesAt.applyAsLong(chunk) <= free && chunk > 0.95 * 2000, "chunk " + chunk + " for room up to 2000");
+        assertEquals(80, LoadedCheckpoint.chunkThatFits(4096, 80, bytesAt, wanted -> bytesAt.applyAsLong(80), 3, "test"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LoadedCheckpoint.chunkThatFits(4096, 80, bytesAt, wanted -> bytesAt.applyAsLong(79), 3, "test"));
+        assertTrue(e.getMessage().startsWith("even in chunks of 80 tokens (one longest sentence's beams), 3 models' buffers take")
+                && e.getMessage().contains("TT_HEAP="), e.getMessage());
     }
 
     @Test

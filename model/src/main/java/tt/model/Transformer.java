@@ -76,6 +76,41 @@ public final class Transformer {
 
     /** As above, with token reduction in the encoder ({@code reduction} not null: for inference only, {@code adam} null). */
     public static Transformer create(TransformerConfig config, BatchLimits limits, AdamConfig adam, int dropoutSeed, TokenReduction reduction) {
+        Measured m = measure(config, limits, adam, reduction);
+        long free = freeHeap(m.bytes);
+        if (m.bytes > free) {
+            Runtime rt = Runtime.getRuntime();
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "a %d-layer d_model %d model with batches of %d tokens needs"
+                    + " about %.1f GiB for its buffers, but the JVM heap has %.1f GiB free (of %.1f GiB); lower --max-tokens or the size"
+                    + " of the model, or give the JVM more heap: TT_HEAP=%dg ./tt ...", config.layers(), config.dModel(), limits.maxTokens(),
+                    m.bytes / GIB, free / GIB, rt.maxMemory() / GIB, heapFor(m.bytes, free)));
+        }
+        return new Transformer(config, limits, adam, dropoutSeed, Buffers.sizedLike(m.buffers, m.plan), m.plan, reduction);
+    }
+
+    /** Bytes the buffers of such a model take (with Adam's two moments when {@code adam} is not null), found by laying it out without storage. */
+    public static long bytesNeeded(TransformerConfig config, BatchLimits limits, AdamConfig adam, TokenReduction reduction) {
+        return measure(config, limits, adam, reduction).bytes;
+    }
+
+    /** Bytes the heap has free; when that is less than {@code wanted}, after collecting garbage (asked only when it matters). */
+    public static long freeHeap(long wanted) {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (wanted <= free) return free;
+        System.gc();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
+    /** The TT_HEAP, in whole GiB, that leaves room for {@code needed} more bytes beside what is in use now, with a margin. */
+    public static long heapFor(long needed, long free) {
+        Runtime rt = Runtime.getRuntime();
+        return (long) Math.ceil((needed * 1.3 + (rt.maxMemory() - free)) / GIB);
+    }
+
+    private record Measured(Buffers buffers, GradientPlan plan, long bytes) {}
+
+    private static Measured measure(TransformerConfig config, BatchLimits limits, AdamConfig adam, TokenReduction reduction) {
         if (reduction != null) {
             if (adam != null) throw new IllegalArgumentException("token reduction is for inference; a model that trains has none");
             if (config.arch() != TransformerConfig.Arch.ENCODER_DECODER) {
@@ -86,28 +121,17 @@ public final class Transformer {
                         + config.layers());
             }
         }
-        Transformer measuring = new Transformer(config, limits, adam, dropoutSeed, Buffers.measuring(), null, reduction);
+        Transformer measuring = new Transformer(config, limits, adam, 0, Buffers.measuring(), null, reduction);
         Buffers measured = measuring.buffers;
         // A model with token reduction has no training step: its activation gradients, never used, are planned over an empty one.
         GradientPlan plan = GradientPlan.of(measured.actGrads.handedOut(),
                 measuring.trainStep != null ? measuring.trainStep : new StepGraph("no_train_step", measuring.sizes));
-        long needed = 4L * (measured.floats() - measured.actGrads.used() + plan.floats() + (adam != null ? 2L * measured.params.used() : 0));
-        Runtime rt = Runtime.getRuntime();
-        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        if (needed > free) {
-            System.gc();  // what is free once garbage is collected is what counts; asked only when it matters
-            free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
-        }
-        if (needed > free) {
-            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "a %d-layer d_model %d model with batches of %d tokens needs"
-                    + " about %.1f GiB for its buffers, but the JVM heap has %.1f GiB free (of %.1f GiB); lower --max-tokens or the size"
-                    + " of the model, or give the JVM more heap: TT_HEAP=%dg ./tt ...", config.layers(), config.dModel(), limits.maxTokens(),
-                    needed / GIB, free / GIB, rt.maxMemory() / GIB, (long) Math.ceil((needed * 1.3 + (rt.maxMemory() - free)) / GIB)));
-        }
-        return new Transformer(config, limits, adam, dropoutSeed, Buffers.sizedLike(measured, plan), plan, reduction);
+        long bytes = 4L * (measured.floats() - measured.actGrads.used() + plan.floats() + (adam != null ? 2L * measured.params.used() : 0));
+        return new Measured(measured, plan, bytes);
     }
 
-    private static final double GIB = 1L << 30;
+    /** Bytes in a GiB, as heap sizes are given. */
+    public static final double GIB = 1L << 30;
 
     /** {@code plan} null: a measuring pass, whose training step zeroes nothing (it never runs). */
     private Transformer(TransformerConfig c, BatchLimits limits, AdamConfig adam, int dropoutSeed, Buffers buffers, GradientPlan plan,
