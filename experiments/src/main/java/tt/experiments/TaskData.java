@@ -108,7 +108,7 @@ record TaskData(Tokenizer tokenizer, List<EncodedPair> train, List<EncodedPair> 
         if (Files.exists(saved)) return Tokenizer.load(saved);
         List<String> both = Stream.concat(train.source().stream(), train.target().stream()).toList();
         Tokenizer tok = switch (o.tokenizer) {
-            case "bpe" -> BpeTokenizer.train(both, o.vocabSize);
+            case "bpe" -> BpeTokenizer.train(both, o.vocabSize, o.bpeSplitPunctuation);
             case "word" -> WordTokenizer.train(both, o.minFreq, o.vocabSize);
             default -> throw new IllegalArgumentException("--tokenizer " + o.tokenizer + ": use bpe or word");
         };

@@ -73,6 +73,11 @@ public final class TrainOptions {
             + "segment as usual (default: ${DEFAULT-VALUE}, off).")
     float bpeDropout;
 
+    @Option(names = "--bpe-split-punctuation", description = "Cut words where letters and digits meet punctuation before learning BPE, "
+            + "so that no token joins them (\"ladder.\" is \"ladder\" and \".\", as in a Moses-tokenized corpus or SentencePiece); "
+            + "the text still decodes exactly. A run's tokenizer file records it.")
+    boolean bpeSplitPunctuation;
+
     @Option(names = "--max-len", defaultValue = "100", description = "Longest sentence kept, in tokens; decoder-only, the longest sequence (<s>, source, </s>, target) less one (default: ${DEFAULT-VALUE}).")
     int maxLen;
 
@@ -266,6 +271,8 @@ public final class TrainOptions {
         require(bpeDropout >= 0 && bpeDropout < 1, "--bpe-dropout", "must be in [0, 1), got " + bpeDropout);
         require(bpeDropout == 0 || (tokenizer.equals("bpe") && !synthetic()), List.of("--bpe-dropout", "--tokenizer", "--task"),
                 "--bpe-dropout needs --tokenizer bpe and a text task (multi30k or files), not --tokenizer " + tokenizer + " --task " + task);
+        require(!bpeSplitPunctuation || (tokenizer.equals("bpe") && !synthetic()), List.of("--bpe-split-punctuation", "--tokenizer", "--task"),
+                "--bpe-split-punctuation needs --tokenizer bpe and a text task (multi30k or files), not --tokenizer " + tokenizer + " --task " + task);
         require(dropout == null || (dropout >= 0 && dropout < 1), "--dropout", "must be in [0, 1), got " + dropout);
         require(attentionDropout == null || (attentionDropout >= 0 && attentionDropout < 1), "--attention-dropout", "must be in [0, 1), got " + attentionDropout);
         require(activationDropout == null || (activationDropout >= 0 && activationDropout < 1), "--activation-dropout",

@@ -8,7 +8,7 @@
  * <pre>{@code
  * ParallelCorpus train = Multi30k.read(Multi30k.locate(null), Multi30k.Split.TRAIN, "de", "en", ParallelCorpus.Options.DEFAULT);
  * List<String> both = new ArrayList<>(train.source()); both.addAll(train.target());
- * Tokenizer bpe = BpeTokenizer.train(both, 8000);
+ * Tokenizer bpe = BpeTokenizer.train(both, 8000, false);
  * var batcher = new TokenBatcher(TokenBatcher.filterByLength(train.encode(bpe, bpe), 100), 4096);
  * for (Batch batch : batcher.epoch(seed, epoch)) { ... }
  * }</pre>

@@ -16,6 +16,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Pre-tokenization: text is {@linkplain Tokenizer#normalize normalized} and cut at whitespace;
  * each word starts with the marker {@value #WORD_START} (U+2581, as SentencePiece and HuggingFace's
  * Metaspace), which is an ordinary symbol of the alphabet that merges may join to what follows.
+ * With {@code splitPunctuation} each word is further cut into {@linkplain #pieces pieces} where
+ * letters and digits meet anything else, and no merge crosses a cut: "ladder." is "▁ladder" and
+ * ".", as a Moses-tokenized corpus or SentencePiece (which splits at script changes) has it, rather
+ * than a token of its own beside "ladder". Only the word's first piece carries the marker.
  * Decoding concatenates the tokens and turns markers back into spaces, so
  * {@code decode(encode(s)) == normalize(s)} for every text whose characters all occurred in training.
  * A character not seen in training (or a literal U+2581 in the text) encodes to <unk> and decodes as
@@ -28,12 +32,15 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class BpeTokenizer implements Tokenizer {
     static final String TYPE = "bpe";
+    /** The tokenizer file's flag for splitPunctuation (files from before it have no flags: whole words). */
+    static final String SPLIT_PUNCTUATION = "split-punctuation";
     public static final String WORD_START = "\u2581";
     private static final int WORD_START_CODE_POINT = 0x2581;
     private static final int CACHE_LIMIT = 1 << 17;
 
     private final List<String> alphabet;
     private final List<String> merges;
+    private final boolean splitPunctuation;
     private final List<String> tokens = new ArrayList<>();
     private final Map<String, Integer> ids = new HashMap<>();
     private final Map<Integer, Integer> charIds = new HashMap<>();
@@ -43,12 +50,13 @@ public final class BpeTokenizer implements Tokenizer {
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
     /**
-     * A tokenizer from its alphabet (single characters, including the marker) and its merges in
-     * rank order, each written "left right" (tokens never hold a space).
+     * A tokenizer from its alphabet (single characters, including the marker), its merges in rank
+     * order, each written "left right" (tokens never hold a space), and its pre-tokenization.
      */
-    BpeTokenizer(List<String> alphabet, List<String> merges) {
+    BpeTokenizer(List<String> alphabet, List<String> merges, boolean splitPunctuation) {
         this.alphabet = List.copyOf(alphabet);
         this.merges = List.copyOf(merges);
+        this.splitPunctuation = splitPunctuation;
         for (String t : SPECIALS) intern(t, tokens, ids);
         for (String c : alphabet) {
             if (c.codePointCount(0, c.length()) != 1) throw new IllegalArgumentException("alphabet entry '" + c + "' is not one character");
@@ -77,9 +85,40 @@ public final class BpeTokenizer implements Tokenizer {
     /**
      * Learns a vocabulary of {@code vocabSize} tokens (fewer if no pair of symbols occurs twice)
      * from these sentences; pass both sides of a corpus for a shared one. See {@link BpeTrainer}.
+     * With {@code splitPunctuation}, words are cut where letters and digits meet punctuation.
      */
-    public static BpeTokenizer train(Iterable<String> sentences, int vocabSize) {
-        return BpeTrainer.learn(sentences, vocabSize);
+    public static BpeTokenizer train(Iterable<String> sentences, int vocabSize, boolean splitPunctuation) {
+        return BpeTrainer.learn(sentences, vocabSize, splitPunctuation);
+    }
+
+    /** Whether words are cut where letters and digits meet punctuation before BPE. */
+    public boolean splitsPunctuation() { return splitPunctuation; }
+
+    /** A stretch of a word that BPE segments on its own; {@code wordStart}: it begins the word, so its symbols begin with the marker. */
+    record Piece(String text, boolean wordStart) {}
+
+    /** The word as BPE sees it: one piece, or with splitPunctuation its maximal runs of word and of other characters. */
+    List<Piece> pieces(String word) {
+        if (!splitPunctuation) return List.of(new Piece(word, true));
+        List<Piece> pieces = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i < word.length(); ) {
+            int next = i + Character.charCount(word.codePointAt(i));
+            if (next == word.length() || isWordCharacter(word.codePointAt(i)) != isWordCharacter(word.codePointAt(next))) {
+                pieces.add(new Piece(word.substring(start, next), start == 0));
+                start = next;
+            }
+            i = next;
+        }
+        return pieces;
+    }
+
+    /** Letters, their combining marks and digits; what else a word holds (punctuation, symbols) is cut from them. */
+    private static boolean isWordCharacter(int c) {
+        return Character.isLetterOrDigit(c) || switch (Character.getType(c)) {
+            case Character.NON_SPACING_MARK, Character.COMBINING_SPACING_MARK, Character.ENCLOSING_MARK -> true;
+            default -> false;
+        };
     }
 
     @Override public int[] encode(String text) { return encode(text, 0, null); }
@@ -118,9 +157,22 @@ public final class BpeTokenizer implements Tokenizer {
         return pieces;
     }
 
-    /** Applies the best-ranked merge the word allows, again and again; with dropout, the best of those that survive their draws. */
+    /** The word's pieces, each segmented by {@link #encodePiece}, one after another. */
     private int[] encodeWord(String word, double dropout, SplittableRandom random) {
-        int[] symbols = symbols(word);
+        List<Piece> pieces = pieces(word);
+        if (pieces.size() == 1) return encodePiece(pieces.get(0), dropout, random);
+        int[] out = new int[0];
+        for (Piece piece : pieces) {
+            int[] ids = encodePiece(piece, dropout, random);
+            out = Arrays.copyOf(out, out.length + ids.length);
+            System.arraycopy(ids, 0, out, out.length - ids.length, ids.length);
+        }
+        return out;
+    }
+
+    /** Applies the best-ranked merge the piece allows, again and again; with dropout, the best of those that survive their draws. */
+    private int[] encodePiece(Piece piece, double dropout, SplittableRandom random) {
+        int[] symbols = symbols(piece);
         int n = symbols.length;
         while (n > 1) {
             int best = Integer.MAX_VALUE;
@@ -135,13 +187,14 @@ public final class BpeTokenizer implements Tokenizer {
         return Arrays.copyOf(symbols, n);
     }
 
-    /** The word as symbols before any merge: the marker, then one id per character (<unk> if unseen). */
-    int[] symbols(String word) {
-        int[] symbols = new int[word.codePointCount(0, word.length()) + 1];
-        symbols[0] = wordStartId;
-        int n = 1;
-        for (int i = 0; i < word.length(); i += Character.charCount(word.codePointAt(i))) {
-            int c = word.codePointAt(i);
+    /** The piece as symbols before any merge: the marker if it starts a word, then one id per character (<unk> if unseen). */
+    int[] symbols(Piece piece) {
+        String text = piece.text();
+        int n = piece.wordStart() ? 1 : 0;
+        int[] symbols = new int[text.codePointCount(0, text.length()) + n];
+        if (piece.wordStart()) symbols[0] = wordStartId;
+        for (int i = 0; i < text.length(); i += Character.charCount(text.codePointAt(i))) {
+            int c = text.codePointAt(i);
             symbols[n++] = c == WORD_START_CODE_POINT ? UNK : charIds.getOrDefault(c, UNK);
         }
         return symbols;
@@ -199,6 +252,7 @@ public final class BpeTokenizer implements Tokenizer {
     public List<String> merges() { return merges; }
 
     @Override public void save(Path file) throws IOException {
-        TokenizerFiles.save(file, TYPE, new TokenizerFiles.Field("alphabet", alphabet), new TokenizerFiles.Field("merges", merges));
+        TokenizerFiles.save(file, TYPE, splitPunctuation ? List.of(SPLIT_PUNCTUATION) : List.of(),
+                new TokenizerFiles.Field("alphabet", alphabet), new TokenizerFiles.Field("merges", merges));
     }
 }

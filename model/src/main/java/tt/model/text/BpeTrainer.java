@@ -52,7 +52,7 @@ final class BpeTrainer {
     private final int[] lengths;
     private final long[] frequencies;
 
-    private BpeTrainer(BpeTokenizer characters, Map<String, Long> wordCounts) {
+    private BpeTrainer(BpeTokenizer characters, Map<BpeTokenizer.Piece, Long> wordCounts) {
         for (int id = 0; id < characters.vocabSize(); id++) BpeTokenizer.intern(characters.token(id), tokens, ids);
         words = new int[wordCounts.size()][];
         lengths = new int[words.length];
@@ -68,11 +68,11 @@ final class BpeTrainer {
         requeueTouched();
     }
 
-    static BpeTokenizer learn(Iterable<String> sentences, int vocabSize) {
-        Map<String, Long> wordCounts = new HashMap<>();
-        for (String s : sentences) for (String w : Tokenizer.words(s)) wordCounts.merge(w, 1L, Long::sum);
+    static BpeTokenizer learn(Iterable<String> sentences, int vocabSize, boolean splitPunctuation) {
+        Map<String, Long> counts = new HashMap<>();
+        for (String s : sentences) for (String w : Tokenizer.words(s)) counts.merge(w, 1L, Long::sum);
         Set<Integer> seen = new TreeSet<>();
-        wordCounts.keySet().forEach(w -> w.codePoints().forEach(seen::add));
+        counts.keySet().forEach(w -> w.codePoints().forEach(seen::add));
         seen.remove(BpeTokenizer.WORD_START.codePointAt(0));
         List<String> alphabet = new ArrayList<>(List.of(BpeTokenizer.WORD_START));
         seen.forEach(c -> alphabet.add(Character.toString(c)));
@@ -82,10 +82,14 @@ final class BpeTrainer {
                     + " tokens it needs for the 4 specials, the word-start marker and the " + (alphabet.size() - 1)
                     + " characters of the training text");
         }
-        return new BpeTrainer(new BpeTokenizer(alphabet, List.of()), wordCounts).merge(alphabet, vocabSize);
+        var characters = new BpeTokenizer(alphabet, List.of(), splitPunctuation);
+        // Merges never cross pieces, so the trainer's "words" are the pieces.
+        Map<BpeTokenizer.Piece, Long> pieceCounts = new HashMap<>();
+        counts.forEach((word, count) -> characters.pieces(word).forEach(p -> pieceCounts.merge(p, count, Long::sum)));
+        return new BpeTrainer(characters, pieceCounts).merge(alphabet, vocabSize, splitPunctuation);
     }
 
-    private BpeTokenizer merge(List<String> alphabet, int vocabSize) {
+    private BpeTokenizer merge(List<String> alphabet, int vocabSize, boolean splitPunctuation) {
         List<String> merges = new ArrayList<>();
         Set<Long> merged = new HashSet<>();
         int[] lastVisit = new int[words.length];
@@ -124,7 +128,7 @@ final class BpeTrainer {
             touched.remove(key);
             requeueTouched();
         }
-        return new BpeTokenizer(alphabet, merges);
+        return new BpeTokenizer(alphabet, merges, splitPunctuation);
     }
 
     /** Adds {@code delta} to the count of (left, right), seen in word {@code w}; <unk> never merges. */

@@ -13,9 +13,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Tokenizer files: a JSON object with the type, the specials and the vocabulary, one entry a line. */
+/**
+ * Tokenizer files: a JSON object with the type, the flags that change how text is cut (if any; a
+ * file without them is one from before flags), the specials and the vocabulary, one entry a line.
+ */
 final class TokenizerFiles {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String FLAGS = "flags";
 
     private TokenizerFiles() {}
 
@@ -34,10 +38,16 @@ final class TokenizerFiles {
             throw new IOException(file + ": specials " + specials + " differ from " + Tokenizer.SPECIALS);
         }
         String type = json.path("type").asText("(none)");
+        List<String> flags = json.has(FLAGS) ? strings(json, FLAGS, file) : List.of();
+        List<String> known = type.equals(BpeTokenizer.TYPE) ? List.of(BpeTokenizer.SPLIT_PUNCTUATION) : List.of();
+        for (String flag : flags) {
+            if (!known.contains(flag)) throw new IOException(file + ": unknown flag '" + flag + "' for a '" + type + "' tokenizer (known: " + known + ")");
+        }
         try {
             return switch (type) {
                 case WordTokenizer.TYPE -> new WordTokenizer(strings(json, "tokens", file));
-                case BpeTokenizer.TYPE -> new BpeTokenizer(strings(json, "alphabet", file), strings(json, "merges", file));
+                case BpeTokenizer.TYPE -> new BpeTokenizer(strings(json, "alphabet", file), strings(json, "merges", file),
+                        flags.contains(BpeTokenizer.SPLIT_PUNCTUATION));
                 default -> throw new IOException(file + ": unknown tokenizer type '" + type + "' (expected '"
                         + WordTokenizer.TYPE + "' or '" + BpeTokenizer.TYPE + "')");
             };
@@ -46,10 +56,11 @@ final class TokenizerFiles {
         }
     }
 
-    /** Writes {type, specials, fields...}, atomically (temp file + rename). */
-    static void save(Path file, String type, Field... fields) throws IOException {
+    /** Writes {type, flags (if any), specials, fields...}, atomically (temp file + rename). */
+    static void save(Path file, String type, List<String> flags, Field... fields) throws IOException {
         ObjectNode json = JSON.createObjectNode();
         json.put("type", type);
+        if (!flags.isEmpty()) flags.forEach(json.putArray(FLAGS)::add);
         List<Field> all = new ArrayList<>(List.of(new Field("specials", Tokenizer.SPECIALS)));
         all.addAll(List.of(fields));
         for (Field f : all) f.values().forEach(json.putArray(f.name())::add);

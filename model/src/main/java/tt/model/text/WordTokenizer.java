@@ -102,6 +102,6 @@ public final class WordTokenizer implements Tokenizer {
     @Override public int id(String token) { return ids.getOrDefault(token, UNK); }
 
     @Override public void save(Path file) throws IOException {
-        TokenizerFiles.save(file, TYPE, new TokenizerFiles.Field("tokens", tokens));
+        TokenizerFiles.save(file, TYPE, List.of(), new TokenizerFiles.Field("tokens", tokens));
     }
 }

@@ -1,5 +1,6 @@
 package tt.model.text;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,7 +32,7 @@ class BpeTokenizerTest {
         train = Multi30k.read(dir, Multi30k.Split.TRAIN, "de", "en", ParallelCorpus.Options.DEFAULT);
         val = Multi30k.read(dir, Multi30k.Split.VAL, "de", "en", ParallelCorpus.Options.DEFAULT);
         long start = System.nanoTime();
-        multi30k = BpeTokenizer.train(bothSides(train), 8000);
+        multi30k = BpeTokenizer.train(bothSides(train), 8000, false);
         System.out.printf("BPE on Multi30k train (de+en, %d sentences), vocab 8000: learned in %.2f s%n",
                 2 * train.size(), (System.nanoTime() - start) / 1e9);
     }
@@ -62,7 +63,7 @@ class BpeTokenizerTest {
     }
 
     @Test void unseenCharactersAndTheMarkerItselfAreUnknown() {
-        BpeTokenizer bpe = BpeTokenizer.train(List.of("ab ab abc", "ba"), 20);
+        BpeTokenizer bpe = BpeTokenizer.train(List.of("ab ab abc", "ba"), 20, false);
         int[] ids = bpe.encode("abz \u2581ab");
         assertEquals(2, java.util.Arrays.stream(ids).filter(id -> id == Tokenizer.UNK).count());
         assertEquals("ab<unk> <unk>ab", bpe.decode(ids));
@@ -71,7 +72,7 @@ class BpeTokenizerTest {
     }
 
     @Test void textSpellingASpecialNeverBecomesIt() {
-        BpeTokenizer bpe = BpeTokenizer.train(List.of("a<s> a<s> b<s> <unk> <unk>"), 40);
+        BpeTokenizer bpe = BpeTokenizer.train(List.of("a<s> a<s> b<s> <unk> <unk>"), 40, false);
         assertEquals(Tokenizer.BOS, bpe.id("<s>"));
         for (String s : List.of("a<s>", "<unk>", "x<pad>")) {
             int[] ids = bpe.encode(s);
@@ -82,9 +83,9 @@ class BpeTokenizerTest {
 
     @Test void learningIsDeterministicAndIgnoresSentenceOrder() {
         List<String> some = new ArrayList<>(bothSides(train).subList(0, 4000));
-        BpeTokenizer first = BpeTokenizer.train(some, 1500);
+        BpeTokenizer first = BpeTokenizer.train(some, 1500, false);
         Collections.shuffle(some, new Random(1));
-        assertEquals(first.merges(), BpeTokenizer.train(some, 1500).merges());
+        assertEquals(first.merges(), BpeTokenizer.train(some, 1500, false).merges());
     }
 
     @Test void incrementalCountsMatchRecountingEveryMerge() {
@@ -100,7 +101,7 @@ class BpeTokenizerTest {
                 sentences.add(sentence.toString());
             }
             int vocabSize = 10 + random.nextInt(60);
-            BpeTokenizer bpe = BpeTokenizer.train(sentences, vocabSize);
+            BpeTokenizer bpe = BpeTokenizer.train(sentences, vocabSize, false);
             Reference reference = new Reference(sentences, vocabSize);
             assertEquals(reference.merges, bpe.merges(), "trial " + trial);
             for (var word : reference.segmentation.entrySet()) assertEquals(word.getValue(), pieces(bpe, word.getKey()), word.getKey());
@@ -109,7 +110,7 @@ class BpeTokenizerTest {
     }
 
     @Test void tooSmallVocabularyIsRejected() {
-        var e = assertThrows(IllegalArgumentException.class, () -> BpeTokenizer.train(List.of("abc"), 7));
+        var e = assertThrows(IllegalArgumentException.class, () -> BpeTokenizer.train(List.of("abc"), 7, false));
         assertTrue(e.getMessage().contains("below the 8 tokens"), e.getMessage());
     }
 
@@ -199,7 +200,7 @@ class BpeTokenizerTest {
      * (then no candidate is left), two if only the second skips, one otherwise.
      */
     @Test void eachMergeIsSkippedWithTheDropoutProbability() {
-        BpeTokenizer bpe = new BpeTokenizer(List.of(BpeTokenizer.WORD_START, "a", "b"), List.of("a b", BpeTokenizer.WORD_START + " ab"));
+        BpeTokenizer bpe = new BpeTokenizer(List.of(BpeTokenizer.WORD_START, "a", "b"), List.of("a b", BpeTokenizer.WORD_START + " ab"), false);
         double p = 0.3;
         int draws = 20_000;
         int[] byLength = new int[4];
@@ -211,5 +212,54 @@ class BpeTokenizerTest {
             // 5 standard deviations: a false failure about once in 3.5 million runs (the draws are fixed by the seed anyway).
             assertTrue(Math.abs(byLength[length] - mean) < 5 * sd, length + " tokens: " + byLength[length] + " of " + draws + ", expected " + mean);
         }
+    }
+
+    /**
+     * With splitPunctuation no token joins a letter or digit to punctuation, "ladder." is "ladder"
+     * then ".", val still decodes exactly, and the file keeps the flag (a file without flags, as
+     * before it existed, loads as whole words).
+     */
+    @Test void splittingPunctuationKeepsWordsApartFromIt() throws IOException {
+        BpeTokenizer split = BpeTokenizer.train(bothSides(train), 8000, true);
+        assertEquals(8000, split.vocabSize());
+        for (int id = Tokenizer.SPECIALS.size(); id < split.vocabSize(); id++) {
+            String token = split.token(id).replace(BpeTokenizer.WORD_START, "");
+            boolean word = token.codePoints().anyMatch(Character::isLetterOrDigit);
+            boolean other = token.codePoints().anyMatch(c -> !Character.isLetterOrDigit(c) && Character.getType(c) != Character.NON_SPACING_MARK);
+            assertTrue(!(word && other), "token '" + split.token(id) + "' joins a word to punctuation");
+        }
+        int[] ladder = split.encode("ladder.");
+        int[] dot = {split.id(".")};
+        assertArrayEquals(concat(split.encode("ladder"), dot), ladder);
+        List<String> mans = tokens(split, "man's");
+        assertTrue(mans.contains("'") && mans.get(mans.size() - 1).equals("s"), "the apostrophe stands alone: " + mans);
+        long wholeWords = 0, pieces = 0;
+        for (String s : bothSides(val)) {
+            assertEquals(Tokenizer.normalize(s), split.decode(split.encode(s)), s);
+            assertEquals(Tokenizer.normalize(s), split.decode(split.encodeSampled(s, 0.1, new java.util.SplittableRandom(5))), s);
+            wholeWords += multi30k.encode(s).length;
+            pieces += split.encode(s).length;
+        }
+        System.out.printf("BPE 8000 on Multi30k val: %d tokens on whole words, %d with punctuation split off%n", wholeWords, pieces);
+        SaveLoad.assertRoundTrips(split, temp.resolve("split.json"), bothSides(val));
+        assertTrue(((BpeTokenizer) Tokenizer.load(temp.resolve("split.json"))).splitsPunctuation());
+        multi30k.save(temp.resolve("whole.json"));
+        assertTrue(!java.nio.file.Files.readString(temp.resolve("whole.json")).contains("flags"), "whole-word files stay as before");
+        assertTrue(!((BpeTokenizer) Tokenizer.load(temp.resolve("whole.json"))).splitsPunctuation());
+        java.nio.file.Files.writeString(temp.resolve("odd.json"), java.nio.file.Files.readString(temp.resolve("split.json")).replace("split-punctuation", "split-emoji"));
+        var e = assertThrows(IOException.class, () -> Tokenizer.load(temp.resolve("odd.json")));
+        assertTrue(e.getMessage().contains("odd.json: unknown flag 'split-emoji'"), e.getMessage());
+    }
+
+    private static int[] concat(int[] a, int[] b) {
+        int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static List<String> tokens(Tokenizer tokenizer, String text) {
+        List<String> out = new ArrayList<>();
+        for (int id : tokenizer.encode(text)) out.add(tokenizer.token(id));
+        return out;
     }
 }
