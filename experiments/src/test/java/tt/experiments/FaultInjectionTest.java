@@ -323,6 +323,7 @@ class FaultInjectionTest {
                 {"train", "--max-len", "0", "--out", out}, {"train", "--train-size", "0", "--out", out}, {"train", "--warmup", "0", "--out", out},
                 {"train", "--dropout", "1.5", "--out", out}, {"train", "--attention-dropout", "1", "--out", out}, {"train", "--label-smoothing", "1", "--out", out},
                 {"train", "--bpe-dropout", "1", "--out", out}, {"train", "--bpe-dropout", "0.1", "--out", out},
+                {"train", "--bpe-split-punctuation", "--out", out},
                 {"train", "--d-model", "100", "--heads", "8", "--out", out}, {"train", "--max-tokens", "10", "--out", out},
                 {"train", "--preset", "huge", "--out", out}, {"train", "--task", "nope", "--out", out}, {"train", "--task", "files", "--out", out},
                 {"train", "--vocab-size", "3", "--out", out}, {"train", "--threads", "0", "--out", out}, {"train", "--norm", "middle", "--out", out},
@@ -351,6 +352,7 @@ class FaultInjectionTest {
         }
         assertTrue(tt("train", "--warmup", "0", "--out", out).err().contains("--warmup"));
         assertTrue(tt("train", "--bpe-dropout", "0.1", "--out", out).err().contains("--bpe-dropout needs --tokenizer bpe and a text task"));
+        assertTrue(tt("train", "--bpe-split-punctuation", "--out", out).err().contains("--bpe-split-punctuation needs --tokenizer bpe and a text task"));
         assertTrue(tt("train", "--resume", "--out", out).err().contains("has no checkpoint"));
         assertTrue(tt("experiment", dir.resolve("good.yaml").toString(), "--dry-run", "--out", out).err().contains("--dry-run goes with --slurm"));
         System.out.println("bad inputs: " + bad.length + " tried, each one line, no stack trace");

@@ -90,6 +90,28 @@ class Multi30kTrainingTest {
         assertTrue(sampledTokens > plainTokens, "BPE-dropout's segmentations are longer: " + sampledTokens + " vs " + plainTokens + " target tokens");
     }
 
+    /** --bpe-split-punctuation reaches the run's tokenizer: its file keeps it, and a sentence's final full stop is a token of its own. */
+    @Test
+    void splitPunctuationReachesTheRunsTokenizer(@TempDir Path dir) throws Exception {
+        TrainOptions o = TrainOptions.parse("--task", "multi30k", "--train-size", "300", "--vocab-size", "600", "--preset", "tiny",
+                "--layers", "1", "--d-model", "32", "--heads", "2", "--d-ff", "64", "--steps", "2", "--max-tokens", "400", "--max-len", "40",
+                "--warmup", "10", "--eval-every", "1000", "--eval-sentences", "10", "--bpe-split-punctuation");
+        train(o, dir, false);
+        TaskData data = TaskData.load(o, dir);
+        var bpe = (tt.model.text.BpeTokenizer) tt.model.text.Tokenizer.load(dir.resolve(TaskData.TOKENIZER_FILE));
+        assertTrue(bpe.splitsPunctuation() && ((tt.model.text.BpeTokenizer) data.tokenizer()).splitsPunctuation());
+        int fullStop = bpe.id(".");
+        int endingInFullStop = 0;
+        for (var pair : data.train()) {
+            int[] t = pair.target();
+            int last = t[t.length - 1] == tt.model.text.Tokenizer.EOS ? t[t.length - 2] : t[t.length - 1];
+            boolean text = data.trainText().target().get(pair.id()).strip().endsWith(".");
+            assertEquals(text, last == fullStop, "pair " + pair.id() + ": " + data.trainText().target().get(pair.id()));
+            if (text) endingInFullStop++;
+        }
+        assertTrue(endingInFullStop > data.train().size() / 2, endingInFullStop + " of " + data.train().size() + " targets end in a full stop");
+    }
+
     private static void train(TrainOptions o, Path dir, boolean resume) throws java.io.IOException {
         try (JvmBackend backend = new JvmBackend(2)) {
             new TrainingRun(o, dir, backend, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run(resume);
