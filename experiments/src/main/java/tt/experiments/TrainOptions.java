@@ -269,10 +269,8 @@ public final class TrainOptions {
         require(heads == null || heads >= 1, "--heads", "must be at least 1, got " + heads);
         require(dFF == null || dFF >= 1, "--d-ff", "must be at least 1, got " + dFF);
         require(bpeDropout >= 0 && bpeDropout < 1, "--bpe-dropout", "must be in [0, 1), got " + bpeDropout);
-        require(bpeDropout == 0 || (tokenizer.equals("bpe") && !synthetic()), List.of("--bpe-dropout", "--tokenizer", "--task"),
-                "--bpe-dropout needs --tokenizer bpe and a text task (multi30k or files), not --tokenizer " + tokenizer + " --task " + task);
-        require(!bpeSplitPunctuation || (tokenizer.equals("bpe") && !synthetic()), List.of("--bpe-split-punctuation", "--tokenizer", "--task"),
-                "--bpe-split-punctuation needs --tokenizer bpe and a text task (multi30k or files), not --tokenizer " + tokenizer + " --task " + task);
+        requireBpeOnText(bpeDropout != 0, "--bpe-dropout");
+        requireBpeOnText(bpeSplitPunctuation, "--bpe-split-punctuation");
         require(dropout == null || (dropout >= 0 && dropout < 1), "--dropout", "must be in [0, 1), got " + dropout);
         require(attentionDropout == null || (attentionDropout >= 0 && attentionDropout < 1), "--attention-dropout", "must be in [0, 1), got " + attentionDropout);
         require(activationDropout == null || (activationDropout >= 0 && activationDropout < 1), "--activation-dropout",
@@ -324,6 +322,12 @@ public final class TrainOptions {
 
     private static void require(boolean ok, String option, String problem) {
         if (!ok) throw new OptionError(List.of(option), option + " " + problem);
+    }
+
+    /** A BPE option ({@code option}, set when {@code used}) needs the BPE tokenizer and a text task to segment. */
+    private void requireBpeOnText(boolean used, String option) {
+        require(!used || (tokenizer.equals("bpe") && !synthetic()), List.of(option, "--tokenizer", "--task"),
+                option + " needs --tokenizer bpe and a text task (multi30k or files), not --tokenizer " + tokenizer + " --task " + task);
     }
 
     /** A combination of options that cannot work; the message names them all. */
