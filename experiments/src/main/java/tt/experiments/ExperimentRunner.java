@@ -31,12 +31,13 @@ import java.util.function.IntFunction;
  * Runs an experiment's cells, each a training run in OUT/EXPERIMENT/runs/VARIANT/seed-N holding
  * cell.json (what the cell is, to notice a changed spec), its run files and, once done,
  * result.json. A rerun skips finished cells, resumes interrupted ones from their last checkpoint
- * and starts the rest; cells run one at a time or K at a time with the threads split between them,
+ * (and finished ones whose spec now asks only for more updates, as fairseq trains on with a raised
+ * --max-update) and starts the rest; cells run one at a time or K at a time with the threads split between them,
  * which changes no number. Results are merged and summarised by {@link #summarize}.
  */
 final class ExperimentRunner {
     /** Where a cell stands. */
-    enum Status { PENDING, INTERRUPTED, RUNNING, FINISHED, DIVERGED, FAILED, CHANGED }
+    enum Status { PENDING, INTERRUPTED, LENGTHENED, RUNNING, FINISHED, DIVERGED, FAILED, CHANGED }
 
     record CellState(Cell cell, Status status, String detail) {}
 
@@ -76,15 +77,33 @@ final class ExperimentRunner {
                     + ", so not a run of this experiment");
         }
         List<String> changes = differences(saved.path("identity"), identity(c));
-        if (!changes.isEmpty()) return new CellState(c, Status.CHANGED, String.join(", ", changes));
+        Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS);
+        boolean lengthened = !changes.isEmpty() && onlyMoreSteps(saved.path("identity"), identity(c)) && c.options().lengthens()
+                && Checkpoint.exists(checkpoints);
+        if (!changes.isEmpty() && !lengthened) return new CellState(c, Status.CHANGED, String.join(", ", changes));
         JsonNode result = readJson(d.resolve(RunDirectory.RESULT));
         String status = result == null ? "" : result.path("status").asText();
-        if (status.equals("finished")) return new CellState(c, Status.FINISHED, "");
-        if (status.equals("diverged")) return new CellState(c, Status.DIVERGED, result.path("message").asText());
-        Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS);
         String at = Checkpoint.exists(checkpoints) ? "checkpoint " + Checkpoint.latest(checkpoints).getFileName() : "no checkpoint";
+        if (status.equals("finished")) return lengthened ? new CellState(c, Status.LENGTHENED, changes.getFirst() + ", on from " + at)
+                : new CellState(c, Status.FINISHED, "");
+        if (status.equals("diverged")) return new CellState(c, Status.DIVERGED, result.path("message").asText());
         if (status.equals("failed")) return new CellState(c, Status.FAILED, result.path("message").asText() + " (" + at + ")");
         return Checkpoint.exists(checkpoints) ? new CellState(c, Status.INTERRUPTED, at) : new CellState(c, Status.PENDING, "started, " + at);
+    }
+
+    /**
+     * Whether the only difference between two identities is a higher steps. With a schedule that
+     * does not depend on it, a cell trained to the lower steps made the updates of one trained to the
+     * higher from the start, so it trains on from its last checkpoint; its evaluations and
+     * checkpoints are those of the longer run too if the lower steps was a multiple of
+     * eval-every and checkpoint-every (else the extra ones made at its last update stay).
+     */
+    private static boolean onlyMoreSteps(JsonNode before, JsonNode now) {
+        JsonNode was = before.path("options").path("steps"), is = now.path("options").path("steps");
+        if (!(before.deepCopy() instanceof ObjectNode raised) || !(raised.path("options") instanceof ObjectNode options)
+                || !was.canConvertToInt() || !is.canConvertToInt() || was.asInt() >= is.asInt()) return false;
+        options.set("steps", is);
+        return differences(raised, now).isEmpty();
     }
 
     /** "options.lr: 1.0 -> 2.0" for every field that differs between two identities. */
@@ -382,6 +401,7 @@ final class ExperimentRunner {
             boolean resume = Checkpoint.exists(d.resolve(RunDirectory.CHECKPOINTS)) && s.status() != Status.CHANGED;
             JsonNode previous = s.status() == Status.CHANGED ? null : readJson(d.resolve(RunDirectory.CELL));
             if (!resume) for (Path p : RunDirectory.runFiles(d)) FileTrees.delete(p);
+            if (s.status() == Status.LENGTHENED) for (Path p : RunDirectory.testOutputs(d)) FileTrees.delete(p);  // the shorter run's
             Files.deleteIfExists(d.resolve(RunDirectory.RESULT));
             ObjectNode cellJson = Json.MAPPER.createObjectNode();
             cellJson.set("identity", identity(c));
@@ -389,7 +409,8 @@ final class ExperimentRunner {
             cellJson.put("started", previous != null ? previous.path("started").asText() : Instant.now().toString());
             writeJson(d.resolve(RunDirectory.CELL), cellJson);
 
-            terminal.printf("cell %d %s: %s%n", c.index(), c.label(), resume ? "resuming from " + s.detail() : "starting");
+            terminal.printf("cell %d %s: %s%n", c.index(), c.label(), !resume ? "starting"
+                    : s.status() == Status.LENGTHENED ? "training on (" + s.detail() + ")" : "resuming from " + s.detail());
             try (PrintStream log = cellOutput(d.resolve(RunDirectory.LOG), plan.parallel() > 1 ? "[" + c.label() + "] " : "");
                  Backend backend = plan.backends().apply(threads)) {
                 TrainingRun.Result r;

@@ -12,15 +12,23 @@ import java.util.List;
 final class RunDirectory {
     static final String RUNS_CSV = "runs.csv", MANIFEST = "manifest.json", CHECKPOINTS = "checkpoints", LOG = "train.log",
             CELL = "cell.json", RESULT = "result.json", TEST_HYPOTHESES = "test.hyp";
+    /** What a run writes once training is done: its test outputs, which a run trained on no longer describe. */
+    private static final List<String> TEST_OUTPUTS = List.of(TEST_HYPOTHESES, BestCheckpoints.AVERAGE.hypotheses, BestCheckpoints.ENSEMBLE.hypotheses,
+            TokenReductionEval.CSV);
     /** Everything a run may leave in its directory (the lock file stays: removing it would race a process about to take it). */
-    private static final List<String> RUN_FILES = List.of(RUNS_CSV, MANIFEST, CHECKPOINTS, TaskData.TOKENIZER_FILE, LOG, CELL, RESULT,
-            TEST_HYPOTHESES, BestCheckpoints.AVERAGE.hypotheses, BestCheckpoints.ENSEMBLE.hypotheses);
+    private static final List<String> RUN_FILES = java.util.stream.Stream.concat(
+            java.util.stream.Stream.of(RUNS_CSV, MANIFEST, CHECKPOINTS, TaskData.TOKENIZER_FILE, LOG, CELL, RESULT), TEST_OUTPUTS.stream()).toList();
 
     private RunDirectory() {}
 
     /** The run files present in {@code dir}. */
-    static List<Path> runFiles(Path dir) {
-        return RUN_FILES.stream().map(dir::resolve).filter(Files::exists).toList();
+    static List<Path> runFiles(Path dir) { return present(dir, RUN_FILES); }
+
+    /** The test outputs present in {@code dir}. */
+    static List<Path> testOutputs(Path dir) { return present(dir, TEST_OUTPUTS); }
+
+    private static List<Path> present(Path dir, List<String> names) {
+        return names.stream().map(dir::resolve).filter(Files::exists).toList();
     }
 
     /**

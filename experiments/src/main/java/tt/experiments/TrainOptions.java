@@ -407,4 +407,7 @@ public final class TrainOptions {
     int warmupUpdates() { return warmup != null ? warmup : Math.clamp(steps / 4, MIN_DEFAULT_WARMUP, PAPER_WARMUP); }
 
     Schedule schedule(int dModel) { return Schedule.parse(schedule, lr, warmupUpdates(), steps, dModel); }
+
+    /** Whether a run to fewer --steps made the same updates as this one up to there, so that it can train on (d_model does not matter to that). */
+    boolean lengthens() { return !schedule(1).dependsOnTotal(); }
 }

@@ -293,16 +293,60 @@ class ExperimentRunnerTest {
         new ExperimentRunner(ExperimentSpec.read(dir.resolve("tiny.yaml")), dir.resolve("out"), terminal).summarize("./tt experiment tiny.yaml");
         assertFalse(Files.readString(exp.resolve("report.md")).contains("## Test scores"), "a spec without a test section scores no test.ref left from before");
 
-        ExperimentSpec longer = spec(35);
+        ExperimentSpec shorter = spec(25);  // fewer updates cannot be had from a run that made more
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new ExperimentRunner(longer, dir.resolve("out"), terminal).run(longer.cells, new ExperimentRunner.Plan(JvmBackend::new, 2, 1, false)));
-        assertTrue(e.getMessage().contains("the spec changed for 4 cell(s)") && e.getMessage().contains("steps: 30 -> 35")
+                () -> new ExperimentRunner(shorter, dir.resolve("out"), terminal).run(shorter.cells, new ExperimentRunner.Plan(JvmBackend::new, 2, 1, false)));
+        assertTrue(e.getMessage().contains("the spec changed for 4 cell(s)") && e.getMessage().contains("steps: 30 -> 25")
                 && e.getMessage().contains("--force"), e.getMessage());
         output.reset();
-        runner = run(longer, dir.resolve("out"), 1, true);
-        assertTrue(output.toString().contains("--force: discarding baseline seed 1 (steps: 30 -> 35)"), output.toString());
-        assertEquals(35, RunLog.read(exp.resolve("runs.csv")).stream().mapToInt(RunLog.Row::step).max().orElseThrow());
+        runner = run(shorter, dir.resolve("out"), 1, true);
+        assertTrue(output.toString().contains("--force: discarding baseline seed 1 (steps: 30 -> 25)"), output.toString());
+        assertEquals(25, RunLog.read(exp.resolve("runs.csv")).stream().mapToInt(RunLog.Row::step).max().orElseThrow());
         assertEquals(4, runner.states().stream().filter(s -> s.status() == ExperimentRunner.Status.FINISHED).count());
+    }
+
+    /**
+     * A finished experiment whose spec asks for more updates trains each cell on from its last
+     * checkpoint to the numbers, test output and token-reduction scores of cells given the higher
+     * steps from the start; more updates with a schedule that ends at steps (cosine) are a changed
+     * spec, as is any other change beside them.
+     */
+    @Test
+    void moreStepsTrainFinishedCellsOnToTheNumbersOfTheLongerRun() throws Exception {
+        Path f = dir.resolve("tiny.yaml");
+        String tiny = TINY.replace("test: {size: 30}", "test: {size: 30, prune-keep: 0.5}");
+        Files.writeString(f, tiny.formatted(30));
+        run(ExperimentSpec.read(f), dir.resolve("out"), 1, false);
+        Files.writeString(f, tiny.formatted(60));
+        ExperimentSpec longer = ExperimentSpec.read(f);
+        output.reset();
+        ExperimentRunner lengthened = run(longer, dir.resolve("out"), 1, false);
+        assertEquals(4, output.toString().split("training on \\(steps: 30 -> 60, on from checkpoint step-000030\\)", -1).length - 1, output.toString());
+        assertEquals(4, output.toString().split("under 2 token reductions", -1).length - 1, "the shorter run's are decoded again: " + output);
+        assertEquals(4, lengthened.states().stream().filter(s -> s.status() == ExperimentRunner.Status.FINISHED).count());
+        run(longer, dir.resolve("straight"), 1, false);
+        for (ExperimentSpec.Cell c : longer.cells) {
+            Path on = c.dir(dir.resolve("out/tiny")), straight = c.dir(dir.resolve("straight/tiny"));
+            assertEquals(numbers(straight.resolve(RunDirectory.RUNS_CSV)), numbers(on.resolve(RunDirectory.RUNS_CSV)), c.label());
+            assertEquals(Files.readString(straight.resolve(RunDirectory.TEST_HYPOTHESES)), Files.readString(on.resolve(RunDirectory.TEST_HYPOTHESES)));
+            assertEquals(bleus(straight.resolve(TokenReductionEval.CSV)), bleus(on.resolve(TokenReductionEval.CSV)));
+        }
+
+        String cosine = "warmup: 10, schedule: cosine-warmup, lr: 0.001,";
+        for (String[] c : new String[][] {{"cosine", cosine, cosine}, {"dropout", "warmup: 10, dropout: 0.2,", "warmup: 10, dropout: 0.3,"}}) {
+            Path out = dir.resolve(c[0]);
+            Files.writeString(f, tiny.replace("warmup: 10,", c[1]).formatted(30));
+            run(ExperimentSpec.read(f), out, 1, false);
+            Files.writeString(f, tiny.replace("warmup: 10,", c[2]).formatted(60));
+            ExperimentSpec changed = ExperimentSpec.read(f);
+            var e = assertThrows(IllegalArgumentException.class,
+                    () -> new ExperimentRunner(changed, out, terminal).run(changed.cells, new ExperimentRunner.Plan(JvmBackend::new, 2, 1, false)));
+            assertTrue(e.getMessage().contains("the spec changed for 4 cell(s)") && e.getMessage().contains("steps: 30 -> 60"), c[0] + ": " + e.getMessage());
+        }
+    }
+
+    private static List<String> bleus(Path tokenReductionCsv) throws IOException {
+        return TokenReductionEval.readCsv(tokenReductionCsv).stream().map(r -> r.get("bleu")).toList();
     }
 
     @Test

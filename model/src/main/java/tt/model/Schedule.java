@@ -7,6 +7,9 @@ public sealed interface Schedule {
 
     double lr(int step);
 
+    /** Whether the rate depends on how many steps training takes: then a run cannot be lengthened without changing the updates it made. */
+    default boolean dependsOnTotal() { return false; }
+
     /** The paper's: factor * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5); step 0 is read as 1. */
     record Noam(int dModel, int warmup, double factor) implements Schedule {
         public double lr(int step) {
@@ -22,6 +25,8 @@ public sealed interface Schedule {
             double progress = Math.min(1.0, (double) (step - warmup) / Math.max(1, total - warmup));
             return peak * 0.5 * (1 + Math.cos(Math.PI * progress));
         }
+
+        @Override public boolean dependsOnTotal() { return true; }
     }
 
     record Constant(double value) implements Schedule {
