@@ -32,8 +32,8 @@ import java.util.function.IntFunction;
  * cell.json (what the cell is, to notice a changed spec), its run files and, once done,
  * result.json. A rerun skips finished cells, resumes interrupted ones from their last checkpoint
  * (and finished ones whose spec now asks only for more updates, as fairseq trains on with a raised
- * --max-update) and starts the rest; cells run one at a time or K at a time with the threads split between them,
- * which changes no number. Results are merged and summarised by {@link #summarize}.
+ * --max-update) and starts the rest; cells run one at a time or K at a time with the threads split
+ * between them, which changes no number. Results are merged and summarised by {@link #summarize}.
  */
 final class ExperimentRunner {
     /** Where a cell stands. */
