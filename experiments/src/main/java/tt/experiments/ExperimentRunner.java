@@ -76,19 +76,21 @@ final class ExperimentRunner {
             return new CellState(c, Status.CHANGED, "holds " + RunDirectory.names(RunDirectory.runFiles(d)) + " but no " + RunDirectory.CELL
                     + ", so not a run of this experiment");
         }
-        List<String> changes = differences(saved.path("identity"), identity(c));
+        JsonNode before = saved.path("identity");
+        ObjectNode now = identity(c);
+        List<String> changes = differences(before, now);
         Path checkpoints = d.resolve(RunDirectory.CHECKPOINTS);
-        boolean lengthened = !changes.isEmpty() && onlyMoreSteps(saved.path("identity"), identity(c)) && c.options().lengthens()
-                && Checkpoint.exists(checkpoints);
+        boolean checkpointed = Checkpoint.exists(checkpoints);
+        boolean lengthened = !changes.isEmpty() && checkpointed && c.options().lengthens() && onlyMoreSteps(before, now);
         if (!changes.isEmpty() && !lengthened) return new CellState(c, Status.CHANGED, String.join(", ", changes));
         JsonNode result = readJson(d.resolve(RunDirectory.RESULT));
         String status = result == null ? "" : result.path("status").asText();
-        String at = Checkpoint.exists(checkpoints) ? "checkpoint " + Checkpoint.latest(checkpoints).getFileName() : "no checkpoint";
+        String at = checkpointed ? "checkpoint " + Checkpoint.latest(checkpoints).getFileName() : "no checkpoint";
         if (status.equals("finished")) return lengthened ? new CellState(c, Status.LENGTHENED, changes.getFirst() + ", on from " + at)
                 : new CellState(c, Status.FINISHED, "");
         if (status.equals("diverged")) return new CellState(c, Status.DIVERGED, result.path("message").asText());
         if (status.equals("failed")) return new CellState(c, Status.FAILED, result.path("message").asText() + " (" + at + ")");
-        return Checkpoint.exists(checkpoints) ? new CellState(c, Status.INTERRUPTED, at) : new CellState(c, Status.PENDING, "started, " + at);
+        return checkpointed ? new CellState(c, Status.INTERRUPTED, at) : new CellState(c, Status.PENDING, "started, " + at);
     }
 
     /**
@@ -100,9 +102,9 @@ final class ExperimentRunner {
      */
     private static boolean onlyMoreSteps(JsonNode before, JsonNode now) {
         JsonNode was = before.path("options").path("steps"), is = now.path("options").path("steps");
-        if (!(before.deepCopy() instanceof ObjectNode raised) || !(raised.path("options") instanceof ObjectNode options)
-                || !was.canConvertToInt() || !is.canConvertToInt() || was.asInt() >= is.asInt()) return false;
-        options.set("steps", is);
+        if (!was.canConvertToInt() || !is.canConvertToInt() || was.asInt() >= is.asInt()) return false;
+        ObjectNode raised = before.deepCopy();  // an object: it has options.steps
+        raised.withObject("options").set("steps", is);
         return differences(raised, now).isEmpty();
     }
 

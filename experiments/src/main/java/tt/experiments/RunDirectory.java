@@ -7,6 +7,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** The files a run writes into its directory, and the rule that a new run never mixes with an old one's. */
 final class RunDirectory {
@@ -16,8 +17,8 @@ final class RunDirectory {
     private static final List<String> TEST_OUTPUTS = List.of(TEST_HYPOTHESES, BestCheckpoints.AVERAGE.hypotheses, BestCheckpoints.ENSEMBLE.hypotheses,
             TokenReductionEval.CSV);
     /** Everything a run may leave in its directory (the lock file stays: removing it would race a process about to take it). */
-    private static final List<String> RUN_FILES = java.util.stream.Stream.concat(
-            java.util.stream.Stream.of(RUNS_CSV, MANIFEST, CHECKPOINTS, TaskData.TOKENIZER_FILE, LOG, CELL, RESULT), TEST_OUTPUTS.stream()).toList();
+    private static final List<String> RUN_FILES = Stream.concat(Stream.of(RUNS_CSV, MANIFEST, CHECKPOINTS, TaskData.TOKENIZER_FILE, LOG, CELL, RESULT),
+            TEST_OUTPUTS.stream()).toList();
 
     private RunDirectory() {}
 
